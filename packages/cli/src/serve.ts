@@ -1,0 +1,42 @@
+import { parseFlags, startApp, describeSpec, commonSettings, type App } from "@booru/runtime";
+import { allModules } from "./modules.js";
+import { EXIT } from "./exit.js";
+
+/**
+ * Starts modules in this process and keeps it running until SIGTERM/SIGINT: the first signal
+ * stops gracefully within BOORU_SHUTDOWN_TIMEOUT (exit 0), a second one or the deadline
+ * forces exit 1.
+ */
+export async function serve(args: string[], opts: { targets?: string[]; banner?: (app: App) => string } = {}): Promise<number> {
+  if (args.includes("--help")) {
+    const spec = Object.assign({}, commonSettings, ...allModules.map((m) => m.settings));
+    process.stdout.write(`flags (each also an environment variable):\n${describeSpec(spec)}\n`);
+    return EXIT.OK;
+  }
+  const app = await startApp(allModules, { flags: parseFlags(args), targets: opts.targets });
+  if (opts.banner) process.stdout.write(opts.banner(app) + "\n");
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        app.log.warn({ signal }, "second signal: exiting now");
+        process.exit(EXIT.FAILURE);
+      }
+      app.log.info({ signal }, "shutting down");
+      // The stop steps each respect the deadline; this is the backstop if one hangs anyway.
+      setTimeout(() => {
+        app.log.error("shutdown deadline passed: exiting now");
+        process.exit(EXIT.FAILURE);
+      }, app.common.shutdownDelay + app.common.shutdownTimeout + 2_000).unref();
+      app.stop().then(
+        () => resolve(EXIT.OK),
+        (err) => {
+          app.log.error({ err }, "shutdown failed");
+          resolve(EXIT.FAILURE);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

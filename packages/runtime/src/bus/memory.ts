@@ -1,0 +1,136 @@
+import type { Bus, ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
+
+interface Entry {
+  data: Uint8Array;
+  headers: Record<string, string>;
+  deliveries: number;
+}
+
+/**
+ * In-process work queue with the same semantics as the JetStream adapter: msgId duplicate
+ * window, explicit ack, nak with delay, ack-wait redelivery, max deliveries. Not durable: in
+ * embedded mode the inbox itself is the durable queue (the watcher rescans at start).
+ */
+export class MemoryQueue implements WorkQueue {
+  private readonly ready: Entry[] = [];
+  private readonly seen = new Map<string, number>();
+  private readonly wakers = new Set<() => void>();
+  private unacked = 0;
+
+  constructor(
+    readonly subject: string,
+    private readonly duplicateWindowMs = 120_000,
+  ) {}
+
+  async publish(data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
+    if (opts.msgId) {
+      const now = Date.now();
+      for (const [id, until] of this.seen) if (until <= now) this.seen.delete(id);
+      if (this.seen.has(opts.msgId)) return { duplicate: true };
+      this.seen.set(opts.msgId, now + this.duplicateWindowMs);
+    }
+    this.enqueue({ data, headers: { ...opts.headers }, deliveries: 0 });
+    return { duplicate: false };
+  }
+
+  async depth(): Promise<QueueDepth> {
+    return { pending: this.ready.length, ackPending: this.unacked };
+  }
+
+  async consume(opts: ConsumeOptions, handler: WorkHandler): Promise<Subscription> {
+    const running = new Set<Promise<void>>();
+    let stopped = false;
+    let wake: () => void = () => {};
+    const pump = () => {
+      while (!stopped && running.size < opts.maxInFlight && this.ready.length > 0) {
+        const entry = this.ready.shift()!;
+        const job = this.deliver(entry, opts, handler).finally(() => {
+          running.delete(job);
+          pump();
+        });
+        running.add(job);
+      }
+    };
+    wake = pump;
+    this.wakers.add(wake);
+    pump();
+    return {
+      stop: async () => {
+        stopped = true;
+        this.wakers.delete(wake);
+        await Promise.allSettled([...running]);
+      },
+    };
+  }
+
+  private enqueue(entry: Entry): void {
+    this.ready.push(entry);
+    for (const wake of this.wakers) wake();
+  }
+
+  private deliver(entry: Entry, opts: ConsumeOptions, handler: WorkHandler): Promise<void> {
+    entry.deliveries++;
+    this.unacked++;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      this.unacked--;
+      return true;
+    };
+    const redeliver = (delayMs: number) => {
+      if (!settle()) return;
+      if (entry.deliveries >= opts.maxDeliver) return; // the bus gives up, as JetStream does
+      setTimeout(() => this.enqueue(entry), delayMs).unref();
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => redeliver(0), opts.ackWaitMs);
+      timer.unref();
+    };
+    arm();
+    const msg: WorkMessage = {
+      data: entry.data,
+      subject: this.subject,
+      deliveryCount: entry.deliveries,
+      headers: entry.headers,
+      ack: async () => void settle(),
+      nak: (delayMs = 0) => redeliver(delayMs),
+      working: () => (settled ? undefined : arm()),
+      term: () => void settle(),
+    };
+    // A handler that throws without settling is redelivered after the ack wait, like JetStream.
+    return handler(msg).catch(() => undefined);
+  }
+}
+
+export class MemoryFeed implements EventFeed {
+  private readonly handlers = new Set<(data: Uint8Array) => void>();
+
+  publish(data: Uint8Array): void {
+    for (const h of this.handlers) {
+      try {
+        h(data);
+      } catch {
+        // one bad subscriber must not stop the others
+      }
+    }
+  }
+
+  subscribe(handler: (data: Uint8Array) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+}
+
+export function createMemoryBus(): Bus {
+  return {
+    kind: "memory",
+    files: new MemoryQueue("ingest.files"),
+    events: new MemoryFeed(),
+    connected: () => true,
+    close: async () => {},
+  };
+}

@@ -1,0 +1,202 @@
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, headers as natsHeaders, nanos, type JsMsg, type JetStreamClient, type JetStreamManager, type NatsConnection, type MsgHdrs } from "nats";
+import type { Logger } from "../logger.js";
+import type { Bus, ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
+
+export interface NatsBusOptions {
+  url: string;
+  /** Prepended to stream, subject and consumer names so several installs (or test runs) share a server. */
+  prefix: string;
+  name: string;
+  duplicateWindowMs: number;
+  log: Logger;
+}
+
+const toRecord = (h: MsgHdrs | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  if (h) for (const key of h.keys()) out[key] = h.get(key);
+  return out;
+};
+
+const toHeaders = (h: Record<string, string> | undefined): MsgHdrs | undefined => {
+  if (!h || Object.keys(h).length === 0) return undefined;
+  const out = natsHeaders();
+  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  return out;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** JetStream work queue: one stream, explicit-ack durable pull consumers, server-side msgID dedup. */
+class JetStreamQueue implements WorkQueue {
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly subject: string,
+    private readonly duplicateWindowMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates or updates the stream; safe to run from every replica at once. */
+  ensureStream(): Promise<void> {
+    this.ready ??= (async () => {
+      const config = {
+        name: this.stream,
+        subjects: [this.subject],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        duplicate_window: nanos(this.duplicateWindowMs),
+      };
+      try {
+        await this.jsm.streams.info(this.stream);
+        await this.jsm.streams.update(this.stream, config);
+      } catch (err) {
+        if (!String((err as Error).message).includes("stream not found")) throw err;
+        await this.jsm.streams.add(config).catch(async (e) => {
+          // Another replica created it between our info and add.
+          if (!String((e as Error).message).includes("already in use")) throw e;
+        });
+      }
+    })().catch((err) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  async publish(data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
+    await this.ensureStream();
+    const ack = await this.js.publish(this.subject, data, { msgID: opts.msgId, headers: toHeaders(opts.headers) });
+    return { duplicate: ack.duplicate };
+  }
+
+  async depth(durable: string): Promise<QueueDepth> {
+    const info = await this.jsm.consumers.info(this.stream, durable);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  }
+
+  private async ensureConsumer(opts: ConsumeOptions): Promise<void> {
+    await this.ensureStream();
+    const config = {
+      durable_name: opts.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(opts.ackWaitMs),
+      max_deliver: opts.maxDeliver,
+      // Bounded across all replicas, so backpressure comes from the server.
+      max_ack_pending: Math.max(opts.maxInFlight * 64, 1000),
+      filter_subject: this.subject,
+    };
+    try {
+      await this.jsm.consumers.add(this.stream, config);
+    } catch {
+      await this.jsm.consumers.update(this.stream, opts.durable, config);
+    }
+  }
+
+  async consume(opts: ConsumeOptions, handler: WorkHandler): Promise<Subscription> {
+    await this.ensureConsumer(opts);
+    const consumer = await this.js.consumers.get(this.stream, opts.durable);
+    const running = new Set<Promise<void>>();
+    let stopped = false;
+    let slotFreed: () => void = () => {};
+    const loop = (async () => {
+      let backoff = 250;
+      while (!stopped) {
+        const free = opts.maxInFlight - running.size;
+        if (free <= 0) {
+          await new Promise<void>((r) => (slotFreed = r));
+          continue;
+        }
+        try {
+          const batch = await consumer.fetch({ max_messages: free, expires: 2000 });
+          for await (const m of batch) {
+            const job = handler(wrap(m)).catch(() => undefined).finally(() => {
+              running.delete(job);
+              slotFreed();
+            });
+            running.add(job);
+          }
+          backoff = 250;
+        } catch (err) {
+          if (stopped) break;
+          this.log.warn({ err, stream: this.stream }, "JetStream fetch failed; retrying");
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 5000);
+          await this.ensureConsumer(opts).catch(() => undefined);
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        slotFreed();
+        await loop;
+        await Promise.allSettled([...running]);
+      },
+    };
+  }
+}
+
+function wrap(m: JsMsg): WorkMessage {
+  return {
+    data: m.data,
+    subject: m.subject,
+    deliveryCount: m.info.deliveryCount,
+    headers: toRecord(m.headers),
+    // ackAck waits for the server to confirm, so an acked file is really done.
+    ack: async () => {
+      await m.ackAck();
+    },
+    nak: (delayMs) => m.nak(delayMs),
+    working: () => m.working(),
+    term: () => m.term(),
+  };
+}
+
+class NatsFeed implements EventFeed {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: string,
+  ) {}
+
+  publish(data: Uint8Array, headers?: Record<string, string>): void {
+    if (this.nc.isClosed()) return;
+    this.nc.publish(this.subject, data, { headers: toHeaders(headers) });
+  }
+
+  subscribe(handler: (data: Uint8Array) => void): () => void {
+    const sub = this.nc.subscribe(this.subject, { callback: (err, msg) => (err ? undefined : handler(msg.data)) });
+    return () => sub.unsubscribe();
+  }
+}
+
+export async function connectNatsBus(opts: NatsBusOptions): Promise<Bus> {
+  const nc = await connect({ servers: opts.url.split(","), name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: true });
+  let up = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") up = false;
+      if (s.type === "reconnect") up = true;
+      opts.log.info({ status: s.type }, "NATS connection status");
+    }
+  })();
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  // A prefix "t1" gives stream t1_INGEST on t1.ingest.files; none gives INGEST on ingest.files.
+  const p = opts.prefix.replace(/[^A-Za-z0-9_-]/g, "_");
+  const names = p ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, events: `${p}.booru.events` } : { stream: "INGEST", subject: "ingest.files", events: "booru.events" };
+  const files = new JetStreamQueue(nc, js, jsm, names.stream, names.subject, opts.duplicateWindowMs, opts.log);
+  return {
+    kind: "nats",
+    files,
+    events: new NatsFeed(nc, names.events),
+    connected: () => up && !nc.isClosed(),
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The event bus port. Two adapters: NATS JetStream (distributed) and an in-process queue
+ * (embedded). Both give at-least-once delivery with explicit ack/nak, a message-id
+ * duplicate window on publish and a delivery count, so consumers are written once.
+ */
+
+export interface PublishOptions {
+  /** Messages with the same id inside the duplicate window are dropped. */
+  msgId?: string;
+  headers?: Record<string, string>;
+}
+
+export interface PublishResult {
+  /** True when the bus dropped the message as a repeat of msgId. */
+  duplicate: boolean;
+}
+
+export interface WorkMessage {
+  readonly data: Uint8Array;
+  readonly subject: string;
+  /** 1 on first delivery. */
+  readonly deliveryCount: number;
+  readonly headers: Record<string, string>;
+  ack(): Promise<void>;
+  /** Redeliver after the delay. */
+  nak(delayMs?: number): void;
+  /** Progress: resets the ack timer for long work. */
+  working(): void;
+  /** Never redeliver. */
+  term(): void;
+}
+
+export interface ConsumeOptions {
+  /** Durable consumer name shared by every replica. */
+  durable: string;
+  /** Messages handled at once by this replica. */
+  maxInFlight: number;
+  /** Unacked messages are redelivered after this long. */
+  ackWaitMs: number;
+  /** Deliveries after which the bus gives up on a message. */
+  maxDeliver: number;
+}
+
+export type WorkHandler = (msg: WorkMessage) => Promise<void>;
+
+export interface Subscription {
+  /** Stops taking messages and waits for the handlers that are running. */
+  stop(): Promise<void>;
+}
+
+export interface QueueDepth {
+  /** Not yet delivered. */
+  pending: number;
+  /** Delivered, not yet acked. */
+  ackPending: number;
+}
+
+/** A durable work queue on one subject (the JetStream stream "ingest.files"). */
+export interface WorkQueue {
+  publish(data: Uint8Array, opts?: PublishOptions): Promise<PublishResult>;
+  consume(opts: ConsumeOptions, handler: WorkHandler): Promise<Subscription>;
+  depth(durable: string): Promise<QueueDepth>;
+}
+
+/** Fan-out of live events to every subscriber in every process (at most once). */
+export interface EventFeed {
+  publish(data: Uint8Array, headers?: Record<string, string>): void;
+  subscribe(handler: (data: Uint8Array) => void): () => void;
+}
+
+export interface Bus {
+  readonly kind: "nats" | "memory";
+  /** The queue of discovered files. */
+  files: WorkQueue;
+  /** Catalog events (ingested, duplicate, rejected, deleted). */
+  events: EventFeed;
+  /** True while connected (always true in memory). */
+  connected(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+
+/** The trailer that carries a machine-readable reason code (corrupt, too-large, ...). */
+export const REASON_KEY = "booru-reason";
+
+/** An error that knows its gRPC status and, optionally, a reason code a client can act on. */
+export class AppError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const invalid = (reason: string, message: string) => new AppError(status.INVALID_ARGUMENT, message, reason);
+export const notFound = (message: string) => new AppError(status.NOT_FOUND, message);
+
+/** Turns anything thrown in a handler into a gRPC error without leaking internals. */
+export function toServiceError(err: unknown): Partial<ServiceError> {
+  const metadata = new Metadata();
+  if (err instanceof AppError) {
+    if (err.reason) metadata.set(REASON_KEY, err.reason);
+    return { code: err.code, details: err.reason ? `${err.reason}: ${err.message}` : err.message, metadata };
+  }
+  return { code: status.INTERNAL, details: "internal error", metadata };
+}
+
+/** The reason code of a gRPC error from a server of ours, if any. */
+export function reasonOf(err: unknown): string | undefined {
+  const md = (err as ServiceError | undefined)?.metadata;
+  const value = md?.get?.(REASON_KEY)?.[0];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Errors worth retrying: the other side is down, overloaded or timed out. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as ServiceError | undefined)?.code;
+  return code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED || code === status.RESOURCE_EXHAUSTED || code === status.ABORTED || code === status.CANCELLED || code === status.UNKNOWN;
+}

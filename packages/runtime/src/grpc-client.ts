@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { credentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+
+/**
+ * Channel options for calls between services. round_robin matters: with a headless Service and
+ * a dns:/// target, grpc-js opens a subchannel per pod and spreads calls; the default
+ * pick_first would pin every call to one pod.
+ */
+export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOptions {
+  return {
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_send_message_length": maxMessageBytes,
+    // Re-resolve DNS often enough that new hasher pods get traffic soon after they start.
+    "grpc.dns_min_time_between_resolutions_ms": 5_000,
+  };
+}
+
+/** TLS when a CA file is given (BOORU_TLS_CA), plaintext otherwise. */
+export function channelCredentials(caFile?: string): ChannelCredentials {
+  return caFile ? credentials.createSsl(readFileSync(caFile)) : credentials.createInsecure();
+}
+
+export const deadline = (ms: number) => ({ deadline: new Date(Date.now() + ms) });

@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type Metadata,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type ServerUnaryCall,
+  type ServerReadableStream,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import { ReflectionService } from "@grpc/reflection";
+import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
+import { descriptorSetPath } from "@booru/proto";
+import type { Logger } from "./logger.js";
+import { AppError, toServiceError } from "./errors.js";
+import { Authenticator, type Scope } from "./auth.js";
+import { parseHostPort } from "./config.js";
+
+/** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (...args: any[]) => Promise<any>;
+
+export interface ServiceOptions {
+  /** Scope required per method; methods not listed need `read`. Omit to serve without auth. */
+  scopes?: Record<string, Scope>;
+}
+
+export interface GrpcHostOptions {
+  listen: string;
+  log: Logger;
+  auth: Authenticator;
+  tlsCert?: string;
+  tlsKey?: string;
+  maxMessageBytes?: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/**
+ * One gRPC server per process, shared by every module it runs, with grpc.health.v1 reporting
+ * real state and server reflection. Tracks in-flight calls per service so a stopping module
+ * can refuse new calls and wait for the running ones.
+ */
+export class GrpcHost {
+  readonly server: Server;
+  readonly health = new HealthImplementation({ "": "NOT_SERVING" });
+  private readonly services = new Map<string, { inFlight: number; closing: boolean; idle: (() => void)[] }>();
+  private boundPort = 0;
+
+  constructor(private readonly opts: GrpcHostOptions) {
+    const max = opts.maxMessageBytes ?? 8 * 1024 * 1024;
+    this.server = new Server({ "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
+    this.health.addToServer(this.server);
+    const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
+    new ReflectionService(descriptors).addToServer(this.server);
+  }
+
+  get isLoopback(): boolean {
+    return LOOPBACK.has(parseHostPort(this.opts.listen)?.host ?? "");
+  }
+
+  /** The address other modules of this process dial to reach this server. */
+  get localTarget(): string {
+    const host = parseHostPort(this.opts.listen)?.host ?? "127.0.0.1";
+    const dial = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
+    return `${dial}:${this.boundPort}`;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async bind(): Promise<number> {
+    const creds = this.opts.tlsCert && this.opts.tlsKey
+      ? ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.opts.tlsCert), private_key: readFileSync(this.opts.tlsKey) }], false)
+      : ServerCredentials.createInsecure();
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(this.opts.listen, creds, (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.opts.log.info({ listen: this.opts.listen, port: this.boundPort, tls: Boolean(this.opts.tlsCert) }, "gRPC listening");
+    return this.boundPort;
+  }
+
+  addService(name: string, definition: ServiceDefinition, handlers: Record<string, Handler>, options: ServiceOptions = {}): void {
+    if (options.scopes && !this.opts.auth.enabled && !this.isLoopback) {
+      throw new Error(`refusing to serve ${name} on ${this.opts.listen} without tokens: set BOORU_TOKENS_FILE or listen on 127.0.0.1`);
+    }
+    const state = { inFlight: 0, closing: false, idle: [] as (() => void)[] };
+    this.services.set(name, state);
+    const impl: UntypedServiceImplementation = {};
+    for (const [method, def] of Object.entries(definition)) {
+      const handler = handlers[method];
+      if (!handler) throw new Error(`${name}: no handler for ${method}`);
+      const scope = options.scopes ? (options.scopes[method] ?? "read") : undefined;
+      impl[method] = this.wrap(name, state, def.requestStream, def.responseStream, handler, scope);
+    }
+    this.server.addService(definition, impl);
+    this.setStatus(name, "NOT_SERVING");
+  }
+
+  setStatus(service: string, value: ServingStatus): void {
+    this.health.setStatus(service, value);
+  }
+
+  /** Marks every service (and the overall "" entry) NOT_SERVING. */
+  setAllNotServing(): void {
+    this.health.setStatus("", "NOT_SERVING");
+    for (const name of this.services.keys()) this.health.setStatus(name, "NOT_SERVING");
+  }
+
+  /** Refuses new calls to a service and waits (up to the deadline) for the running ones. */
+  async drain(name: string, deadlineMs: number): Promise<boolean> {
+    const state = this.services.get(name);
+    if (!state) return true;
+    state.closing = true;
+    this.setStatus(name, "NOT_SERVING");
+    if (state.inFlight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), deadlineMs);
+      state.idle.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  inFlight(name: string): number {
+    return this.services.get(name)?.inFlight ?? 0;
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.setAllNotServing();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, deadlineMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wrap(name: string, state: { inFlight: number; closing: boolean; idle: (() => void)[] }, reqStream: boolean, resStream: boolean, handler: Handler, scope: Scope | undefined) {
+    const begin = (metadata: Metadata) => {
+      if (state.closing) throw new AppError(status.UNAVAILABLE, `${name} is shutting down`);
+      if (scope) this.opts.auth.check(metadata, scope);
+      state.inFlight++;
+    };
+    const end = () => {
+      if (--state.inFlight === 0) state.idle.splice(0).forEach((fn) => fn());
+    };
+    const log = this.opts.log;
+    const fail = (err: unknown) => {
+      if (!(err instanceof AppError)) log.error({ err, service: name }, "handler failed");
+      return toServiceError(err);
+    };
+    if (resStream) {
+      return (call: ServerWritableStream<unknown, unknown>) => {
+        try {
+          begin(call.metadata);
+        } catch (err) {
+          call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+          return;
+        }
+        handler(call.request, call)
+          .then(() => call.end())
+          .catch((err) => call.destroy(Object.assign(new Error(String(fail(err).details)), fail(err))))
+          .finally(end);
+      };
+    }
+    return (call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      try {
+        begin(call.metadata);
+      } catch (err) {
+        if (reqStream) (call as ServerReadableStream<unknown, unknown>).resume();
+        callback(toServiceError(err));
+        return;
+      }
+      const run = reqStream ? handler(call) : handler((call as ServerUnaryCall<unknown, unknown>).request, call);
+      run.then((res) => callback(null, res)).catch((err) => callback(fail(err))).finally(end);
+    };
+  }
+}

@@ -1,0 +1,202 @@
+import { mkdir } from "node:fs/promises";
+import type { ServingStatus } from "grpc-health-check";
+import { ConfigError, parseConfig, type ConfigOf, type Spec } from "./config.js";
+import { commonSettings, dataPaths, type CommonConfig, type DataPaths } from "./common.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createRegistry, serveMetrics, type Registry } from "./metrics.js";
+import { GrpcHost } from "./grpc-host.js";
+import { Authenticator, loadTokens } from "./auth.js";
+import { connectNatsBus, createMemoryBus, type Bus } from "./bus/index.js";
+import { connectMongo, openSqlite, type MongoHandle, type SqliteDb } from "./stores.js";
+
+/** What a module gets from the process it runs in. Connections are shared and opened on first use. */
+export interface ModuleContext {
+  log: Logger;
+  metrics: Registry;
+  grpc: GrpcHost;
+  common: CommonConfig;
+  paths: DataPaths;
+  bus(): Promise<Bus>;
+  /** MongoDB when MONGO_URL is set; undefined means use SQLite. */
+  mongo(): Promise<MongoHandle | undefined>;
+  sqlite(): SqliteDb;
+  /** gRPC targets of the hasher and catalog: configured, or this process's own server. */
+  hasherTarget(): string;
+  catalogTarget(): string;
+  /** Reports this module's health (shown as the health service named after the module). */
+  setHealth(status: ServingStatus): void;
+}
+
+export interface Running {
+  /** Stop taking new work and finish what is in flight within the deadline. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface ModuleDef<S extends Spec = Spec> {
+  name: string;
+  /** Modules that must start first when they run in the same process. */
+  deps: string[];
+  settings: S;
+  start(ctx: ModuleContext, config: ConfigOf<S>): Promise<Running>;
+}
+
+export function defineModule<S extends Spec>(def: ModuleDef<S>): ModuleDef<S> {
+  return def;
+}
+
+/** Selected modules in dependency order (deps that are not selected are remote and ignored). */
+export function startOrder(all: readonly ModuleDef[], targets: readonly string[]): ModuleDef[] {
+  const byName = new Map(all.map((m) => [m.name, m]));
+  const wanted = targets.includes("all") ? all.map((m) => m.name) : [...targets];
+  for (const t of wanted) {
+    if (!byName.has(t)) throw new ConfigError(`invalid BOORU_TARGET: unknown module ${JSON.stringify(t)} (allowed: all, ${all.map((m) => m.name).join(", ")})`);
+  }
+  const order: ModuleDef[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string) => {
+    if (order.some((m) => m.name === name) || !wanted.includes(name)) return;
+    if (visiting.has(name)) throw new Error(`module dependency cycle at ${name}`);
+    visiting.add(name);
+    for (const dep of byName.get(name)!.deps) visit(dep);
+    visiting.delete(name);
+    order.push(byName.get(name)!);
+  };
+  wanted.forEach(visit);
+  return order;
+}
+
+export interface App {
+  log: Logger;
+  grpcPort: number;
+  metricsPort: number;
+  modules: string[];
+  paths: DataPaths;
+  common: CommonConfig;
+  /** Graceful stop: NOT_SERVING, delay, stop modules in reverse order, drain gRPC, close connections. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  argv?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Flags already parsed (the CLI parses them once). */
+  flags?: Map<string, string>;
+  /** Overrides of the target list (e.g. `booru up` is always all). */
+  targets?: string[];
+}
+
+/** Runs the selected modules in one process, Loki-style. */
+export async function startApp(all: readonly ModuleDef[], opts: StartOptions): Promise<App> {
+  const flags = opts.flags ?? new Map();
+  const env = opts.env ?? process.env;
+  const fullSpec: Spec = { ...commonSettings };
+  for (const m of all) Object.assign(fullSpec, m.settings);
+  const parsed = parseConfig(fullSpec, flags, env) as Record<string, unknown>;
+  const common = parsed as unknown as CommonConfig;
+  const order = startOrder(all, opts.targets ?? common.target);
+  const paths = dataPaths(common);
+  const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel);
+  const metrics = createRegistry();
+  const auth = new Authenticator(common.tokensFile ? loadTokens(common.tokensFile) : []);
+  const grpc = new GrpcHost({ listen: common.listen, log, auth, tlsCert: common.tlsCert, tlsKey: common.tlsKey });
+  const resources = new Resources(common, paths, log);
+  const grpcPort = await grpc.bind();
+  const metricsServer = await serveMetrics(metrics, common.metricsListen, log);
+  for (const dir of [...paths.inboxes, paths.library, paths.duplicates, paths.rejected]) await mkdir(dir, { recursive: true });
+
+  const running: { name: string; handle: Running }[] = [];
+  const moduleHealth = new Map<string, ServingStatus>();
+  const refreshOverall = () =>
+    grpc.setStatus("", [...moduleHealth.values()].every((s) => s === "SERVING") ? "SERVING" : "NOT_SERVING");
+  let stopping: Promise<void> | undefined;
+
+  const stop = () =>
+    (stopping ??= (async () => {
+      const deadline = Date.now() + common.shutdownTimeout;
+      grpc.setAllNotServing();
+      for (const name of moduleHealth.keys()) grpc.setStatus(name, "NOT_SERVING");
+      if (common.shutdownDelay > 0) await new Promise((r) => setTimeout(r, common.shutdownDelay));
+      for (const { name, handle } of running.reverse()) {
+        try {
+          await handle.stop(Math.max(0, deadline - Date.now()));
+          log.info({ module: name }, "module stopped");
+        } catch (err) {
+          log.error({ err, module: name }, "module failed to stop cleanly");
+        }
+      }
+      await grpc.shutdown(Math.max(100, deadline - Date.now()));
+      await metricsServer.close();
+      await resources.close();
+    })());
+
+  for (const m of order) {
+    const ctx: ModuleContext = {
+      log: log.child({ module: m.name }),
+      metrics,
+      grpc,
+      common,
+      paths,
+      bus: () => resources.bus(),
+      mongo: () => resources.mongo(),
+      sqlite: () => resources.sqlite(),
+      hasherTarget: () => common.hasherAddr ?? grpc.localTarget,
+      catalogTarget: () => common.catalogAddr ?? grpc.localTarget,
+      setHealth: (s) => {
+        moduleHealth.set(m.name, s);
+        grpc.setStatus(m.name, s);
+        refreshOverall();
+      },
+    };
+    try {
+      const config = Object.fromEntries(Object.keys(m.settings).map((k) => [k, parsed[k]]));
+      running.push({ name: m.name, handle: await m.start(ctx, config as never) });
+      if (!moduleHealth.has(m.name)) ctx.setHealth("SERVING");
+      log.info({ module: m.name }, "module started");
+    } catch (err) {
+      log.error({ err, module: m.name }, "module failed to start");
+      await stop();
+      throw err;
+    }
+  }
+  refreshOverall();
+  log.info({ modules: order.map((m) => m.name), grpc: grpc.localTarget, metrics: metricsServer.port }, "ready");
+  return { log, grpcPort, metricsPort: metricsServer.port, modules: order.map((m) => m.name), paths, common, stop };
+}
+
+/** Shared connections, opened on first use and closed once at shutdown. */
+class Resources {
+  private busP?: Promise<Bus>;
+  private mongoP?: Promise<MongoHandle | undefined>;
+  private sqliteDb?: SqliteDb;
+
+  constructor(
+    private readonly common: CommonConfig,
+    private readonly paths: DataPaths,
+    private readonly log: Logger,
+  ) {}
+
+  bus(): Promise<Bus> {
+    this.busP ??= this.common.natsUrl
+      ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: 120_000, log: this.log })
+      : Promise.resolve(createMemoryBus());
+    return this.busP;
+  }
+
+  mongo(): Promise<MongoHandle | undefined> {
+    this.mongoP ??= this.common.mongoUrl ? connectMongo(this.common.mongoUrl, this.common.mongoDb, "booru") : Promise.resolve(undefined);
+    return this.mongoP;
+  }
+
+  sqlite(): SqliteDb {
+    this.sqliteDb ??= openSqlite(this.paths.sqlite);
+    return this.sqliteDb;
+  }
+
+  async close(): Promise<void> {
+    const bus = await this.busP?.catch(() => undefined);
+    await bus?.close().catch((err) => this.log.warn({ err }, "bus close failed"));
+    const mongo = await this.mongoP?.catch(() => undefined);
+    await mongo?.client.close().catch((err) => this.log.warn({ err }, "mongo close failed"));
+    this.sqliteDb?.close();
+  }
+}
