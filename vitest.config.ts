@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "deploy/**/*.test.ts", "bench/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },
@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["services/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "test/integration/**/*.test.ts", "deploy/**/*.test.ts"],
+          include: ["services/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "test/integration/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -10,3 +10,4 @@ export * from "./grpc-client.js";
 export * from "./stores.js";
 export * from "./modules.js";
 export * from "./bus/index.js";
+export * from "./tracing.js";

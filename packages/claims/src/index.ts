@@ -1,0 +1,48 @@
+/**
+ * The MD5 lock (DESIGN.md "The MD5 lock"): one claim per md5, `_id` uniqueness is the lock.
+ * Owned by dedup; the catalog only tombstones on DeleteImage. Port + two adapters (SQLite,
+ * MongoDB) sharing one contract test suite.
+ */
+import type { ModuleContext } from "@booru/runtime";
+
+export type ClaimState = "claimed" | "done" | "failed" | "tombstoned";
+
+export interface Claim {
+  md5: string;
+  sha256: string;
+  state: ClaimState;
+  /** Replica id holding the lease. */
+  owner: string;
+  /** Unix ms; a claimed lease past this may be taken over. */
+  leaseUntil: number;
+  /** Source path (relative to its inbox) that won the claim. */
+  source: string;
+  attempts: number;
+  /** Library path once done. */
+  imageId?: string;
+  updatedAt: number;
+}
+
+export type ClaimResult = { won: true; claim: Claim } | { won: false; existing: Claim };
+
+export interface ClaimsStore {
+  /** Inserts a `claimed` claim; on a duplicate key returns the existing one. */
+  tryClaim(claim: Omit<Claim, "state" | "attempts" | "updatedAt">): Promise<ClaimResult>;
+  get(md5: string): Promise<Claim | undefined>;
+  /** Extends the lease; false when this owner no longer holds it. */
+  heartbeat(md5: string, owner: string, leaseUntil: number): Promise<boolean>;
+  /** Takes over an expired lease, conditional on the leaseUntil that was read. */
+  takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean>;
+  markDone(md5: string, owner: string, imageId: string): Promise<boolean>;
+  markFailed(md5: string, owner: string): Promise<boolean>;
+  /** Marks the md5 deleted so the same bytes are not ingested again (any state). */
+  tombstone(md5: string, sha256?: string): Promise<void>;
+  /** Lifts a tombstone so the bytes may be ingested again. */
+  readmit(md5: string): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+/** Opens the claims store this process is configured for: MongoDB when MONGO_URL is set, SQLite otherwise. */
+export async function openClaimsStore(_ctx: ModuleContext): Promise<ClaimsStore> {
+  throw new Error("claims store not built yet");
+}
