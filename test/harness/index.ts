@@ -11,3 +11,4 @@ export const mongoUrl = (): string => inject("mongoUrl");
 export function uniqueName(prefix = "t"): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
 }
+export { startBooru, runBooru, BOORU_BIN, REPO, type BooruProcess } from "./booru.js";

@@ -1,13 +1,18 @@
 import { readFileSync } from "node:fs";
 import { credentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { tracingEnabled, tracingInterceptor } from "./tracing.js";
 
 /**
  * Channel options for calls between services. round_robin matters: with a headless Service and
  * a dns:/// target, grpc-js opens a subchannel per pod and spreads calls; the default
  * pick_first would pin every call to one pod.
+ *
+ * When tracing is on (startApp starts it before any module builds a client), the options also
+ * carry the client interceptor that puts the trace context into each call's metadata; grpc-js
+ * clients take `interceptors` from their options. Off, nothing is added.
  */
 export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOptions {
-  return {
+  const opts: ChannelOptions = {
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_timeout_ms": 10_000,
@@ -16,6 +21,8 @@ export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOption
     // Re-resolve DNS often enough that new hasher pods get traffic soon after they start.
     "grpc.dns_min_time_between_resolutions_ms": 5_000,
   };
+  if (tracingEnabled()) opts.interceptors = [tracingInterceptor];
+  return opts;
 }
 
 /** TLS when a CA file is given (BOORU_TLS_CA), plaintext otherwise. */

@@ -19,6 +19,7 @@ import type { Logger } from "./logger.js";
 import { AppError, toServiceError } from "./errors.js";
 import { Authenticator, type Scope } from "./auth.js";
 import { parseHostPort } from "./config.js";
+import { withServerSpan } from "./tracing.js";
 
 /** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -128,6 +129,10 @@ export class GrpcHost {
     });
   }
 
+  serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
+
   inFlight(name: string): number {
     return this.services.get(name)?.inFlight ?? 0;
   }
@@ -168,7 +173,7 @@ export class GrpcHost {
           call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
           return;
         }
-        handler(call.request, call)
+        withServerSpan(call.getPath(), call.metadata, () => handler(call.request, call))
           .then(() => call.end())
           .catch((err) => call.destroy(Object.assign(new Error(String(fail(err).details)), fail(err))))
           .finally(end);
@@ -182,7 +187,9 @@ export class GrpcHost {
         callback(toServiceError(err));
         return;
       }
-      const run = reqStream ? handler(call) : handler((call as ServerUnaryCall<unknown, unknown>).request, call);
+      const run = withServerSpan(call.getPath(), call.metadata, () =>
+        reqStream ? handler(call) : handler((call as ServerUnaryCall<unknown, unknown>).request, call),
+      );
       run.then((res) => callback(null, res)).catch((err) => callback(fail(err))).finally(end);
     };
   }

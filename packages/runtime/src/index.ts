@@ -11,3 +11,4 @@ export * from "./stores.js";
 export * from "./modules.js";
 export * from "./bus/index.js";
 export * from "./tracing.js";
+export * from "./health-client.js";

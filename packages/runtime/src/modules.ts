@@ -8,6 +8,7 @@ import { GrpcHost } from "./grpc-host.js";
 import { Authenticator, loadTokens } from "./auth.js";
 import { connectNatsBus, createMemoryBus, type Bus } from "./bus/index.js";
 import { connectMongo, openSqlite, type MongoHandle, type SqliteDb } from "./stores.js";
+import { startTracing, stopTracing } from "./tracing.js";
 
 /** What a module gets from the process it runs in. Connections are shared and opened on first use. */
 export interface ModuleContext {
@@ -97,6 +98,8 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   const paths = dataPaths(common);
   const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel);
   const metrics = createRegistry();
+  // Before any module builds a gRPC client: channelOptions() adds the tracing interceptor then.
+  if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
   const auth = new Authenticator(common.tokensFile ? loadTokens(common.tokensFile) : []);
   const grpc = new GrpcHost({ listen: common.listen, log, auth, tlsCert: common.tlsCert, tlsKey: common.tlsKey });
   const resources = new Resources(common, paths, log);
@@ -127,9 +130,13 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
       await grpc.shutdown(Math.max(100, deadline - Date.now()));
       await metricsServer.close();
       await resources.close();
+      await stopTracing().catch((err) => log.warn({ err }, "tracing flush failed"));
     })());
 
   for (const m of order) {
+    const before = new Set(grpc.serviceNames());
+    // The gRPC services a module registers share its health.
+    const owned: string[] = [];
     const ctx: ModuleContext = {
       log: log.child({ module: m.name }),
       metrics,
@@ -144,12 +151,15 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
       setHealth: (s) => {
         moduleHealth.set(m.name, s);
         grpc.setStatus(m.name, s);
+        for (const name of owned) grpc.setStatus(name, s);
         refreshOverall();
       },
     };
     try {
       const config = Object.fromEntries(Object.keys(m.settings).map((k) => [k, parsed[k]]));
       running.push({ name: m.name, handle: await m.start(ctx, config as never) });
+      owned.push(...grpc.serviceNames().filter((n) => !before.has(n)));
+      if (moduleHealth.has(m.name)) ctx.setHealth(moduleHealth.get(m.name)!);
       if (!moduleHealth.has(m.name)) ctx.setHealth("SERVING");
       log.info({ module: m.name }, "module started");
     } catch (err) {

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { makeGenericClientConstructor, credentials, status, type ServiceDefinition, type Client } from "@grpc/grpc-js";
+import { GrpcHost } from "./grpc-host.js";
+import { Authenticator, bearer, parseTokens } from "./auth.js";
+import { createLogger } from "./logger.js";
+import { checkHealth } from "./health-client.js";
+
+const json = {
+  requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  requestDeserialize: (b: Buffer) => JSON.parse(b.toString()),
+  responseSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  responseDeserialize: (b: Buffer) => JSON.parse(b.toString()),
+};
+const definition = {
+  echo: { path: "/test.Echo/Echo", requestStream: false, responseStream: false, ...json },
+} as unknown as ServiceDefinition;
+const EchoClient = makeGenericClientConstructor(definition, "Echo");
+const log = createLogger("test", "silent");
+
+type Echo = Client & { echo(req: unknown, md: unknown, cb: (err: { code: number } | null, res?: { text: string }) => void): void };
+const call = (c: Echo, text: string, token?: string) =>
+  new Promise<{ text: string }>((resolve, reject) => c.echo({ text }, bearer(token), (err, res) => (err ? reject(err) : resolve(res!))));
+
+let hosts: GrpcHost[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.map((h) => h.shutdown(1000)));
+  hosts = [];
+});
+
+async function startHost(handler: (req: { text: string }) => Promise<{ text: string }>, opts: { auth?: Authenticator; scopes?: boolean } = {}) {
+  const host = new GrpcHost({ listen: "127.0.0.1:0", log, auth: opts.auth ?? new Authenticator([]) });
+  hosts.push(host);
+  await host.bind();
+  host.addService("test.Echo", definition, { echo: handler }, opts.scopes ? { scopes: { echo: "write" } } : {});
+  const client = new EchoClient(host.localTarget, credentials.createInsecure()) as unknown as Echo;
+  return { host, client };
+}
+
+describe("GrpcHost", () => {
+  it("reports NOT_SERVING until told, SERVING when ready, NOT_SERVING when draining", async () => {
+    const { host } = await startHost(async (r) => r);
+    expect(await checkHealth(host.localTarget, "test.Echo")).toBe("NOT_SERVING");
+    expect(await checkHealth(host.localTarget, "")).toBe("NOT_SERVING");
+    host.setStatus("test.Echo", "SERVING");
+    host.setStatus("", "SERVING");
+    expect(await checkHealth(host.localTarget, "test.Echo")).toBe("SERVING");
+    expect(await checkHealth(host.localTarget, "")).toBe("SERVING");
+    await host.drain("test.Echo", 1000);
+    expect(await checkHealth(host.localTarget, "test.Echo")).toBe("NOT_SERVING");
+    host.setAllNotServing();
+    expect(await checkHealth(host.localTarget, "")).toBe("NOT_SERVING");
+  });
+
+  it("drains: an in-flight call finishes, new calls are refused with UNAVAILABLE", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { host, client } = await startHost(async (req) => {
+      await gate;
+      return { text: req.text.toUpperCase() };
+    });
+    const inFlight = call(client, "slow");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(host.inFlight("test.Echo")).toBe(1);
+    const drained = host.drain("test.Echo", 5000);
+    await expect(call(client, "late")).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    release();
+    await expect(inFlight).resolves.toEqual({ text: "SLOW" });
+    await expect(drained).resolves.toBe(true);
+  });
+
+  it("gives up draining at the deadline", async () => {
+    const { host, client } = await startHost(() => new Promise(() => {}));
+    void call(client, "forever").catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(host.drain("test.Echo", 200)).resolves.toBe(false);
+  });
+
+  it("hides internal errors and keeps reason codes", async () => {
+    const { client } = await startHost(async () => {
+      throw new Error("secret stack detail");
+    });
+    await expect(call(client, "x")).rejects.toMatchObject({ code: status.INTERNAL, details: "internal error" });
+  });
+
+  it("checks bearer tokens and scopes", async () => {
+    const auth = new Authenticator(parseTokens("writer-token-0123456789 write dedup\nreader-token-0123456789 read cli\n"));
+    const { client } = await startHost(async (r) => r, { auth, scopes: true });
+    await expect(call(client, "x")).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(call(client, "x", "wrong-token-0123456789")).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(call(client, "x", "reader-token-0123456789")).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+    await expect(call(client, "x", "writer-token-0123456789")).resolves.toEqual({ text: "x" });
+  });
+
+  it("refuses to serve an authenticated API beyond loopback without tokens", async () => {
+    const host = new GrpcHost({ listen: "0.0.0.0:0", log, auth: new Authenticator([]) });
+    hosts.push(host);
+    expect(() => host.addService("test.Echo", definition, { echo: async (r: unknown) => r }, { scopes: {} })).toThrow(/without tokens/);
+  });
+});

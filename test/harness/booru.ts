@@ -1,0 +1,56 @@
+/** Runs the real `booru` binary (compiled dist/) as a subprocess, the way users and Kubernetes do. */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, waitForPort } from "./servers.js";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const BOORU_BIN = path.join(REPO, "packages/cli/bin/booru.js");
+
+export interface BooruProcess {
+  proc: ChildProcess;
+  grpcPort: number;
+  metricsPort: number;
+  target: string;
+  output(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `booru <command> ...args` on free loopback ports and waits until gRPC listens. */
+export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv): Promise<BooruProcess> {
+  const grpcPort = await freePort();
+  const metricsPort = await freePort();
+  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `127.0.0.1:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], {
+    env: { ...process.env, BOORU_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (b) => (out = (out + b).slice(-200_000)));
+  proc.stderr!.on("data", (b) => (out = (out + b).slice(-200_000)));
+  const exited = new Promise<number | string>((resolve) => proc.once("exit", (code, sig) => resolve(code ?? sig ?? -1)));
+  await waitForPort(grpcPort, 60_000, proc).catch((err) => {
+    throw new Error(`${err.message}\n${out}`);
+  });
+  return { proc, grpcPort, metricsPort, target: `127.0.0.1:${grpcPort}`, output: () => out, exited, kill: (s = "SIGTERM") => proc.kill(s) };
+}
+
+/** Runs `booru ...args` to completion. */
+export function runBooru(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BOORU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (b) => (stdout += b));
+    proc.stderr.on("data", (b) => (stderr += b));
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`booru ${args.join(" ")} timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
