@@ -103,6 +103,7 @@ class JetStreamQueue implements WorkQueue {
     const running = new Set<Promise<void>>();
     let stopped = false;
     let slotFreed: () => void = () => {};
+    let batch: Awaited<ReturnType<typeof consumer.fetch>> | undefined;
     const loop = (async () => {
       let backoff = 250;
       while (!stopped) {
@@ -112,7 +113,7 @@ class JetStreamQueue implements WorkQueue {
           continue;
         }
         try {
-          const batch = await consumer.fetch({ max_messages: free, expires: 2000 });
+          batch = await consumer.fetch({ max_messages: free, expires: 2000 });
           for await (const m of batch) {
             const job = handler(wrap(m)).catch(() => undefined).finally(() => {
               running.delete(job);
@@ -134,6 +135,8 @@ class JetStreamQueue implements WorkQueue {
       stop: async () => {
         stopped = true;
         slotFreed();
+        // Ends the pending pull now instead of when it expires.
+        batch?.stop();
         await loop;
         await Promise.allSettled([...running]);
       },

@@ -1,0 +1,84 @@
+/**
+ * Issue 6: `booru up` as a subprocess with nothing but the embedded defaults (in-process bus,
+ * SQLite). Good, duplicate and corrupt files; kill -9 mid-batch; restarts re-ingest nothing.
+ */
+import { mkdtempSync } from "node:fs";
+import { mkdir, readFile, writeFile, copyFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { catalogV1 } from "@booru/proto";
+import { createCatalogClient } from "@booru/catalog";
+import { listFiles, libraryMd5s, md5, noiseJpeg, startBooru, waitFor, isEmptyDir, type BooruProcess } from "../harness/index.js";
+
+// No NATS_URL / MONGO_URL: this is the embedded default.
+const embeddedEnv = (data: string) => ({ NATS_URL: "", MONGO_URL: "", BOORU_DATA: data, BOORU_SETTLE_TIME: "300ms", BOORU_SHUTDOWN_TIMEOUT: "10s" });
+
+async function stats(app: BooruProcess): Promise<catalogV1.GetStatsResponse> {
+  const client = createCatalogClient(app.target);
+  try {
+    return await new Promise((resolve, reject) => client.getStats({}, (err, res) => (err ? reject(err) : resolve(res!))));
+  } finally {
+    client.close();
+  }
+}
+
+async function up(data: string): Promise<BooruProcess> {
+  return startBooru("up", ["--data", data], embeddedEnv(data));
+}
+
+describe("booru up (embedded)", () => {
+  it("ingests, disposes of duplicates, rejects corrupt files, survives kill -9 and re-ingests nothing", async () => {
+    const data = mkdtempSync(path.join(os.tmpdir(), "booru-up-"));
+    const inbox = path.join(data, "inbox");
+    await mkdir(path.join(inbox, "sub"), { recursive: true });
+
+    const unique: Buffer[] = [];
+    for (let i = 0; i < 12; i++) unique.push(await noiseJpeg());
+    let app = await up(data);
+    expect(app.output()).toContain(`drop images into: ${inbox}`);
+
+    // 12 unique, 4 duplicates under other names, 3 corrupt.
+    await Promise.all(unique.map((b, i) => writeFile(path.join(inbox, i % 2 ? "sub" : "", `img${i}.jpg`), b)));
+    await Promise.all([0, 1, 2, 3].map((i) => writeFile(path.join(inbox, `copy-of-${i}.jpeg`), unique[i]!)));
+    await writeFile(path.join(inbox, "notes.jpg"), "this is text, not a JPEG\n");
+    await writeFile(path.join(inbox, "truncated.jpg"), unique[5]!.subarray(0, 300));
+    await writeFile(path.join(inbox, "empty.png"), "");
+
+    await waitFor("inbox to empty", async () => isEmptyDir(inbox), 90_000);
+    expect(await libraryMd5s(path.join(data, "library"))).toEqual(unique.map(md5).sort());
+    expect((await listFiles(path.join(data, "duplicates"))).length).toBe(4);
+    const rejected = await listFiles(path.join(data, "rejected"));
+    expect(rejected.filter((f) => !f.endsWith(".reason.json")).length).toBe(3);
+    const reason = JSON.parse(await readFile(path.join(data, "rejected", rejected.find((f) => f.startsWith("notes.jpg") && f.endsWith(".reason.json"))!), "utf8"));
+    expect(["corrupt", "unsupported"]).toContain(reason.reason);
+    let s = await stats(app);
+    expect({ images: s.images, duplicates: s.duplicates, rejected: s.rejected }).toEqual({ images: 12, duplicates: 4, rejected: 3 });
+
+    // A second batch, killed mid-way with SIGKILL.
+    const batch: Buffer[] = [];
+    for (let i = 0; i < 40; i++) batch.push(await noiseJpeg(128, 96));
+    await Promise.all(batch.map((b, i) => writeFile(path.join(inbox, `batch${i}.jpg`), b)));
+    await waitFor("some of the batch to be filed", async () => (await libraryMd5s(path.join(data, "library"))).length >= 16, 60_000, 50);
+    app.kill("SIGKILL");
+    await app.exited;
+
+    app = await up(data);
+    await waitFor("inbox to empty after the restart", async () => isEmptyDir(inbox), 90_000);
+    const all = [...unique, ...batch].map(md5).sort();
+    expect(await libraryMd5s(path.join(data, "library"))).toEqual(all);
+    s = await stats(app);
+    expect({ images: s.images, duplicates: s.duplicates, rejected: s.rejected }).toEqual({ images: 52, duplicates: 4, rejected: 3 });
+    app.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+
+    // Dropping bytes that are already in the library again is a duplicate, not a new record.
+    await copyFile(path.join(data, "duplicates", (await listFiles(path.join(data, "duplicates")))[0]!), path.join(inbox, "again.jpg"));
+    app = await up(data);
+    await waitFor("the re-dropped copy to be disposed of", async () => isEmptyDir(inbox), 60_000);
+    s = await stats(app);
+    expect({ images: s.images, duplicates: s.duplicates }).toEqual({ images: 52, duplicates: 5 });
+    app.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+});
