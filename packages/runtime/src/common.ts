@@ -26,6 +26,7 @@ export const commonSettings = {
   shutdownTimeout: settings.duration("BOORU_SHUTDOWN_TIMEOUT", 25_000, "deadline for in-flight work at shutdown"),
   shutdownDelay: settings.duration("BOORU_SHUTDOWN_DELAY", 0, "time NOT_SERVING before draining, so load balancers notice"),
   logLevel: settings.oneOf("BOORU_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"], "info", "log level"),
+  logFormat: settings.oneOf("BOORU_LOG_FORMAT", ["auto", "json", "pretty"], "auto", "json lines, or readable lines (auto: readable on a terminal)"),
   tracing: settings.bool("BOORU_TRACING", false, "OpenTelemetry tracing (OTLP endpoint from OTEL_EXPORTER_OTLP_ENDPOINT)"),
 };
 

@@ -96,7 +96,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   const common = parsed as unknown as CommonConfig;
   const order = startOrder(all, opts.targets ?? common.target);
   const paths = dataPaths(common);
-  const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel);
+  const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel, common.logFormat);
   const metrics = createRegistry();
   // Before any module builds a gRPC client: channelOptions() adds the tracing interceptor then.
   if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
