@@ -1,13 +1,82 @@
-export * from "./client.js";
-import { defineModule } from "@booru/runtime";
+import { openClaimsStore, type ClaimsStore } from "@booru/claims";
+import { catalogV1 } from "@booru/proto";
+import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { EventHub } from "./events.js";
+import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
+import { IndexSync } from "./index-sync.js";
+import { catalogMetrics } from "./metrics.js";
+import { mongoRepos } from "./repos/mongo.js";
+import { sqliteRepos } from "./repos/sqlite.js";
+import type { Repos } from "./repos/types.js";
+import { CatalogService } from "./service.js";
+import { SimilarityIndex } from "./similarity.js";
 
-// Placeholder module: being built (see the open issue for this service).
+export * from "./client.js";
+
+export const CATALOG_SERVICE = "booru.catalog.v1.Catalog";
+
+async function openRepos(ctx: ModuleContext): Promise<Repos> {
+  const mongo = await ctx.mongo();
+  return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
+}
+
+/** Opened on first DeleteImage, and again after a failure. */
+function lazyClaims(ctx: ModuleContext): { get(): Promise<ClaimsStore>; close(): Promise<void> } {
+  let store: Promise<ClaimsStore> | undefined;
+  return {
+    get() {
+      store ??= openClaimsStore(ctx).catch((err: unknown) => {
+        store = undefined;
+        throw err;
+      });
+      return store;
+    },
+    async close() {
+      const opened = await store?.catch(() => undefined);
+      await opened?.close?.();
+    },
+  };
+}
+
 export const catalogModule = defineModule({
   name: "catalog",
   deps: [],
-  settings: {},
-  async start(ctx) {
-    ctx.log.warn("catalog is not built yet");
-    return { stop: async () => {} };
+  settings: {
+    indexRefresh: settings.duration("BOORU_CATALOG_INDEX_REFRESH", 300_000, "how often the similarity index is reconciled with the store, healing missed events"),
+    maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
+  },
+  async start(ctx, config) {
+    const repos = await openRepos(ctx);
+    const index = new SimilarityIndex();
+    const sync = new IndexSync(repos.images, index, ctx.log);
+    const hub = new EventHub((await ctx.bus()).events, ctx.log);
+    // Listen before the first build, so nothing written meanwhile is missed.
+    hub.listen((event) => sync.apply(event));
+    hub.start();
+    await sync.refresh();
+    const timer = setInterval(() => sync.refresh().catch((err: unknown) => ctx.log.error({ err }, "similarity index refresh failed")), config.indexRefresh);
+    timer.unref();
+
+    const claims = lazyClaims(ctx);
+    const service = new CatalogService({
+      repos,
+      index,
+      publish: (event) => hub.publish(event),
+      claims: () => claims.get(),
+      metrics: catalogMetrics(ctx.metrics, index),
+      libraryRoot: ctx.paths.library,
+      maxThumbnailBytes: config.maxThumbnailBytes,
+      log: ctx.log,
+    });
+    ctx.grpc.addService(CATALOG_SERVICE, catalogV1.CatalogService, catalogHandlers(service, hub), { scopes: CATALOG_SCOPES });
+    return {
+      async stop(deadlineMs) {
+        clearInterval(timer);
+        // Live streams end first; they would otherwise keep the drain waiting to the deadline.
+        hub.close();
+        await ctx.grpc.drain(CATALOG_SERVICE, deadlineMs);
+        await claims.close();
+      },
+    };
   },
 });

@@ -1,7 +1,50 @@
-import { CliError } from "../exit.js";
+import { catalogV1 } from "@booru/proto";
+import { parseCommand, printHelp, printList, withConnection } from "../client.js";
+import { bytesFlag, formatBytes, formatTime, intFlag, shortName, timeFlag } from "../format.js";
 
-export const summary = "(not built yet)";
+export const summary = "list catalogued images, newest first";
+const usage = "booru ls [--limit N] [--all] [--format F] [--min-bytes SIZE] [--max-bytes SIZE] [--since WHEN] [--until WHEN] [--page-token T]";
+const flags = [
+  "  --limit N            images per page, 1..1000 (default 50)",
+  "  --all                follow every page",
+  "  --page-token T       continue where a previous listing stopped",
+  "  --format F           only this format (jpeg, png, gif, webp, ...)",
+  "  --min-bytes SIZE     at least this large (4096, 64KiB, 2MB)",
+  "  --max-bytes SIZE     at most this large",
+  "  --since WHEN         ingested at or after: ISO date/time or a duration ago (30m, 2h)",
+  "  --until WHEN         ingested before",
+].join("\n");
 
-export async function run(_args: string[]): Promise<number> {
-  throw new CliError("booru ls is not built yet");
+function imageRow(i: catalogV1.Image): string[] {
+  return [formatTime(i.ingestedUnixMs), i.md5, i.info?.format ?? "", `${i.info?.width ?? 0}x${i.info?.height ?? 0}`, formatBytes(i.info?.bytes ?? 0), shortName(i.originalName)];
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, help } = parseCommand(
+    args,
+    { limit: { type: "string" }, all: { type: "boolean" }, "page-token": { type: "string" }, format: { type: "string" }, "min-bytes": { type: "string" }, "max-bytes": { type: "string" }, since: { type: "string" }, until: { type: "string" } },
+    { min: 0, max: 0, usage },
+  );
+  if (help) return printHelp(usage, summary, flags);
+  const req = catalogV1.ListImagesRequest.fromPartial({
+    pageSize: intFlag(values.limit, "limit", 50, 1, 1000),
+    format: (values.format as string | undefined) ?? "",
+    minBytes: bytesFlag(values["min-bytes"], "min-bytes") ?? 0,
+    maxBytes: bytesFlag(values["max-bytes"], "max-bytes") ?? 0,
+    ingestedAfterUnixMs: timeFlag(values.since, "since") ?? 0,
+    ingestedBeforeUnixMs: timeFlag(values.until, "until") ?? 0,
+  });
+  return withConnection(values, (conn) =>
+    printList(conn, values, {
+      command: "booru ls",
+      fetch: async (pageToken) => {
+        const res = await conn.call((c) => c.listImages, { ...req, pageToken });
+        return { items: res.images, next: res.nextPageToken };
+      },
+      json: (images, nextPageToken) => catalogV1.ListImagesResponse.toJSON({ images, nextPageToken }),
+      headers: ["INGESTED", "MD5", "FORMAT", "SIZE", "BYTES", "NAME"],
+      row: imageRow,
+      empty: "no images",
+    }),
+  );
 }

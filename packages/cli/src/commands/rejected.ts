@@ -1,7 +1,32 @@
-import { CliError } from "../exit.js";
+import { catalogV1 } from "@booru/proto";
+import { parseCommand, printHelp, printList, withConnection } from "../client.js";
+import { formatTime, intFlag, shortName } from "../format.js";
 
-export const summary = "(not built yet)";
+export const summary = "list rejected files with their reason, newest first";
+const usage = "booru rejected [--reason R] [--limit N] [--all] [--page-token T]";
+const flags = [
+  "  --reason R           only this reason (corrupt, unsupported, too-large, too-many-pixels, ...)",
+  "  --limit N            per page, 1..1000 (default 50)",
+  "  --all                follow every page",
+  "  --page-token T       continue where a previous listing stopped",
+].join("\n");
 
-export async function run(_args: string[]): Promise<number> {
-  throw new CliError("booru rejected is not built yet");
+export async function run(args: string[]): Promise<number> {
+  const { values, help } = parseCommand(args, { reason: { type: "string" }, limit: { type: "string" }, all: { type: "boolean" }, "page-token": { type: "string" } }, { min: 0, max: 0, usage });
+  if (help) return printHelp(usage, summary, flags);
+  const pageSize = intFlag(values.limit, "limit", 50, 1, 1000);
+  const reason = (values.reason as string | undefined) ?? "";
+  return withConnection(values, (conn) =>
+    printList(conn, values, {
+      command: "booru rejected",
+      fetch: async (pageToken) => {
+        const res = await conn.call((c) => c.listRejections, { pageSize, pageToken, reason });
+        return { items: res.rejections, next: res.nextPageToken };
+      },
+      json: (rejections, nextPageToken) => catalogV1.ListRejectionsResponse.toJSON({ rejections, nextPageToken }),
+      headers: ["AT", "REASON", "SOURCE", "STORED", "MESSAGE"],
+      row: (r) => [formatTime(r.atUnixMs), r.reason, shortName(r.sourcePath, 50), r.storedPath || "-", r.message],
+      empty: "no rejected files",
+    }),
+  );
 }

@@ -1,7 +1,29 @@
-import { CliError } from "../exit.js";
+import { parseCommand, printHelp, withConnection } from "../client.js";
+import { formatBytes, printFields, printJson } from "../format.js";
+import { EXIT } from "../exit.js";
 
-export const summary = "(not built yet)";
+export const summary = "catalog totals: images, bytes, duplicates avoided, rejected by reason, ingest rate";
+const usage = "booru stats";
 
-export async function run(_args: string[]): Promise<number> {
-  throw new CliError("booru stats is not built yet");
+export async function run(args: string[]): Promise<number> {
+  const { values, help } = parseCommand(args, {}, { min: 0, max: 0, usage });
+  if (help) return printHelp(usage, summary, "");
+  return withConnection(values, async (conn) => {
+    const s = await conn.call((c) => c.getStats, {});
+    if (conn.json) {
+      // Every field, zeros included, so scripts can read them without defaults.
+      printJson({ images: s.images, bytes: s.bytes, duplicates: s.duplicates, rejected: s.rejected, rejectedByReason: s.rejectedByReason, ingestedLastMinute: s.ingestedLastMinute });
+      return EXIT.OK;
+    }
+    const reasons = Object.entries(s.rejectedByReason).sort(([a], [b]) => a.localeCompare(b));
+    printFields([
+      ["images", String(s.images)],
+      ["bytes", `${formatBytes(s.bytes)} (${s.bytes})`],
+      ["duplicates", String(s.duplicates)],
+      ["rejected", String(s.rejected)],
+      ...reasons.map(([reason, n]): [string, string] => [`  ${reason}`, String(n)]),
+      ["last minute", `${s.ingestedLastMinute} ingested`],
+    ]);
+    return EXIT.OK;
+  });
 }

@@ -1,0 +1,167 @@
+/**
+ * The booru client commands run as a user runs them: a subprocess (compiled dist/, so run
+ * `npx tsc -b` first) against a catalog started in this test.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalogV1 } from "@booru/proto";
+import { hashLocalFile } from "@booru/hasher";
+import { unary } from "@booru/catalog";
+import { makeDuplicate, makeImage, makeRejection } from "../../../services/catalog/test/fixtures.js";
+import { startCatalog, TOKENS, type Running } from "../../../services/catalog/test/helpers.js";
+
+const BIN = path.resolve(import.meta.dirname, "../bin/booru.js");
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function booru(args: string[], env: Record<string, string> = {}, onStderr?: (text: string) => void): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      onStderr?.(stderr);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("booru client commands", () => {
+  let cat: Running;
+  let tmp: string;
+  let env: Record<string, string>;
+  const images = Array.from({ length: 5 }, (_, i) => makeImage(`cli${i}`, { ingestedUnixMs: 1_700_000_000_000 + i * 1000, format: i % 2 ? "png" : "jpeg", phash64: `f0f0f0f0f0f0f0f${i}` }));
+  const api = <Req, Res>(method: (...a: never[]) => unknown, req: Req, token = TOKENS.read) => unary<Req, Res>((method as (...a: unknown[]) => never).bind(cat.client) as never, req, { token });
+
+  beforeAll(async () => {
+    cat = await startCatalog();
+    tmp = await mkdtemp(path.join(tmpdir(), "cli-"));
+    env = { BOORU_SERVER: cat.target, BOORU_TOKEN: TOKENS.read };
+    for (const image of images) await api(cat.client.putImage, { image, thumbnail: Buffer.alloc(0) }, TOKENS.write);
+    await api(cat.client.recordDuplicate, { duplicate: makeDuplicate("cli-dup", images[0]!.md5, 1_700_000_100_000) }, TOKENS.write);
+    await api(cat.client.recordRejection, { rejection: makeRejection("cli-rej", "corrupt", 1_700_000_200_000) }, TOKENS.write);
+  });
+  afterAll(async () => {
+    await cat?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("ls prints the images the API lists, as a table and as JSON", async () => {
+    const listed = await api<catalogV1.ListImagesRequest, catalogV1.ListImagesResponse>(cat.client.listImages, catalogV1.ListImagesRequest.fromPartial({ pageSize: 50 }));
+    const json = await booru(["ls", "--json"], env);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(catalogV1.ListImagesResponse.toJSON(listed));
+
+    const table = await booru(["ls"], env);
+    const rows = table.stdout.trim().split("\n");
+    expect(rows[0]).toMatch(/^INGESTED\s+MD5\s+FORMAT/);
+    expect(rows.slice(1).map((r) => r.split(/\s+/)[1])).toEqual([...images].reverse().map((i) => i.md5));
+
+    const paged = await booru(["ls", "--limit", "2", "--json"], env);
+    expect(JSON.parse(paged.stdout).images).toHaveLength(2);
+    const all = await booru(["ls", "--limit", "2", "--all", "--json"], env);
+    expect(JSON.parse(all.stdout).images.map((i: { md5: string }) => i.md5)).toEqual([...images].reverse().map((i) => i.md5));
+    const png = await booru(["ls", "--format", "png", "--json"], env);
+    expect(JSON.parse(png.stdout).images.map((i: { md5: string }) => i.md5)).toEqual([images[3]!.md5, images[1]!.md5]);
+  });
+
+  it("show prints one record; a missing one exits 4 with one line", async () => {
+    const image = images[2]!;
+    const json = await booru(["show", image.md5, "--json"], env);
+    expect(JSON.parse(json.stdout)).toEqual(catalogV1.Image.toJSON(image));
+    const table = await booru(["show", image.hashes!.sha256], env);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(`md5           ${image.md5}`);
+    expect(table.stdout).toContain(`phash64       ${image.hashes!.phash64}`);
+    const missing = await booru(["show", makeImage("nope").md5], env);
+    expect([missing.code, missing.stdout, missing.stderr.trim().split("\n").length]).toEqual([4, "", 1]);
+    expect(missing.stderr).toContain("no image");
+    expect((await booru(["show", "not-an-md5"], env)).code).toBe(2);
+  });
+
+  it("similar MD5 prints what FindSimilar returns", async () => {
+    const res = await api<catalogV1.FindSimilarRequest, catalogV1.FindSimilarResponse>(cat.client.findSimilar, catalogV1.FindSimilarRequest.fromPartial({ md5: images[0]!.md5, maxDistance: 8 }));
+    expect(res.matches.length).toBe(4);
+    const json = await booru(["similar", images[0]!.md5, "--max-distance", "8", "--json"], env);
+    expect(JSON.parse(json.stdout)).toEqual({ matches: res.matches.map((m) => ({ distance: m.distance, image: catalogV1.Image.toJSON(m.image!) })) });
+    const table = await booru(["similar", images[0]!.md5, "--limit", "2"], env);
+    expect(table.stdout.trim().split("\n").slice(1).map((r) => r.split(/\s+/).slice(0, 2))).toEqual(res.matches.slice(0, 2).map((m) => [String(m.distance), m.image!.md5]));
+    expect((await booru(["similar", images[0]!.md5, "--algo", "nope"], env)).code).toBe(2);
+  });
+
+  it("similar FILE hashes the file locally and finds its record", async () => {
+    const file = path.join(tmp, "photo.png");
+    await writeFile(file, await sharp({ create: { width: 96, height: 64, channels: 3, background: "#336699" } }).composite([{ input: Buffer.from('<svg width="96" height="64"><circle cx="30" cy="30" r="20" fill="#fc0"/></svg>') }]).png().toBuffer());
+    const hashed = await hashLocalFile(file);
+    const image = catalogV1.Image.fromPartial({ md5: hashed.hashes!.md5, hashes: hashed.hashes, info: hashed.info, originalName: "photo.png", libraryPath: "ph/ot/photo.png", ingestedUnixMs: 1 });
+    await api(cat.client.putImage, { image, thumbnail: Buffer.alloc(0) }, TOKENS.write);
+    const res = await booru(["similar", file, "--json", "--algo", "dhash64"], env);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).matches[0]).toMatchObject({ image: { md5: image.md5 }, distance: 0 });
+    expect((await booru(["similar", path.join(tmp, "missing.png")], env)).code).toBe(4);
+  });
+
+  it("dupes, rejected and stats print what the API returns", async () => {
+    const dupes = await booru(["dupes", "--json"], env);
+    expect(JSON.parse(dupes.stdout)).toEqual(catalogV1.ListDuplicatesResponse.toJSON(await api(cat.client.listDuplicates, catalogV1.ListDuplicatesRequest.fromPartial({}))));
+    expect((await booru(["dupes"], env)).stdout).toMatch(new RegExp(`${images[0]!.md5}\\s+moved\\s+dup/cli-dup.jpg`));
+    const rejected = await booru(["rejected", "--reason", "corrupt"], env);
+    expect(rejected.stdout).toMatch(/corrupt\s+bad\/cli-rej.jpg/);
+    const stats = await booru(["stats", "--json"], env);
+    expect(JSON.parse(stats.stdout)).toEqual({ ...(await api<object, catalogV1.GetStatsResponse>(cat.client.getStats, {})) });
+    expect((await booru(["stats"], env)).stdout).toMatch(/duplicates\s+1\n/);
+  });
+
+  it("exits 5 on a missing or insufficient token and 6 when the catalog is unreachable", async () => {
+    const noToken = await booru(["stats"], { BOORU_SERVER: cat.target });
+    expect([noToken.code, noToken.stderr.trim().split("\n").length]).toEqual([5, 1]);
+    expect(noToken.stderr).toMatch(/^booru stats: not authenticated/);
+    const readRm = await booru(["rm", images[4]!.md5], env);
+    expect(readRm.code).toBe(5);
+    expect(readRm.stderr).toContain("lacks the admin scope");
+    const down = await booru(["ls", "--server", "127.0.0.1:1"], env);
+    expect(down.code).toBe(6);
+    expect(down.stderr).toMatch(/cannot reach the catalog at 127\.0\.0\.1:1/);
+  });
+
+  it("rm deletes with an admin token; again it exits 4", async () => {
+    const md5 = images[4]!.md5;
+    const rmOnce = await booru(["rm", md5, "--token", TOKENS.admin], env);
+    expect([rmOnce.code, rmOnce.stdout]).toEqual([0, `deleted ${md5}\n`]);
+    expect((await booru(["show", md5], env)).code).toBe(4);
+    expect((await booru(["rm", md5, "--token", TOKENS.admin], env)).code).toBe(4);
+  });
+
+  it("watch prints live events from WatchEvents", async () => {
+    const fresh = [makeImage("live1", { ingestedUnixMs: Date.now() }), makeImage("live2", { ingestedUnixMs: Date.now() })];
+    let started = false;
+    const watching = booru(["watch", "--json", "--count", "3"], env, (err) => {
+      if (started || !err.includes("watching")) return;
+      started = true;
+      void (async () => {
+        for (const image of fresh) await api(cat.client.putImage, { image, thumbnail: Buffer.alloc(0) }, TOKENS.write);
+        await api(cat.client.recordRejection, { rejection: makeRejection("live-rej", "too-large", Date.now()) }, TOKENS.write);
+      })();
+    });
+    const res = await watching;
+    expect(res.code).toBe(0);
+    const events = res.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.map((e) => e.ingested?.md5 ?? e.rejected?.reason)).toEqual([fresh[0]!.md5, fresh[1]!.md5, "too-large"]);
+
+    const people = booru(["watch", "--count", "1"], env, (err) => {
+      if (err.includes("watching")) void api(cat.client.putImage, { image: makeImage("live3", { ingestedUnixMs: Date.now() }), thumbnail: Buffer.alloc(0) }, TOKENS.write);
+    });
+    expect((await people).stdout).toMatch(/ingested\s+\w{32}.*\[ingested 1 {2}duplicates 0 {2}rejected 0 {2}deleted 0 {2}\| {2}0\.1 images\/s\]/);
+  });
+});

@@ -1,0 +1,155 @@
+import { catalogV1 } from "@booru/proto";
+import type { SqliteDb } from "@booru/runtime";
+import { similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+
+/** Tables are prefixed: the embedded SQLite file is shared with the other modules. */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS catalog_images (
+  md5 TEXT PRIMARY KEY, sha256 TEXT NOT NULL, format TEXT NOT NULL, bytes INTEGER NOT NULL,
+  ingested INTEGER NOT NULL, phash64 TEXT, dhash64 TEXT, phash256 TEXT, blockhash256 TEXT, record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS catalog_images_newest ON catalog_images (ingested DESC, md5 DESC);
+CREATE INDEX IF NOT EXISTS catalog_images_sha256 ON catalog_images (sha256);
+CREATE TABLE IF NOT EXISTS catalog_thumbnails (md5 TEXT PRIMARY KEY, data BLOB NOT NULL, mime TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS catalog_duplicates (id TEXT PRIMARY KEY, md5 TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS catalog_duplicates_newest ON catalog_duplicates (at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS catalog_duplicates_md5 ON catalog_duplicates (md5, at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS catalog_rejections (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS catalog_rejections_newest ON catalog_rejections (at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS catalog_rejections_reason ON catalog_rejections (reason, at DESC, id DESC);
+`;
+
+/** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor. */
+function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
+  if (!cursor) return;
+  where.push(`(${atCol} < ? OR (${atCol} = ? AND ${keyCol} < ?))`);
+  params.push(cursor.at, cursor.at, cursor.key);
+}
+
+const clause = (where: string[]) => (where.length ? `WHERE ${where.join(" AND ")}` : "");
+
+/** Newest first from an event table (duplicates, rejections), optionally where `column = value`. */
+function listEvents<T extends { atUnixMs: number; id: string }>(db: SqliteDb, table: string, filter: [string, string] | undefined, limit: number, cursor: Cursor | undefined, parse: (json: unknown) => T) {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter) {
+    where.push(`${filter[0]} = ?`);
+    params.push(filter[1]);
+  }
+  after("at", "id", cursor, where, params);
+  const rows = db.prepare(`SELECT record FROM ${table} ${clause(where)} ORDER BY at DESC, id DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
+  return toPage(rows.map((r) => parse(JSON.parse(r.record))), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
+}
+const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
+
+class SqliteImages implements ImagesRepo {
+  constructor(private readonly db: SqliteDb) {}
+
+  async put(image: catalogV1.Image, thumbnail?: Thumbnail) {
+    // Thumbnail first: a crash between the two leaves a retry that still stores the record.
+    if (thumbnail) {
+      this.db.prepare("INSERT OR REPLACE INTO catalog_thumbnails (md5, data, mime, width, height) VALUES (?, ?, ?, ?, ?)").run(image.md5, thumbnail.data, thumbnail.mime, thumbnail.width, thumbnail.height);
+    }
+    const h = similarityHashes(image);
+    const res = this.db
+      .prepare("INSERT OR IGNORE INTO catalog_images (md5, sha256, format, bytes, ingested, phash64, dhash64, phash256, blockhash256, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(image.md5, image.hashes?.sha256 ?? "", image.info?.format ?? "", image.info?.bytes ?? 0, image.ingestedUnixMs, h.phash64 ?? null, h.dhash64 ?? null, h.phash256 ?? null, h.blockhash256 ?? null, JSON.stringify(catalogV1.Image.toJSON(image)));
+    if (res.changes === 1) return { created: true, image };
+    return { created: false, image: (await this.get(image.md5))! };
+  }
+
+  async get(md5: string) {
+    return parseImage(this.db.prepare("SELECT record FROM catalog_images WHERE md5 = ?").get(md5) as { record: string } | undefined);
+  }
+
+  async getBySha256(sha256: string) {
+    return parseImage(this.db.prepare("SELECT record FROM catalog_images WHERE sha256 = ? ORDER BY ingested, md5 LIMIT 1").get(sha256) as { record: string } | undefined);
+  }
+
+  async getMany(md5s: string[]) {
+    const out: catalogV1.Image[] = [];
+    // In chunks: SQLite bounds the number of parameters of one statement.
+    for (let i = 0; i < md5s.length; i += 500) {
+      const chunk = md5s.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT record FROM catalog_images WHERE md5 IN (${chunk.map(() => "?").join(",")})`).all(...chunk) as { record: string }[];
+      out.push(...rows.map((r) => parseImage(r)!));
+    }
+    return out;
+  }
+
+  async list(filter: ImageFilter, limit: number, cursor?: Cursor) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (cond: string, value: unknown) => {
+      where.push(cond);
+      params.push(value);
+    };
+    if (filter.format) add("format = ?", filter.format);
+    if (filter.minBytes !== undefined) add("bytes >= ?", filter.minBytes);
+    if (filter.maxBytes !== undefined) add("bytes <= ?", filter.maxBytes);
+    if (filter.ingestedAfter !== undefined) add("ingested >= ?", filter.ingestedAfter);
+    if (filter.ingestedBefore !== undefined) add("ingested < ?", filter.ingestedBefore);
+    after("ingested", "md5", cursor, where, params);
+    const rows = this.db.prepare(`SELECT record FROM catalog_images ${clause(where)} ORDER BY ingested DESC, md5 DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
+    return toPage(rows.map((r) => parseImage(r)!), limit, (i) => ({ at: i.ingestedUnixMs, key: i.md5 }));
+  }
+
+  async thumbnail(md5: string) {
+    return this.db.prepare("SELECT data, mime, width, height FROM catalog_thumbnails WHERE md5 = ?").get(md5) as Thumbnail | undefined;
+  }
+
+  async delete(md5: string) {
+    this.db.prepare("DELETE FROM catalog_thumbnails WHERE md5 = ?").run(md5);
+    return this.db.prepare("DELETE FROM catalog_images WHERE md5 = ?").run(md5).changes === 1;
+  }
+
+  async stats(since: number) {
+    const row = this.db.prepare("SELECT COUNT(*) AS images, COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(ingested >= ?), 0) AS recent FROM catalog_images").get(since) as { images: number; bytes: number; recent: number };
+    return { images: row.images, bytes: row.bytes, ingestedSince: row.recent };
+  }
+
+  async *hashes() {
+    const rows = this.db.prepare("SELECT md5, phash64, dhash64, phash256, blockhash256 FROM catalog_images").iterate() as Iterable<Record<string, string | null>>;
+    for (const r of rows) {
+      yield { md5: r.md5!, hashes: { phash64: r.phash64 ?? undefined, dhash64: r.dhash64 ?? undefined, phash256: r.phash256 ?? undefined, blockhash256: r.blockhash256 ?? undefined } };
+    }
+  }
+}
+
+class SqliteDuplicates implements DuplicatesRepo {
+  constructor(private readonly db: SqliteDb) {}
+
+  async put(d: catalogV1.Duplicate) {
+    return this.db.prepare("INSERT OR IGNORE INTO catalog_duplicates (id, md5, at, record) VALUES (?, ?, ?, ?)").run(d.id, d.md5, d.atUnixMs, JSON.stringify(catalogV1.Duplicate.toJSON(d))).changes === 1;
+  }
+
+  async list(md5: string | undefined, limit: number, cursor?: Cursor) {
+    return listEvents(this.db, "catalog_duplicates", md5 ? ["md5", md5] : undefined, limit, cursor, catalogV1.Duplicate.fromJSON);
+  }
+
+  async count() {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM catalog_duplicates").get() as { n: number }).n;
+  }
+}
+
+class SqliteRejections implements RejectionsRepo {
+  constructor(private readonly db: SqliteDb) {}
+
+  async put(r: catalogV1.Rejection) {
+    return this.db.prepare("INSERT OR IGNORE INTO catalog_rejections (id, reason, at, record) VALUES (?, ?, ?, ?)").run(r.id, r.reason, r.atUnixMs, JSON.stringify(catalogV1.Rejection.toJSON(r))).changes === 1;
+  }
+
+  async list(reason: string | undefined, limit: number, cursor?: Cursor) {
+    return listEvents(this.db, "catalog_rejections", reason ? ["reason", reason] : undefined, limit, cursor, catalogV1.Rejection.fromJSON);
+  }
+
+  async countByReason() {
+    const rows = this.db.prepare("SELECT reason, COUNT(*) AS n FROM catalog_rejections GROUP BY reason").all() as { reason: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+}
+
+export function sqliteRepos(db: SqliteDb): Repos {
+  db.exec(SCHEMA);
+  return { images: new SqliteImages(db), duplicates: new SqliteDuplicates(db), rejections: new SqliteRejections(db) };
+}

@@ -1,0 +1,90 @@
+/**
+ * Storage ports of the catalog. Each has a SQLite adapter (embedded) and a MongoDB adapter
+ * (distributed) that pass the same contract suite (test/contract.ts).
+ */
+import type { catalogV1 } from "@booru/proto";
+import type { HashValues } from "../similarity.js";
+
+/** Position in a newest-first listing: the time and the id of the last item returned. */
+export interface Cursor {
+  at: number;
+  key: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Set when more items follow. */
+  next?: Cursor;
+}
+
+export interface Thumbnail {
+  data: Buffer;
+  mime: string;
+  width: number;
+  height: number;
+}
+
+export interface ImageFilter {
+  format?: string;
+  minBytes?: number;
+  maxBytes?: number;
+  /** Inclusive. */
+  ingestedAfter?: number;
+  /** Exclusive. */
+  ingestedBefore?: number;
+}
+
+export interface ImageStats {
+  images: number;
+  bytes: number;
+  ingestedSince: number;
+}
+
+export interface ImagesRepo {
+  /** Inserts unless the md5 exists; returns the stored record either way. */
+  put(image: catalogV1.Image, thumbnail?: Thumbnail): Promise<{ created: boolean; image: catalogV1.Image }>;
+  get(md5: string): Promise<catalogV1.Image | undefined>;
+  getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
+  /** The records of these md5s that exist, in no particular order. */
+  getMany(md5s: string[]): Promise<catalogV1.Image[]>;
+  /** Newest first (ingested time, then md5 descending). */
+  list(filter: ImageFilter, limit: number, after?: Cursor): Promise<Page<catalogV1.Image>>;
+  thumbnail(md5: string): Promise<Thumbnail | undefined>;
+  /** Removes the record and its thumbnail; false when there was none. */
+  delete(md5: string): Promise<boolean>;
+  stats(ingestedSince: number): Promise<ImageStats>;
+  /** Every md5 with its similarity hashes, for building the in-memory index. */
+  hashes(): AsyncIterable<{ md5: string; hashes: HashValues }>;
+}
+
+export interface DuplicatesRepo {
+  /** False when a duplicate with this id is already stored. */
+  put(duplicate: catalogV1.Duplicate): Promise<boolean>;
+  list(md5: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Duplicate>>;
+  count(): Promise<number>;
+}
+
+export interface RejectionsRepo {
+  /** False when a rejection with this id is already stored. */
+  put(rejection: catalogV1.Rejection): Promise<boolean>;
+  list(reason: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Rejection>>;
+  countByReason(): Promise<Record<string, number>>;
+}
+
+export interface Repos {
+  images: ImagesRepo;
+  duplicates: DuplicatesRepo;
+  rejections: RejectionsRepo;
+}
+
+/** Splits a fetch of limit+1 rows into a page and the cursor after it. */
+export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => Cursor): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: cursorOf(items[items.length - 1]!) };
+}
+
+export function similarityHashes(image: catalogV1.Image): HashValues {
+  const h = image.hashes;
+  return { phash64: h?.phash64, dhash64: h?.dhash64, phash256: h?.phash256, blockhash256: h?.blockhash256 };
+}

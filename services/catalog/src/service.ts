@@ -1,0 +1,176 @@
+import { rm } from "node:fs/promises";
+import { status } from "@grpc/grpc-js";
+import type { ClaimsStore } from "@booru/claims";
+import { catalogV1 } from "@booru/proto";
+import { AppError, invalid, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
+import { algorithmOf, BITS, parseHash } from "./hashes.js";
+import type { CatalogMetrics } from "./metrics.js";
+import type { Repos } from "./repos/types.js";
+import type { SimilarityIndex } from "./similarity.js";
+import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, sha256Arg } from "./validate.js";
+
+export interface CatalogDeps {
+  repos: Repos;
+  index: SimilarityIndex;
+  publish(event: catalogV1.Event): void;
+  claims(): Promise<ClaimsStore>;
+  metrics: CatalogMetrics;
+  libraryRoot: string;
+  maxThumbnailBytes: number;
+  log: Logger;
+  now?: () => number;
+}
+
+const MAX_PAGE = 1000;
+
+/** The catalog's use cases; the gRPC handlers only adapt requests to these. */
+export class CatalogService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CatalogDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async putImage(req: catalogV1.PutImageRequest): Promise<catalogV1.PutImageResponse> {
+    const image = checkImage(req.image, this.now());
+    if (req.thumbnail.length > this.deps.maxThumbnailBytes) throw invalid("too-large", `thumbnail is ${req.thumbnail.length} bytes, more than ${this.deps.maxThumbnailBytes}`);
+    const thumbnail = req.thumbnail.length > 0 ? { data: req.thumbnail, mime: image.thumbnailMime, width: image.thumbnailWidth, height: image.thumbnailHeight } : undefined;
+    const { created, image: stored } = await this.deps.repos.images.put(image, thumbnail);
+    this.deps.metrics.writes.inc({ op: "put", result: created ? "created" : "exists" });
+    if (created) {
+      // Updated here as well as from the event, so this replica answers at once even if the bus lags.
+      this.deps.index.upsert(stored.md5, { phash64: stored.hashes?.phash64, dhash64: stored.hashes?.dhash64, phash256: stored.hashes?.phash256, blockhash256: stored.hashes?.blockhash256 });
+      this.deps.publish({ atUnixMs: this.now(), ingested: stored });
+    }
+    return { image: stored, created };
+  }
+
+  async recordDuplicate(req: catalogV1.RecordDuplicateRequest): Promise<catalogV1.RecordDuplicateResponse> {
+    const dup = req.duplicate;
+    if (!dup) throw invalid("missing-duplicate", "duplicate is required");
+    checkEventId(dup.id, "duplicate");
+    const record = { ...dup, md5: md5Arg(dup.md5, "duplicate.md5"), atUnixMs: dup.atUnixMs || this.now() };
+    const created = await this.deps.repos.duplicates.put(record);
+    this.deps.metrics.writes.inc({ op: "duplicate", result: created ? "created" : "exists" });
+    if (created) this.deps.publish({ atUnixMs: this.now(), duplicate: record });
+    return {};
+  }
+
+  async recordRejection(req: catalogV1.RecordRejectionRequest): Promise<catalogV1.RecordRejectionResponse> {
+    const rej = req.rejection;
+    if (!rej) throw invalid("missing-rejection", "rejection is required");
+    checkEventId(rej.id, "rejection");
+    if (!rej.reason || rej.reason.length > 64) throw invalid("bad-reason", "rejection.reason is required (at most 64 characters)");
+    const record = { ...rej, md5: rej.md5 ? md5Arg(rej.md5, "rejection.md5") : "", atUnixMs: rej.atUnixMs || this.now() };
+    const created = await this.deps.repos.rejections.put(record);
+    this.deps.metrics.writes.inc({ op: "rejection", result: created ? "created" : "exists" });
+    if (created) this.deps.publish({ atUnixMs: this.now(), rejected: record });
+    return {};
+  }
+
+  async getImage(req: catalogV1.GetImageRequest): Promise<catalogV1.GetImageResponse> {
+    const image = req.sha256 !== undefined ? await this.deps.repos.images.getBySha256(sha256Arg(req.sha256)) : await this.deps.repos.images.get(md5Arg(req.md5));
+    if (!image) throw notFound(`no image ${req.sha256 ?? req.md5}`);
+    return { image };
+  }
+
+  async listImages(req: catalogV1.ListImagesRequest): Promise<catalogV1.ListImagesResponse> {
+    const limit = limitArg(req.pageSize, 100, MAX_PAGE, "page_size");
+    const filter = {
+      format: req.format || undefined,
+      minBytes: req.minBytes || undefined,
+      maxBytes: req.maxBytes || undefined,
+      ingestedAfter: req.ingestedAfterUnixMs || undefined,
+      ingestedBefore: req.ingestedBeforeUnixMs || undefined,
+    };
+    const page = await this.deps.repos.images.list(filter, limit, decodeToken(req.pageToken));
+    return { images: page.items, nextPageToken: encodeToken(page.next) };
+  }
+
+  async getThumbnail(req: catalogV1.GetThumbnailRequest): Promise<catalogV1.GetThumbnailResponse> {
+    const md5 = md5Arg(req.md5);
+    const thumb = await this.deps.repos.images.thumbnail(md5);
+    if (!thumb) throw notFound(`no thumbnail for ${md5}`);
+    return thumb;
+  }
+
+  async findSimilar(req: catalogV1.FindSimilarRequest): Promise<catalogV1.FindSimilarResponse> {
+    const algorithm = algorithmOf(req.algorithm);
+    if (!algorithm) throw invalid("bad-algorithm", `unknown algorithm ${req.algorithm}`);
+    const bits = BITS[algorithm];
+    const maxDistance = req.maxDistance || defaultDistance(algorithm);
+    if (maxDistance > bits) throw invalid("bad-distance", `max_distance must be 0..${bits} for ${algorithm}`);
+    const limit = limitArg(req.limit, 50, MAX_PAGE, "limit");
+    let hex = req.hash?.toLowerCase();
+    let self: string | undefined;
+    if (req.md5 !== undefined) {
+      const image = await this.deps.repos.images.get(md5Arg(req.md5));
+      if (!image) throw notFound(`no image ${req.md5}`);
+      hex = image.hashes?.[algorithm];
+      self = image.md5;
+      if (!hex) throw new AppError(status.FAILED_PRECONDITION, `image ${image.md5} has no ${algorithm}`);
+    }
+    const value = parseHash(hex ?? "", bits);
+    if (!value) throw invalid("bad-hash", `hash must be ${bits / 4} hex digits for ${algorithm}`);
+
+    const end = this.deps.metrics.similarSeconds.startTimer({ algorithm });
+    // One extra when asking by md5: the image itself is not a result.
+    const matches = this.deps.index.query(algorithm, value, maxDistance, limit + (self ? 1 : 0)).filter((m) => m.md5 !== self).slice(0, limit);
+    end();
+    const records = new Map((await this.deps.repos.images.getMany(matches.map((m) => m.md5))).map((i) => [i.md5, i]));
+    // An entry whose record is gone was deleted by a replica whose event we missed.
+    for (const m of matches) if (!records.has(m.md5)) this.deps.index.remove(m.md5);
+    return { matches: matches.filter((m) => records.has(m.md5)).map((m) => ({ image: records.get(m.md5), distance: m.distance })) };
+  }
+
+  async listDuplicates(req: catalogV1.ListDuplicatesRequest): Promise<catalogV1.ListDuplicatesResponse> {
+    const limit = limitArg(req.pageSize, 100, MAX_PAGE, "page_size");
+    const page = await this.deps.repos.duplicates.list(req.md5 ? md5Arg(req.md5) : undefined, limit, decodeToken(req.pageToken));
+    return { duplicates: page.items, nextPageToken: encodeToken(page.next) };
+  }
+
+  async listRejections(req: catalogV1.ListRejectionsRequest): Promise<catalogV1.ListRejectionsResponse> {
+    const limit = limitArg(req.pageSize, 100, MAX_PAGE, "page_size");
+    const page = await this.deps.repos.rejections.list(req.reason || undefined, limit, decodeToken(req.pageToken));
+    return { rejections: page.items, nextPageToken: encodeToken(page.next) };
+  }
+
+  /**
+   * Tombstone first, so the bytes cannot be ingested again while the rest happens; the record
+   * goes last, so a retry after a failure still finds the library path.
+   */
+  async deleteImage(req: catalogV1.DeleteImageRequest): Promise<catalogV1.DeleteImageResponse> {
+    const md5 = md5Arg(req.md5);
+    const image = await this.deps.repos.images.get(md5);
+    if (!image) return { deleted: false };
+    await (await this.deps.claims()).tombstone(md5, image.hashes?.sha256);
+    await this.removeLibraryFile(image.libraryPath);
+    const deleted = await this.deps.repos.images.delete(md5);
+    this.deps.index.remove(md5);
+    this.deps.metrics.writes.inc({ op: "delete", result: deleted ? "created" : "exists" });
+    if (deleted) this.deps.publish({ atUnixMs: this.now(), deletedMd5: md5 });
+    return { deleted };
+  }
+
+  async getStats(): Promise<catalogV1.GetStatsResponse> {
+    const [images, duplicates, rejectedByReason] = await Promise.all([
+      this.deps.repos.images.stats(this.now() - 60_000),
+      this.deps.repos.duplicates.count(),
+      this.deps.repos.rejections.countByReason(),
+    ]);
+    const rejected = Object.values(rejectedByReason).reduce((a, b) => a + b, 0);
+    return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected };
+  }
+
+  private async removeLibraryFile(libraryPath: string): Promise<void> {
+    let file: string;
+    try {
+      file = await resolveInside(this.deps.libraryRoot, libraryPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // already gone
+      if (err instanceof OutsideRootError) throw new AppError(status.FAILED_PRECONDITION, `library file of this image is outside the library: ${err.message}`);
+      throw err;
+    }
+    await rm(file, { force: true });
+  }
+}

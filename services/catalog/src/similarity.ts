@@ -1,0 +1,114 @@
+import { ALGORITHMS, BITS, parseHash, type Algorithm } from "./hashes.js";
+import { Hash64Index, type Visit } from "./hash64-index.js";
+import { Hash256Index } from "./hash256-index.js";
+
+export type HashValues = Partial<Record<Algorithm, string>>;
+
+export interface Match {
+  md5: string;
+  distance: number;
+}
+
+interface AlgoIndex {
+  set(slot: number, words: Uint32Array): void;
+  remove(slot: number): void;
+  search(q: Uint32Array, maxDistance: number, visit: Visit): void;
+  scan(q: Uint32Array, maxDistance: number, visit: Visit): void;
+  readonly size: number;
+}
+
+function index64(): AlgoIndex {
+  const idx = new Hash64Index();
+  return {
+    set: (slot, w) => idx.set(slot, w[0]!, w[1]!),
+    remove: (slot) => idx.remove(slot),
+    search: (q, d, visit) => idx.search(q[0]!, q[1]!, d, visit),
+    scan: (q, d, visit) => idx.scan(q[0]!, q[1]!, d, visit),
+    get size() {
+      return idx.size;
+    },
+  };
+}
+
+function index256(): AlgoIndex {
+  const idx = new Hash256Index();
+  return {
+    set: (slot, w) => idx.set(slot, w),
+    remove: (slot) => idx.remove(slot),
+    search: (q, d, visit) => idx.search(q, d, visit),
+    scan: (q, d, visit) => idx.search(q, d, visit),
+    get size() {
+      return idx.size;
+    },
+  };
+}
+
+/**
+ * The in-memory similarity index of one catalog replica: every image's md5 gets a slot, and
+ * each algorithm indexes its value by slot. Updates are idempotent, so applying the same
+ * event twice (own write, then its echo from the bus) is harmless.
+ */
+export class SimilarityIndex {
+  private readonly slots = new Map<string, number>();
+  private readonly md5s: (string | undefined)[] = [];
+  private readonly free: number[] = [];
+  private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256() };
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  entries(algorithm: Algorithm): number {
+    return this.byAlgo[algorithm].size;
+  }
+
+  has(md5: string): boolean {
+    return this.slots.has(md5);
+  }
+
+  md5List(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  upsert(md5: string, hashes: HashValues): void {
+    let slot = this.slots.get(md5);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.md5s.length;
+      this.slots.set(md5, slot);
+      this.md5s[slot] = md5;
+    }
+    for (const algo of ALGORITHMS) {
+      const words = hashes[algo] ? parseHash(hashes[algo], BITS[algo]) : undefined;
+      if (words) this.byAlgo[algo].set(slot, words);
+      else this.byAlgo[algo].remove(slot);
+    }
+  }
+
+  remove(md5: string): void {
+    const slot = this.slots.get(md5);
+    if (slot === undefined) return;
+    for (const algo of ALGORITHMS) this.byAlgo[algo].remove(slot);
+    this.slots.delete(md5);
+    this.md5s[slot] = undefined;
+    this.free.push(slot);
+  }
+
+  /** Matches within maxDistance ordered by distance then md5, at most `limit`. */
+  query(algorithm: Algorithm, value: Uint32Array, maxDistance: number, limit: number, bruteForce = false): Match[] {
+    const byDistance: number[][] = Array.from({ length: maxDistance + 1 }, () => []);
+    const visit: Visit = (slot, d) => byDistance[d]!.push(slot);
+    const idx = this.byAlgo[algorithm];
+    if (bruteForce) idx.scan(value, maxDistance, visit);
+    else idx.search(value, maxDistance, visit);
+    // Only the distances needed to fill the limit are sorted by md5.
+    const out: Match[] = [];
+    for (let d = 0; d <= maxDistance && out.length < limit; d++) {
+      const md5s = byDistance[d]!.map((slot) => this.md5s[slot]!).sort();
+      for (const md5 of md5s) {
+        if (out.length >= limit) break;
+        out.push({ md5, distance: d });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The one contract every storage adapter of the catalog passes (SQLite in the unit tests,
+ * MongoDB through the harness in the integration tests).
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Cursor, Page, Repos } from "../src/repos/types.js";
+import { makeDuplicate, makeImage, makeRejection } from "./fixtures.js";
+
+export interface Opened {
+  repos: Repos;
+  close(): Promise<void>;
+}
+
+async function walk<T>(fetch: (after?: Cursor) => Promise<Page<T>>): Promise<T[][]> {
+  const pages: T[][] = [];
+  let cursor: Cursor | undefined;
+  do {
+    const page = await fetch(cursor);
+    pages.push(page.items);
+    cursor = page.next;
+  } while (cursor && pages.length < 100);
+  return pages;
+}
+
+export function repoContract(name: string, open: () => Promise<Opened>): void {
+  describe(`catalog repositories: ${name}`, () => {
+    let opened: Opened;
+    let repos: Repos;
+    beforeEach(async () => {
+      opened = await open();
+      repos = opened.repos;
+    });
+    afterEach(() => opened.close());
+
+    it("stores one record per md5 and keeps the first on a retry", async () => {
+      const image = makeImage("a");
+      const thumb = { data: Buffer.from("thumbnail bytes"), mime: "image/webp", width: 64, height: 48 };
+      expect(await repos.images.put(image, thumb)).toEqual({ created: true, image });
+      const retry = await repos.images.put({ ...image, originalName: "other.jpg" }, thumb);
+      expect(retry).toEqual({ created: false, image });
+      expect(await repos.images.get(image.md5)).toEqual(image);
+      expect(await repos.images.getBySha256(image.hashes!.sha256)).toEqual(image);
+      expect(await repos.images.get(makeImage("missing").md5)).toBeUndefined();
+      expect(await repos.images.thumbnail(image.md5)).toEqual(thumb);
+      const other = makeImage("b");
+      await repos.images.put(other);
+      const many = await repos.images.getMany([other.md5, makeImage("missing").md5, image.md5]);
+      expect(many.sort((x, y) => (x.md5 < y.md5 ? -1 : 1))).toEqual([image, other].sort((x, y) => (x.md5 < y.md5 ? -1 : 1)));
+    });
+
+    it("deletes the record and its thumbnail", async () => {
+      const image = makeImage("gone");
+      await repos.images.put(image, { data: Buffer.from([1, 2, 3]), mime: "image/webp", width: 1, height: 1 });
+      expect(await repos.images.delete(image.md5)).toBe(true);
+      expect(await repos.images.get(image.md5)).toBeUndefined();
+      expect(await repos.images.thumbnail(image.md5)).toBeUndefined();
+      expect(await repos.images.delete(image.md5)).toBe(false);
+    });
+
+    it("pages newest first, complete and stable, with ties on the time", async () => {
+      const images = Array.from({ length: 23 }, (_, i) => makeImage(`p${i}`, { ingestedUnixMs: 1_000 + Math.floor(i / 4), format: i % 3 ? "jpeg" : "png", bytes: 100 * i }));
+      for (const image of images) await repos.images.put(image);
+      const expected = [...images].sort((a, b) => b.ingestedUnixMs - a.ingestedUnixMs || (a.md5 < b.md5 ? 1 : -1)).map((i) => i.md5);
+      const pages = await walk((after) => repos.images.list({}, 5, after));
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(pages.flat().map((i) => i.md5)).toEqual(expected);
+      expect((await walk((after) => repos.images.list({}, 5, after))).flat().map((i) => i.md5)).toEqual(expected);
+
+      // A page boundary stays stable when older records arrive in between.
+      const first = await repos.images.list({}, 5);
+      await repos.images.put(makeImage("late", { ingestedUnixMs: 1 }));
+      const rest = (await walk((after) => repos.images.list({}, 5, after ?? first.next))).flat().map((i) => i.md5);
+      expect([...first.items.map((i) => i.md5), ...rest]).toEqual([...expected, makeImage("late").md5]);
+    });
+
+    it("filters by format, byte range and ingested range across pages", async () => {
+      const images = Array.from({ length: 20 }, (_, i) => makeImage(`f${i}`, { ingestedUnixMs: 2_000 + i, format: i % 2 ? "png" : "jpeg", bytes: 100 * i }));
+      for (const image of images) await repos.images.put(image);
+      const match = (i: (typeof images)[number]) => i.info!.format === "png" && i.info!.bytes >= 300 && i.info!.bytes <= 1500 && i.ingestedUnixMs >= 2_004 && i.ingestedUnixMs < 2_014;
+      const expected = images.filter(match).reverse().map((i) => i.md5);
+      expect(expected.length).toBeGreaterThan(2);
+      const filter = { format: "png", minBytes: 300, maxBytes: 1500, ingestedAfter: 2_004, ingestedBefore: 2_014 };
+      const got = (await walk((after) => repos.images.list(filter, 2, after))).flat().map((i) => i.md5);
+      expect(got).toEqual(expected);
+    });
+
+    it("counts images, bytes and recent ingests and lists every hash", async () => {
+      await repos.images.put(makeImage("s1", { bytes: 10, ingestedUnixMs: 100 }));
+      await repos.images.put(makeImage("s2", { bytes: 20, ingestedUnixMs: 200 }));
+      await repos.images.put(makeImage("s3", { bytes: 30, ingestedUnixMs: 300 }));
+      expect(await repos.images.stats(200)).toEqual({ images: 3, bytes: 60, ingestedSince: 2 });
+      const hashes = [];
+      for await (const h of repos.images.hashes()) hashes.push(h);
+      expect(hashes.sort((a, b) => (a.md5 < b.md5 ? -1 : 1))).toEqual(
+        ["s1", "s2", "s3"].map((s) => makeImage(s)).sort((a, b) => (a.md5 < b.md5 ? -1 : 1)).map((i) => ({
+          md5: i.md5,
+          hashes: { phash64: i.hashes!.phash64, dhash64: i.hashes!.dhash64, phash256: i.hashes!.phash256, blockhash256: i.hashes!.blockhash256 },
+        })),
+      );
+    });
+
+    it("stores duplicates once per id and lists them newest first", async () => {
+      const md5 = makeImage("orig").md5;
+      const dups = Array.from({ length: 7 }, (_, i) => makeDuplicate(`d${i}`, i < 5 ? md5 : makeImage("x").md5, 10 + Math.floor(i / 2)));
+      for (const d of dups) expect(await repos.duplicates.put(d)).toBe(true);
+      expect(await repos.duplicates.put({ ...dups[0]!, sourcePath: "changed" })).toBe(false);
+      expect(await repos.duplicates.count()).toBe(7);
+      const all = (await walk((after) => repos.duplicates.list(undefined, 3, after))).flat();
+      expect(all.map((d) => d.id)).toEqual(["d6", "d5", "d4", "d3", "d2", "d1", "d0"]);
+      expect(all.at(-1)).toEqual(dups[0]);
+      const ofMd5 = (await walk((after) => repos.duplicates.list(md5, 2, after))).flat();
+      expect(ofMd5.map((d) => d.id)).toEqual(["d4", "d3", "d2", "d1", "d0"]);
+    });
+
+    it("stores rejections once per id, by reason", async () => {
+      const reasons = ["corrupt", "corrupt", "too-large", "corrupt", "unsupported"];
+      for (const [i, reason] of reasons.entries()) expect(await repos.rejections.put(makeRejection(`r${i}`, reason, 50 + i))).toBe(true);
+      expect(await repos.rejections.put(makeRejection("r0", "corrupt", 50))).toBe(false);
+      expect(await repos.rejections.countByReason()).toEqual({ corrupt: 3, "too-large": 1, unsupported: 1 });
+      const corrupt = (await walk((after) => repos.rejections.list("corrupt", 2, after))).flat();
+      expect(corrupt.map((r) => r.id)).toEqual(["r3", "r1", "r0"]);
+      expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
+      expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
+    });
+  });
+}

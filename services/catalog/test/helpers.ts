@@ -1,0 +1,65 @@
+/** Starting a catalog in the test process and calling it like a client would. */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { ServiceError } from "@grpc/grpc-js";
+import { startApp, type App } from "@booru/runtime";
+import { catalogModule, createCatalogClient, type CatalogClient } from "../src/index.js";
+
+export const TOKENS = {
+  read: "read-token-0123456789",
+  write: "write-token-0123456789",
+  admin: "admin-token-0123456789",
+};
+
+export interface Running {
+  app: App;
+  client: CatalogClient;
+  target: string;
+  data: string;
+  stop(): Promise<void>;
+}
+
+/** A catalog alone in this process on a free loopback port, with a temp BOORU_DATA and the test tokens. */
+export async function startCatalog(env: Record<string, string> = {}, flags: Record<string, string> = {}): Promise<Running> {
+  const data = await mkdtemp(path.join(tmpdir(), "catalog-"));
+  const tokensFile = path.join(data, "tokens");
+  await writeFile(tokensFile, Object.entries(TOKENS).map(([scope, token]) => `${token} ${scope} ${scope}-user`).join("\n"));
+  const app = await startApp([catalogModule], {
+    flags: new Map(Object.entries({ "--listen": "127.0.0.1:0", "--metrics-listen": "127.0.0.1:0", "--data": data, ...flags })),
+    env: { BOORU_LOG_LEVEL: "silent", BOORU_TOKENS_FILE: tokensFile, ...env },
+    targets: ["catalog"],
+  });
+  const target = `127.0.0.1:${app.grpcPort}`;
+  const client = createCatalogClient(target);
+  return {
+    app,
+    client,
+    target,
+    data,
+    async stop() {
+      client.close();
+      await app.stop();
+      await rm(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The gRPC status code a call failed with. */
+export async function codeOf(p: Promise<unknown>): Promise<number> {
+  try {
+    await p;
+  } catch (err) {
+    return (err as ServiceError).code;
+  }
+  throw new Error("expected the call to fail");
+}
+
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
