@@ -6,6 +6,8 @@ need=()
 command -v nats-server >/dev/null || need+=(nats-server)
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || need+=(golang-go)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
+# promtool checks the alert rules and dashboard queries (deploy/k8s/test).
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

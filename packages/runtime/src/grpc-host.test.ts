@@ -49,6 +49,8 @@ describe("GrpcHost", () => {
     expect(await checkHealth(host.localTarget, "test.Echo")).toBe("NOT_SERVING");
     host.setAllNotServing();
     expect(await checkHealth(host.localTarget, "")).toBe("NOT_SERVING");
+    // Liveness stays SERVING while draining: a draining pod must not be restarted.
+    expect(await checkHealth(host.localTarget, "liveness")).toBe("SERVING");
   });
 
   it("drains: an in-flight call finishes, new calls are refused with UNAVAILABLE", async () => {

@@ -48,7 +48,11 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
  */
 export class GrpcHost {
   readonly server: Server;
-  readonly health = new HealthImplementation({ "": "NOT_SERVING" });
+  /**
+   * "" is the overall readiness; "liveness" answers SERVING for as long as the process can
+   * answer at all (also while draining or while a dependency is down), for liveness probes.
+   */
+  readonly health = new HealthImplementation({ "": "NOT_SERVING", liveness: "SERVING" });
   private readonly services = new Map<string, { inFlight: number; closing: boolean; idle: (() => void)[] }>();
   private boundPort = 0;
 

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ingressAllowed, type Pod } from "./netpol.js";
+import { podTemplate } from "./policy.js";
+import { kubectlAvailable, NAMESPACE, renderAll, type K8sObject } from "./render.js";
+
+const pod = (name: string, extra: Record<string, string> = {}, namespace = NAMESPACE): Pod => ({ namespace, labels: { "app.kubernetes.io/name": name, ...extra } });
+const other = pod("something-else");
+const client = pod("web", { "booru.io/catalog-client": "true" }, "frontend");
+const prometheus = pod("prometheus", {}, "monitoring");
+
+/** Who may connect to whom: the rules of issue 7. */
+const RULES: [string, Pod, string, number, boolean][] = [
+  ["dedup -> hasher", pod("dedup"), "hasher", 50051, true],
+  ["watcher -> hasher", pod("watcher"), "hasher", 50051, false],
+  ["catalog -> hasher", pod("catalog"), "hasher", 50051, false],
+  ["any pod -> hasher", other, "hasher", 50051, false],
+  ["dedup -> catalog", pod("dedup"), "catalog", 50051, true],
+  ["labelled client in another namespace -> catalog", client, "catalog", 50051, true],
+  ["unlabelled pod -> catalog", other, "catalog", 50051, false],
+  ["hasher -> catalog", pod("hasher"), "catalog", 50051, false],
+  ["labelled client -> hasher", client, "hasher", 50051, false],
+  ["watcher -> nats", pod("watcher"), "nats", 4222, true],
+  ["dedup -> nats", pod("dedup"), "nats", 4222, true],
+  ["catalog -> nats", pod("catalog"), "nats", 4222, true],
+  ["hasher -> nats", pod("hasher"), "nats", 4222, false],
+  ["any pod -> nats", other, "nats", 4222, false],
+  ["KEDA -> nats monitoring", pod("keda-operator", {}, "keda"), "nats", 8222, true],
+  ["dedup -> mongo", pod("dedup"), "mongo", 27017, true],
+  ["catalog -> mongo", pod("catalog"), "mongo", 27017, true],
+  ["watcher -> mongo", pod("watcher"), "mongo", 27017, false],
+  ["hasher -> mongo", pod("hasher"), "mongo", 27017, false],
+  ["any pod -> mongo", other, "mongo", 27017, false],
+  ["any pod -> dedup", other, "dedup", 50051, false],
+  ["prometheus -> hasher metrics", prometheus, "hasher", 9464, true],
+  ["prometheus -> hasher gRPC", prometheus, "hasher", 50051, false],
+  ["any pod -> catalog metrics", other, "catalog", 9464, false],
+];
+
+/** The labels of the pods a workload named `name` runs (so the test follows the manifests). */
+function podLabels(objs: K8sObject[], name: string): Record<string, string> {
+  const w = objs.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === name);
+  if (!w) throw new Error(`no workload ${name}`);
+  return podTemplate(w).metadata!.labels!;
+}
+
+describe.runIf(kubectlAvailable)("NetworkPolicies", () => {
+  const withPolicies = () => renderAll().filter((r) => r.objects.some((o) => o.kind === "NetworkPolicy"));
+
+  it("are rendered by the component and by prod", () => {
+    const names = withPolicies().map((r) => r.name);
+    expect(names).toContain("dev+network-policies");
+    expect(names).toContain("prod");
+  });
+
+  it.each(RULES)("%s", (_label, src, dstName, port, expected) => {
+    for (const r of withPolicies()) {
+      if (r.overlay === "prod" && ["nats", "mongo"].includes(dstName)) continue; // external in prod
+      const srcPod = src.namespace === NAMESPACE && ["watcher", "dedup", "hasher", "catalog"].includes(src.labels["app.kubernetes.io/name"]!)
+        ? { namespace: NAMESPACE, labels: podLabels(r.objects, src.labels["app.kubernetes.io/name"]!) }
+        : src;
+      const dst = { namespace: NAMESPACE, labels: podLabels(r.objects, dstName) };
+      expect(ingressAllowed(r.objects, srcPod, dst, port), r.name).toBe(expected);
+    }
+  });
+
+  it("allow everything where no policy applies (so the matrix above is not vacuous)", () => {
+    const dev = renderAll().find((r) => r.name === "dev")!;
+    expect(ingressAllowed(dev.objects, other, { namespace: NAMESPACE, labels: podLabels(dev.objects, "hasher") }, 50051)).toBe(true);
+  });
+});
