@@ -1,13 +1,36 @@
-export * from "./client.js";
+import { hasherV1 } from "@booru/proto";
 import { defineModule } from "@booru/runtime";
+import { hashHandler } from "./handler.js";
+import { HasherMetrics } from "./metrics.js";
+import { createHashPool } from "./pool.js";
+import { HashService } from "./service.js";
+import { hasherSettings } from "./settings.js";
 
-// Placeholder module: being built (see the open issue for this service).
+export * from "./client.js";
+export { hashLocalFile } from "./local.js";
+export { HASH_VERSION, HashService } from "./service.js";
+export { hasherSettings, type HasherConfig } from "./settings.js";
+
+const SERVICE = "booru.hasher.v1.Hasher";
+
+/** Stateless and CPU-bound: every hash and a thumbnail from one decode, over gRPC. */
 export const hasherModule = defineModule({
   name: "hasher",
   deps: [],
-  settings: {},
-  async start(ctx) {
-    ctx.log.warn("hasher is not built yet");
-    return { stop: async () => {} };
+  settings: hasherSettings,
+  async start(ctx, config) {
+    const pool = createHashPool(config.hasherWorkers);
+    const service = new HashService(config, pool);
+    const metrics = new HasherMetrics(ctx.metrics);
+    ctx.grpc.addService(SERVICE, hasherV1.HasherService, { hash: hashHandler(service, metrics) });
+    ctx.grpc.setStatus(SERVICE, "SERVING");
+    ctx.log.info({ workers: config.hasherWorkers, maxBytes: config.hasherMaxBytes, maxPixels: config.hasherMaxPixels }, "hasher ready");
+    return {
+      async stop(deadlineMs) {
+        const drained = await ctx.grpc.drain(SERVICE, deadlineMs);
+        if (!drained) ctx.log.warn("hasher stopped with calls still in flight");
+        await pool.close();
+      },
+    };
   },
 });

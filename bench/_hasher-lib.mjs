@@ -1,0 +1,51 @@
+// Shared by bench/hasher.mjs and its child processes: loading photos, the floor and the full path.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
+import { HashService, hasherSettings } from "../services/hasher/dist/index.js";
+import { createHashPool } from "../services/hasher/dist/pool.js";
+import { workingSide } from "../services/hasher/dist/decode.js";
+
+export function loadPhotos(dir) {
+  const files = readdirSync(dir).filter((f) => /\.(jpe?g|png|webp|gif|avif|tiff?)$/i.test(f)).sort();
+  return files.map((f) => ({ name: f, bytes: readFileSync(path.join(dir, f)) })).filter((f) => statSync(path.join(dir, f.name)).isFile());
+}
+
+export function config(workers) {
+  const c = Object.fromEntries(Object.entries(hasherSettings).map(([k, s]) => [k, s.default]));
+  return { ...c, hasherWorkers: workers };
+}
+
+/** The floor: sharp decoding to the same working size as the hasher (same rule), nothing else. */
+export async function floorOne(bytes) {
+  const { width, height } = await sharp(bytes).metadata();
+  const side = workingSide(width, height, 512);
+  let p = sharp(bytes, { failOn: "error", ignoreIcc: true, sequentialRead: true }).autoOrient();
+  if (side) p = p.resize({ width: side, height: side, fit: "inside" });
+  await p.raw().toBuffer();
+}
+
+export function makeFull(workers) {
+  const pool = createHashPool(workers);
+  const service = new HashService(config(workers), pool);
+  return {
+    one: (bytes) => service.hash(chunked(bytes), { size: bytes.length }),
+    close: () => pool.close(),
+  };
+}
+
+async function* chunked(bytes) {
+  for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20));
+}
+
+/** Runs fn over items with `concurrency` in flight; returns seconds. */
+export async function runAll(items, concurrency, fn) {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+  return (performance.now() - t) / 1000;
+}

@@ -1,0 +1,127 @@
+/**
+ * The one decode: sharp reads the header, checks limits, then decodes once to a working
+ * image (EXIF orientation applied, frame 0, ICC ignored, shrink-on-load where the format has
+ * it) that every hash and the thumbnail are made from.
+ */
+import sharp, { type Metadata } from "sharp";
+import { status } from "@grpc/grpc-js";
+import { AppError, invalid } from "@booru/runtime";
+
+// Native work uses sharp's own threads; its operation cache only grows RSS in a server that
+// never sees the same image twice.
+sharp.cache(false);
+
+/**
+ * Images up to this size (longest side) are decoded at full resolution, so every hash sees
+ * exactly the pixels the reference implementations see; decoding them is cheap anyway.
+ */
+export const FULL_SIZE_UP_TO = 1024;
+
+/**
+ * Larger images shrink on load (JPEG, WebP) straight to the working size, the larger of this
+ * and the thumbnail size: the thumbnail is then an encode of the working image, and the hashes
+ * (all defined on 8..64 px reductions or 16x16 blocks) barely move (see the robustness tests).
+ */
+export const WORK_SIDE = 512;
+
+/** The longest side to decode to, or undefined for full size. */
+export function workingSide(width: number, height: number, thumbSide: number): number | undefined {
+  return Math.max(width, height) <= FULL_SIZE_UP_TO ? undefined : Math.max(WORK_SIDE, thumbSide);
+}
+
+const FORMATS: Record<string, string> = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  webp: "image/webp",
+  heif: "image/avif",
+  tiff: "image/tiff",
+  bmp: "image/bmp",
+};
+
+export interface Decoded {
+  rgba: Buffer;
+  width: number;
+  height: number;
+  info: { width: number; height: number; format: string; frames: number; hasAlpha: boolean; orientation: number; mime: string };
+}
+
+export interface DecodeLimits {
+  maxPixels: number;
+  timeoutMs: number;
+  /** Thumbnail size the working image must be able to serve without upscaling. */
+  thumbSide: number;
+}
+
+export async function decode(bytes: Buffer, limits: DecodeLimits): Promise<Decoded> {
+  const meta = await readHeader(bytes);
+  const format = meta.format === "heif" && meta.compression !== "av1" ? "heic" : meta.format!;
+  const mime = FORMATS[format];
+  if (!mime) throw invalid("unsupported", `${format} images are not supported`);
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width * height > limits.maxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${limits.maxPixels} pixels`);
+  const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
+  try {
+    let p = sharp(bytes, { failOn: "error", ignoreIcc: true, limitInputPixels: limits.maxPixels, sequentialRead: true }).timeout({ seconds }).autoOrient();
+    // Only when needed: even a 1:1 resize premultiplies alpha and moves translucent pixels.
+    const side = workingSide(width, height, limits.thumbSide);
+    if (side) p = p.resize({ width: side, height: side, fit: "inside" });
+    const { data, info } = await p
+      .toColourspace("srgb")
+      .ensureAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      rgba: data,
+      width: info.width,
+      height: info.height,
+      info: { width: meta.width ?? 0, height: meta.height ?? 0, format: format === "heif" ? "avif" : format, frames: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, orientation: meta.orientation ?? 0, mime },
+    };
+  } catch (err) {
+    throw asDecodeError(err);
+  }
+}
+
+async function readHeader(bytes: Buffer): Promise<Metadata> {
+  try {
+    return await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    const message = (err as Error).message ?? "";
+    if (/unsupported image format/i.test(message)) throw invalid("unsupported", "not an image format the hasher reads");
+    throw invalid("corrupt", `unreadable image header: ${firstLine(message)}`);
+  }
+}
+
+function asDecodeError(err: unknown): Error {
+  const message = (err as Error).message ?? String(err);
+  if (/pixel limit/i.test(message)) return invalid("too-many-pixels", firstLine(message));
+  if (/timeout/i.test(message)) return new AppError(status.DEADLINE_EXCEEDED, `decode timed out: ${firstLine(message)}`);
+  return invalid("corrupt", `cannot decode image: ${firstLine(message)}`);
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.slice(0, 200);
+}
+
+export interface ThumbSpec {
+  maxSide: number;
+  format: "webp" | "jpeg" | "png" | "avif";
+  quality: number;
+}
+
+/** The thumbnail from the working image (no second decode); transparent images keep alpha except in JPEG. */
+export async function thumbnail(img: Decoded, spec: ThumbSpec): Promise<{ data: Buffer; mime: string; width: number; height: number }> {
+  let p = sharp(img.rgba, { raw: { width: img.width, height: img.height, channels: 4 } });
+  // Dropping alpha first halves the resize work's premultiply and makes a smaller file.
+  if (spec.format === "jpeg") p = p.flatten({ background: "#ffffff" });
+  else if (!img.info.hasAlpha) p = p.removeAlpha();
+  const side = Math.min(spec.maxSide, 4096);
+  p = p.resize({ width: side, height: side, fit: "inside", withoutEnlargement: true });
+  if (spec.format === "webp") p = p.webp({ quality: spec.quality, effort: 2 });
+  else if (spec.format === "jpeg") p = p.jpeg({ quality: spec.quality, mozjpeg: false });
+  else if (spec.format === "png") p = p.png({ compressionLevel: 6 });
+  else p = p.avif({ quality: spec.quality, effort: 2 });
+  const { data, info } = await p.toBuffer({ resolveWithObject: true });
+  return { data, mime: `image/${spec.format}`, width: info.width, height: info.height };
+}

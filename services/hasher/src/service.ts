@@ -1,0 +1,106 @@
+/**
+ * Hashing service: the same path for gRPC calls and local files. Bytes stream in (MD5 and
+ * SHA-256 as they come, byte limit enforced on the way), then one decode, then the thumbnail
+ * (sharp threads) and the perceptual hashes (worker pool) in parallel.
+ */
+import { createHash } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { AppError, invalid } from "@booru/runtime";
+import type { hasherV1 } from "@booru/proto";
+import { decode, thumbnail, type ThumbSpec } from "./decode.js";
+import type { HashPool } from "./pool.js";
+import type { HasherConfig } from "./settings.js";
+
+/**
+ * Bumped whenever a hash definition or the decode that feeds it changes, so stored values can
+ * be found and recomputed.
+ */
+export const HASH_VERSION = 1;
+
+const FORMAT_NAMES: Record<number, ThumbSpec["format"]> = { 1: "webp", 2: "jpeg", 3: "png", 4: "avif" };
+
+export interface HashRequestOptions {
+  fileName?: string;
+  /** Declared size in bytes (0: unknown); lets a too-large file be refused before it is sent. */
+  size?: number;
+  thumbnail?: Partial<hasherV1.ThumbnailSpec>;
+}
+
+export class HashService {
+  constructor(
+    private readonly config: HasherConfig,
+    private readonly pool: HashPool,
+  ) {}
+
+  /** Refuses a declared size over the limit before any byte is read. */
+  checkDeclaredSize(size: number | undefined): void {
+    if (size && size > this.config.hasherMaxBytes) throw tooLarge(this.config.hasherMaxBytes);
+  }
+
+  async hash(chunks: AsyncIterable<Buffer>, opts: HashRequestOptions = {}): Promise<hasherV1.HashResponse> {
+    this.checkDeclaredSize(opts.size);
+    const deadline = AbortSignal.timeout(this.config.hasherTimeout);
+    return withDeadline(this.run(chunks, opts, deadline), deadline, this.config.hasherTimeout);
+  }
+
+  private async run(chunks: AsyncIterable<Buffer>, opts: HashRequestOptions, signal: AbortSignal): Promise<hasherV1.HashResponse> {
+    const { bytes, md5, sha256 } = await this.receive(chunks, signal);
+    if (bytes.length === 0) throw invalid("corrupt", "empty file");
+    const img = await decode(bytes, { maxPixels: this.config.hasherMaxPixels, timeoutMs: this.config.hasherTimeout, thumbSide: this.config.thumbSize });
+    const spec = this.thumbSpec(opts.thumbnail);
+    const [perceptual, thumb] = await Promise.all([
+      this.pool.run({ rgba: img.rgba, width: img.width, height: img.height }, signal),
+      spec ? thumbnail(img, spec) : Promise.resolve(undefined),
+    ]);
+    return {
+      hashes: { md5, sha256, ...perceptual, hashVersion: HASH_VERSION },
+      info: { ...img.info, bytes: bytes.length },
+      thumbnail: thumb,
+    };
+  }
+
+  private async receive(chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<{ bytes: Buffer; md5: string; sha256: string }> {
+    const md5 = createHash("md5");
+    const sha = createHash("sha256");
+    const parts: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of chunks) {
+      if (signal.aborted) break;
+      total += chunk.length;
+      if (total > this.config.hasherMaxBytes) throw tooLarge(this.config.hasherMaxBytes);
+      md5.update(chunk);
+      sha.update(chunk);
+      parts.push(chunk);
+    }
+    return { bytes: Buffer.concat(parts, total), md5: md5.digest("hex"), sha256: sha.digest("hex") };
+  }
+
+  private thumbSpec(req: Partial<hasherV1.ThumbnailSpec> | undefined): ThumbSpec | undefined {
+    if (req?.skip) return undefined;
+    return {
+      maxSide: req?.maxSide || this.config.thumbSize,
+      format: FORMAT_NAMES[req?.format ?? 0] ?? this.config.thumbFormat,
+      quality: req?.quality || this.config.thumbQuality,
+    };
+  }
+}
+
+function tooLarge(max: number): AppError {
+  return invalid("too-large", `file is larger than the limit of ${max} bytes`);
+}
+
+async function withDeadline<T>(work: Promise<T>, signal: AbortSignal, ms: number): Promise<T> {
+  let onAbort!: () => void;
+  const expired = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new AppError(status.DEADLINE_EXCEEDED, `hashing took longer than ${ms} ms`));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    // The losing side must not surface as an unhandled rejection.
+    work.catch(() => undefined);
+    expired.catch(() => undefined);
+  }
+}
