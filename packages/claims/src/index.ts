@@ -4,6 +4,11 @@
  * MongoDB) sharing one contract test suite.
  */
 import type { ModuleContext } from "@booru/runtime";
+import { MongoClaimsStore } from "./mongo.js";
+import { SqliteClaimsStore } from "./sqlite.js";
+
+export { MongoClaimsStore } from "./mongo.js";
+export { SqliteClaimsStore } from "./sqlite.js";
 
 export type ClaimState = "claimed" | "done" | "failed" | "tombstoned";
 
@@ -31,18 +36,28 @@ export interface ClaimsStore {
   get(md5: string): Promise<Claim | undefined>;
   /** Extends the lease; false when this owner no longer holds it. */
   heartbeat(md5: string, owner: string, leaseUntil: number): Promise<boolean>;
-  /** Takes over an expired lease, conditional on the leaseUntil that was read. */
+  /**
+   * Takes over an expired lease (or a failed claim), conditional on the leaseUntil that was
+   * read, so of two replicas racing only one wins.
+   */
   takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean>;
   markDone(md5: string, owner: string, imageId: string): Promise<boolean>;
+  /** Gives the claim up (leaseUntil 0), so the next copy of the bytes takes it over at once. */
   markFailed(md5: string, owner: string): Promise<boolean>;
   /** Marks the md5 deleted so the same bytes are not ingested again (any state). */
   tombstone(md5: string, sha256?: string): Promise<void>;
-  /** Lifts a tombstone so the bytes may be ingested again. */
+  /** Lifts a tombstone so the bytes may be ingested again (removes the claim). */
   readmit(md5: string): Promise<boolean>;
   close?(): Promise<void>;
 }
 
 /** Opens the claims store this process is configured for: MongoDB when MONGO_URL is set, SQLite otherwise. */
-export async function openClaimsStore(_ctx: ModuleContext): Promise<ClaimsStore> {
-  throw new Error("claims store not built yet");
+export async function openClaimsStore(ctx: ModuleContext): Promise<ClaimsStore> {
+  const mongo = await ctx.mongo();
+  if (mongo) {
+    const store = new MongoClaimsStore(mongo.db);
+    await store.init();
+    return store;
+  }
+  return new SqliteClaimsStore(ctx.sqlite());
 }

@@ -1,12 +1,90 @@
-import { defineModule } from "@booru/runtime";
+import { hostname } from "node:os";
+import { realpath } from "node:fs/promises";
+import { bearer, defineModule, settings } from "@booru/runtime";
+import { openClaimsStore } from "@booru/claims";
+import { createHasherClient } from "@booru/hasher";
+import { createCatalogClient } from "@booru/catalog";
+import { Ingestor } from "./ingest.js";
+import { createHandler } from "./consumer.js";
+import { dedupMetrics } from "./metrics.js";
+import { grpcCatalog, grpcHasher } from "./ports.js";
 
-// Placeholder module: being built (see the open issue for this service).
+export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
+export type { CatalogPort, HasherPort } from "./ports.js";
+
+/** The durable consumer every dedup replica shares. */
+export const DEDUP_DURABLE = "dedup";
+
+export const dedupSettings = {
+  dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
+  duplicatesPolicy: settings.oneOf("BOORU_DUPLICATES_POLICY", ["move", "delete", "keep"], "move", "what happens to a duplicate: moved to duplicates/, deleted, or kept in place"),
+  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failed deliveries after which a file goes to rejected/ (max-deliveries)", 1, 1000),
+  lease: settings.duration("BOORU_LEASE", 60_000, "claim lease; a crashed replica's claim is taken over after this"),
+  ackWait: settings.duration("BOORU_ACK_WAIT", 30_000, "an unacked message is redelivered after this (progress acks extend it)"),
+  tombstonePolicy: settings.oneOf("BOORU_TOMBSTONE_POLICY", ["reject", "readmit"], "reject", "bytes of a deleted image: rejected (deleted) or ingested again"),
+  // Same key and variable as the hasher's own limit: one setting; dedup waits a little longer so the hasher's answer wins.
+  hasherTimeout: settings.duration("BOORU_HASHER_TIMEOUT", 60_000, "deadline for one Hash call, from first byte to answer"),
+  catalogTimeout: settings.duration("BOORU_CATALOG_TIMEOUT", 15_000, "deadline of one catalog call"),
+  dedupBuffer: settings.bytes("BOORU_DEDUP_BUFFER", 16 * 1024 * 1024, "files up to this size are read once into memory; larger ones are read twice"),
+  replicaId: settings.optional("BOORU_REPLICA_ID", "owner name on claims (default host:pid)"),
+};
+
 export const dedupModule = defineModule({
   name: "dedup",
   deps: ["hasher", "catalog"],
-  settings: {},
-  async start(ctx) {
-    ctx.log.warn("dedup is not built yet");
-    return { stop: async () => {} };
+  settings: dedupSettings,
+  async start(ctx, cfg) {
+    const claims = await openClaimsStore(ctx);
+    const bus = await ctx.bus();
+    const owner = cfg.replicaId ?? `${hostname()}:${process.pid}`;
+    const tls = { caFile: ctx.common.tlsCa };
+    const hasherClient = createHasherClient(ctx.hasherTarget(), tls);
+    const catalogClient = createCatalogClient(ctx.catalogTarget(), tls);
+    // Trace context goes into the metadata through the channel's interceptor (channelOptions).
+    const md = () => bearer(ctx.common.token);
+    const metrics = dedupMetrics(ctx.metrics, () => bus.files.depth(DEDUP_DURABLE));
+    const inboxes = await Promise.all(ctx.paths.inboxes.map((i) => realpath(i).catch(() => i)));
+    const ingestor = new Ingestor(
+      {
+        // Events carry the inbox as configured; accept either spelling of it.
+        inboxes: [...new Set([...ctx.paths.inboxes, ...inboxes])],
+        library: ctx.paths.library,
+        duplicates: ctx.paths.duplicates,
+        rejected: ctx.paths.rejected,
+        owner,
+        leaseMs: cfg.lease,
+        duplicatesPolicy: cfg.duplicatesPolicy,
+        tombstonePolicy: cfg.tombstonePolicy,
+        maxDeliveries: cfg.maxDeliveries,
+        keepBytes: cfg.dedupBuffer,
+        inFlightRetryMs: Math.min(1000, cfg.lease),
+      },
+      claims,
+      grpcHasher(hasherClient, cfg.hasherTimeout + 5_000, md),
+      grpcCatalog(catalogClient, cfg.catalogTimeout, md),
+      metrics,
+      ctx.log,
+    );
+    const handler = createHandler(ingestor, metrics, ctx.log, {
+      maxDeliveries: cfg.maxDeliveries,
+      ackWaitMs: cfg.ackWait,
+      requeue: async (data, headers) => void (await bus.files.publish(data, { headers })),
+    });
+    const sub = await bus.files.consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
+    ctx.log.info({ owner, concurrency: cfg.dedupConcurrency, policy: cfg.duplicatesPolicy }, "dedup consuming");
+    return {
+      async stop(deadlineMs) {
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          sub.stop().then(() => true),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), deadlineMs))),
+        ]);
+        clearTimeout(timer);
+        if (!finished) ctx.log.warn("dedup stopped with files in flight; they will be redelivered");
+        hasherClient.close();
+        catalogClient.close();
+        await claims.close?.();
+      },
+    };
   },
 });

@@ -1,0 +1,106 @@
+import { isDuplicateKey } from "@booru/runtime";
+import type { Collection, Db } from "mongodb";
+import type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./index.js";
+
+interface Doc {
+  _id: string;
+  sha256: string;
+  state: ClaimState;
+  owner: string;
+  leaseUntil: number;
+  source: string;
+  attempts: number;
+  imageId?: string;
+  updatedAt: number;
+}
+
+const toClaim = ({ _id, ...rest }: Doc): Claim => ({ md5: _id, ...rest });
+
+/**
+ * Claims in MongoDB: `_id` = md5, and the duplicate-key error (11000) is the lock. Every change
+ * is one conditional updateOne (no transactions), so it works on FerretDB too.
+ */
+export class MongoClaimsStore implements ClaimsStore {
+  private readonly col: Collection<Doc>;
+  private readonly takeovers: Collection<{ _id: string; owner: string; at: number }>;
+
+  constructor(db: Db, collection = "claims") {
+    this.col = db.collection<Doc>(collection);
+    this.takeovers = db.collection(`${collection}_takeovers`);
+  }
+
+  /** Nothing to create: `_id` is the only index the protocol needs. */
+  async init(): Promise<void> {}
+
+  async tryClaim(c: Omit<Claim, "state" | "attempts" | "updatedAt">): Promise<ClaimResult> {
+    const claim: Claim = { ...c, state: "claimed", attempts: 1, updatedAt: Date.now() };
+    const { md5, imageId, ...rest } = claim;
+    try {
+      await this.col.insertOne({ _id: md5, ...rest, ...(imageId ? { imageId } : {}) });
+      return { won: true, claim };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const existing = await this.get(md5);
+    return existing ? { won: false, existing } : this.tryClaim(c);
+  }
+
+  async get(md5: string): Promise<Claim | undefined> {
+    const doc = await this.col.findOne({ _id: md5 });
+    return doc ? toClaim(doc) : undefined;
+  }
+
+  async heartbeat(md5: string, owner: string, leaseUntil: number): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, updatedAt: Date.now() } });
+  }
+
+  /**
+   * FerretDB runs a conditional updateOne as read-then-write, so two racing takeovers could
+   * both match. The only atomic step every MongoDB-compatible server has is a unique `_id`
+   * insert, so the right to take over one lease generation is itself an insert.
+   */
+  async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+    if (seenLeaseUntil >= Date.now()) return false;
+    const current = await this.col.findOne({ _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil });
+    if (!current) return false;
+    try {
+      await this.takeovers.insertOne({ _id: `${md5}@${seenLeaseUntil}@${current.attempts}`, owner, at: Date.now() });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    return this.change(
+      { _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil },
+      { $set: { state: "claimed", owner, leaseUntil, source, updatedAt: Date.now() }, $inc: { attempts: 1 } },
+    );
+  }
+
+  async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId, updatedAt: Date.now() } });
+  }
+
+  async markFailed(md5: string, owner: string): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "failed", leaseUntil: 0, updatedAt: Date.now() } });
+  }
+
+  async tombstone(md5: string, sha256?: string): Promise<void> {
+    await this.col.updateOne(
+      { _id: md5 },
+      {
+        $set: { state: "tombstoned", leaseUntil: 0, updatedAt: Date.now(), ...(sha256 ? { sha256 } : {}) },
+        $setOnInsert: { owner: "", source: "", attempts: 0, ...(sha256 ? {} : { sha256: "" }) },
+      },
+      { upsert: true },
+    );
+  }
+
+  async readmit(md5: string): Promise<boolean> {
+    const res = await this.col.deleteOne({ _id: md5, state: "tombstoned" });
+    return res.deletedCount === 1;
+  }
+
+  private async change(filter: object, update: object): Promise<boolean> {
+    const res = await this.col.updateOne(filter as never, update as never);
+    return res.matchedCount === 1;
+  }
+}
