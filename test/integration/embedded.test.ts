@@ -36,7 +36,7 @@ describe("booru up (embedded)", () => {
     const unique: Buffer[] = [];
     for (let i = 0; i < 12; i++) unique.push(await noiseJpeg());
     let app = await up(data);
-    expect(app.output()).toContain(`drop images into: ${inbox}`);
+    await waitFor("the banner", async () => app.output().includes(`drop images into: ${inbox}`), 30_000);
 
     // 12 unique, 4 duplicates under other names, 3 corrupt.
     await Promise.all(unique.map((b, i) => writeFile(path.join(inbox, i % 2 ? "sub" : "", `img${i}.jpg`), b)));
@@ -57,18 +57,20 @@ describe("booru up (embedded)", () => {
 
     // A second batch, killed mid-way with SIGKILL.
     const batch: Buffer[] = [];
-    for (let i = 0; i < 40; i++) batch.push(await noiseJpeg(128, 96));
+    for (let i = 0; i < 60; i++) batch.push(await noiseJpeg(256, 192));
     await Promise.all(batch.map((b, i) => writeFile(path.join(inbox, `batch${i}.jpg`), b)));
     await waitFor("some of the batch to be filed", async () => (await libraryMd5s(path.join(data, "library"))).length >= 16, 60_000, 50);
     app.kill("SIGKILL");
     await app.exited;
+    // The kill really landed mid-batch: some files were still waiting.
+    expect((await listFiles(inbox)).length).toBeGreaterThan(0);
 
     app = await up(data);
     await waitFor("inbox to empty after the restart", async () => isEmptyDir(inbox), 90_000);
     const all = [...unique, ...batch].map(md5).sort();
     expect(await libraryMd5s(path.join(data, "library"))).toEqual(all);
     s = await stats(app);
-    expect({ images: s.images, duplicates: s.duplicates, rejected: s.rejected }).toEqual({ images: 52, duplicates: 4, rejected: 3 });
+    expect({ images: s.images, duplicates: s.duplicates, rejected: s.rejected }).toEqual({ images: 72, duplicates: 4, rejected: 3 });
     app.kill("SIGTERM");
     expect(await app.exited).toBe(0);
 
@@ -77,7 +79,7 @@ describe("booru up (embedded)", () => {
     app = await up(data);
     await waitFor("the re-dropped copy to be disposed of", async () => isEmptyDir(inbox), 60_000);
     s = await stats(app);
-    expect({ images: s.images, duplicates: s.duplicates }).toEqual({ images: 52, duplicates: 5 });
+    expect({ images: s.images, duplicates: s.duplicates }).toEqual({ images: 72, duplicates: 5 });
     app.kill("SIGTERM");
     expect(await app.exited).toBe(0);
   });

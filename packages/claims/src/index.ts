@@ -41,6 +41,11 @@ export interface ClaimsStore {
    * read, so of two replicas racing only one wins.
    */
   takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean>;
+  /**
+   * Resumes a claim this owner left `claimed` when it crashed (owner ids are stable across a
+   * restart), whatever its lease: no other replica can hold it.
+   */
+  resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean>;
   markDone(md5: string, owner: string, imageId: string): Promise<boolean>;
   /** Gives the claim up (leaseUntil 0), so the next copy of the bytes takes it over at once. */
   markFailed(md5: string, owner: string): Promise<boolean>;

@@ -75,6 +75,10 @@ export class MongoClaimsStore implements ClaimsStore {
     );
   }
 
+  async resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, source, updatedAt: Date.now() }, $inc: { attempts: 1 } });
+  }
+
   async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {
     return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId, updatedAt: Date.now() } });
   }

@@ -66,6 +66,13 @@ export class SqliteClaimsStore implements ClaimsStore {
     );
   }
 
+  async resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+    return this.change(
+      "UPDATE claims SET lease_until = ?, source = ?, attempts = attempts + 1, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'",
+      leaseUntil, source, Date.now(), md5, owner,
+    );
+  }
+
   async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {
     return this.change("UPDATE claims SET state = 'done', image_id = ?, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", imageId, Date.now(), md5, owner);
   }

@@ -52,6 +52,17 @@ export function claimsContract(name: string, open: () => Promise<ClaimsStore>): 
       expect(await store.markDone(expired, "a", "x")).toBe(false);
     });
 
+    it("resumes a live claim only for the owner that left it", async () => {
+      const store = await open();
+      const id = md5();
+      await store.tryClaim(base(id, "host:50051"));
+      expect(await store.resume(id, "other:50051", Date.now() + 60_000, "in/x.jpg")).toBe(false);
+      expect(await store.resume(id, "host:50051", Date.now() + 90_000, "in/y.jpg")).toBe(true);
+      expect(await store.get(id)).toMatchObject({ owner: "host:50051", state: "claimed", source: "in/y.jpg", attempts: 2 });
+      await store.markDone(id, "host:50051", "ab/cd/x.jpg");
+      expect(await store.resume(id, "host:50051", Date.now() + 60_000, "in/z.jpg")).toBe(false);
+    });
+
     it("marks done or failed only for the owner; a failed claim can be taken over at once", async () => {
       const store = await open();
       const done = md5();

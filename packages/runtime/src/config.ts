@@ -128,7 +128,8 @@ export function parseConfig<S extends Spec>(spec: S, flags: Map<string, string>,
   for (const [key, s] of Object.entries(spec)) {
     const flag = flagFor(s.env);
     const raw = flags.get(flag) ?? env[s.env];
-    if (raw === undefined || (raw === "" && s.default !== undefined)) {
+    // An empty variable counts as unset (NATS_URL= in a shell or a ConfigMap).
+    if (raw === undefined || raw === "") {
       out[key] = s.default;
       continue;
     }

@@ -26,7 +26,7 @@ export const dedupSettings = {
   hasherTimeout: settings.duration("BOORU_HASHER_TIMEOUT", 60_000, "deadline for one Hash call, from first byte to answer"),
   catalogTimeout: settings.duration("BOORU_CATALOG_TIMEOUT", 15_000, "deadline of one catalog call"),
   dedupBuffer: settings.bytes("BOORU_DEDUP_BUFFER", 16 * 1024 * 1024, "files up to this size are read once into memory; larger ones are read twice"),
-  replicaId: settings.optional("BOORU_REPLICA_ID", "owner name on claims (default host:pid)"),
+  replicaId: settings.optional("BOORU_REPLICA_ID", "owner name on claims (default host:grpc-port, stable across restarts)"),
 };
 
 export const dedupModule = defineModule({
@@ -36,7 +36,9 @@ export const dedupModule = defineModule({
   async start(ctx, cfg) {
     const claims = await openClaimsStore(ctx);
     const bus = await ctx.bus();
-    const owner = cfg.replicaId ?? `${hostname()}:${process.pid}`;
+    // Stable across a restart of the same replica (same host and port; a restarted pod keeps its
+    // name), so claims a crashed run left behind are resumed at once instead of after the lease.
+    const owner = cfg.replicaId ?? `${hostname()}:${ctx.grpc.port}`;
     const tls = { caFile: ctx.common.tlsCa };
     const hasherClient = createHasherClient(ctx.hasherTarget(), tls);
     const catalogClient = createCatalogClient(ctx.catalogTarget(), tls);

@@ -159,6 +159,13 @@ describe("Ingestor", () => {
     expect(await claims.get(md5("stale"))).toMatchObject({ state: "done", owner: "me", attempts: 2 });
   });
 
+  it("resumes at once a live claim its own crashed run left behind, without waiting for the lease", async () => {
+    await claims.tryClaim({ md5: md5("crashed"), sha256: sha("crashed"), owner: "me", leaseUntil: Date.now() + 60_000, source: "crashed.png" });
+    expect(await ingestor.process(drop("crashed.png", "crashed"), 2, noop)).toMatchObject({ kind: "ingested" });
+    expect(await claims.get(md5("crashed"))).toMatchObject({ state: "done", owner: "me", attempts: 2 });
+    expect(existsSync(inbox("crashed.png"))).toBe(false);
+  });
+
   it("finishes its own half-done work on redelivery instead of calling the file a duplicate", async () => {
     const ev = drop("half.png", "half");
     await new Promise((r) => setTimeout(r, 5));

@@ -151,6 +151,13 @@ export class Ingestor {
 
   private async takeOverOrWait(at: Located, real: string, d: FileDigest, existing: Claim, progress: () => void): Promise<Outcome> {
     const now = Date.now();
+    // Our own claim that this process does not hold: left by an earlier run of this replica that crashed.
+    if (existing.state === "claimed" && existing.owner === this.opts.owner && !this.held.has(d.md5)) {
+      if (await this.claims.resume(d.md5, this.opts.owner, now + this.opts.leaseMs, at.ev.path)) {
+        this.metrics.claims.inc({ outcome: "takeover" });
+        return this.run(at, real, d, progress);
+      }
+    }
     if (existing.state === "failed" || existing.leaseUntil < now) {
       if (await this.claims.takeover(d.md5, existing.leaseUntil, this.opts.owner, now + this.opts.leaseMs, at.ev.path)) {
         this.metrics.claims.inc({ outcome: "takeover" });
