@@ -98,7 +98,7 @@ export class CatalogService {
     const algorithm = algorithmOf(req.algorithm);
     if (!algorithm) throw invalid("bad-algorithm", `unknown algorithm ${req.algorithm}`);
     const bits = BITS[algorithm];
-    const maxDistance = req.maxDistance || defaultDistance(algorithm);
+    const maxDistance = req.maxDistance ?? defaultDistance(algorithm);
     if (maxDistance > bits) throw invalid("bad-distance", `max_distance must be 0..${bits} for ${algorithm}`);
     const limit = limitArg(req.limit, 50, MAX_PAGE, "limit");
     let hex = req.hash?.toLowerCase();

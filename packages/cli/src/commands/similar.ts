@@ -8,7 +8,7 @@ export const summary = "find visually similar images to a local file (hashed her
 const usage = "booru similar FILE|MD5 [--max-distance N] [--algo phash64|dhash64|phash256|blockhash256] [--limit N]";
 const flags = [
   "  --algo A             phash64 (default), dhash64, phash256 or blockhash256",
-  "  --max-distance N     Hamming distance, inclusive; 0 means the default (8 for 64-bit, 32 for 256-bit hashes)",
+  "  --max-distance N     Hamming distance, inclusive; 0 finds exact matches (default 8 for 64-bit, 32 for 256-bit hashes)",
   "  --limit N            at most N matches, 1..1000 (default 50)",
 ].join("\n");
 
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
   if (help) return printHelp(usage, summary, flags);
   const algo = ((values.algo as string | undefined) ?? "phash64") as Algo;
   if (!(algo in ALGOS)) throw new CliError(`--algo must be one of ${Object.keys(ALGOS).join(", ")}, got ${JSON.stringify(values.algo)}`, EXIT.USAGE);
-  const maxDistance = intFlag(values["max-distance"], "max-distance", 0, 0, ALGOS[algo].bits);
+  const maxDistance = values["max-distance"] === undefined ? undefined : intFlag(values["max-distance"], "max-distance", 0, 0, ALGOS[algo].bits);
   const limit = intFlag(values.limit, "limit", 50, 1, 1000);
   const query = await queryFor(positionals[0]!, algo);
   return withConnection(values, async (conn) => {

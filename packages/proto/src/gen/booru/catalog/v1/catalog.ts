@@ -231,8 +231,10 @@ export interface FindSimilarRequest {
   /** A hash value (hex) of the chosen algorithm. */
   hash?: string | undefined;
   algorithm: SimilarAlgorithm;
-  /** Hamming distance, inclusive. Default 8 (64-bit) or 32 (256-bit). */
-  maxDistance: number;
+  /** Hamming distance, inclusive; 0 asks for exact matches. Unset: 8 (64-bit) or 32 (256-bit). */
+  maxDistance?:
+    | number
+    | undefined;
   /** 1..1000, default 50. */
   limit: number;
 }
@@ -1953,7 +1955,7 @@ export const GetThumbnailResponse: MessageFns<GetThumbnailResponse> = {
 };
 
 function createBaseFindSimilarRequest(): FindSimilarRequest {
-  return { md5: undefined, hash: undefined, algorithm: 0, maxDistance: 0, limit: 0 };
+  return { md5: undefined, hash: undefined, algorithm: 0, maxDistance: undefined, limit: 0 };
 }
 
 export const FindSimilarRequest: MessageFns<FindSimilarRequest> = {
@@ -1967,7 +1969,7 @@ export const FindSimilarRequest: MessageFns<FindSimilarRequest> = {
     if (message.algorithm !== 0) {
       writer.uint32(24).int32(message.algorithm);
     }
-    if (message.maxDistance !== 0) {
+    if (message.maxDistance !== undefined) {
       writer.uint32(32).uint32(message.maxDistance);
     }
     if (message.limit !== 0) {
@@ -2050,7 +2052,7 @@ export const FindSimilarRequest: MessageFns<FindSimilarRequest> = {
         ? globalThis.Number(object.maxDistance)
         : isSet(object.max_distance)
         ? globalThis.Number(object.max_distance)
-        : 0,
+        : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
@@ -2066,7 +2068,7 @@ export const FindSimilarRequest: MessageFns<FindSimilarRequest> = {
     if (message.algorithm !== 0) {
       obj.algorithm = similarAlgorithmToJSON(message.algorithm);
     }
-    if (message.maxDistance !== 0) {
+    if (message.maxDistance !== undefined) {
       obj.maxDistance = Math.round(message.maxDistance);
     }
     if (message.limit !== 0) {
@@ -2083,7 +2085,7 @@ export const FindSimilarRequest: MessageFns<FindSimilarRequest> = {
     message.md5 = object.md5 ?? undefined;
     message.hash = object.hash ?? undefined;
     message.algorithm = object.algorithm ?? 0;
-    message.maxDistance = object.maxDistance ?? 0;
+    message.maxDistance = object.maxDistance ?? undefined;
     message.limit = object.limit ?? 0;
     return message;
   },
