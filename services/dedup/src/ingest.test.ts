@@ -166,6 +166,21 @@ describe("Ingestor", () => {
     expect(existsSync(inbox("crashed.png"))).toBe(false);
   });
 
+  it("never takes over from itself: a second name for bytes it is still hashing waits, then becomes a duplicate", async () => {
+    setup({ leaseMs: 30 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realHash = hasher.hash.bind(hasher);
+    hasher.hash = async (...args) => (await gate, realHash(...args));
+    const first = ingestor.process(drop("slow-a.png", "same bytes"), 1, noop);
+    await new Promise((r) => setTimeout(r, 100)); // the 30 ms lease has long expired
+    expect(await ingestor.process(drop("slow-b.png", "same bytes"), 1, noop)).toMatchObject({ kind: "retry", why: "in-flight" });
+    release();
+    expect(await first).toMatchObject({ kind: "ingested" });
+    expect(await ingestor.process(drop("slow-b.png", "same bytes"), 2, noop)).toMatchObject({ kind: "duplicate" });
+    expect(readdirSync(path.join(root, "duplicates"))).toEqual(["slow-b.png"]);
+  });
+
   it("finishes its own half-done work on redelivery instead of calling the file a duplicate", async () => {
     const ev = drop("half.png", "half");
     await new Promise((r) => setTimeout(r, 5));

@@ -151,8 +151,15 @@ export class Ingestor {
 
   private async takeOverOrWait(at: Located, real: string, d: FileDigest, existing: Claim, progress: () => void): Promise<Outcome> {
     const now = Date.now();
+    if (this.held.has(d.md5)) {
+      // This process is working on these bytes right now (another name, same content). Even if
+      // the lease looks expired under load, taking over from ourselves would let two runs race
+      // to finish and one copy would be removed instead of disposed of as a duplicate.
+      this.metrics.claims.inc({ outcome: "in_flight_retry" });
+      return { kind: "retry", why: "in-flight", delayMs: this.opts.inFlightRetryMs, counts: false, md5: d.md5 };
+    }
     // Our own claim that this process does not hold: left by an earlier run of this replica that crashed.
-    if (existing.state === "claimed" && existing.owner === this.opts.owner && !this.held.has(d.md5)) {
+    if (existing.state === "claimed" && existing.owner === this.opts.owner) {
       if (await this.claims.resume(d.md5, this.opts.owner, now + this.opts.leaseMs, at.ev.path)) {
         this.metrics.claims.inc({ outcome: "takeover" });
         return this.run(at, real, d, progress);
