@@ -35,8 +35,14 @@ export function reasonOf(err: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** Errors worth retrying: the other side is down, overloaded or timed out. */
+/** MongoDB driver errors that mean "the database is unreachable right now", not "this input is bad". */
+const TRANSIENT_STORE_ERRORS = new Set(["MongoNetworkError", "MongoNetworkTimeoutError", "MongoServerSelectionError", "MongoServerClosedError", "MongoPoolClearedError", "MongoTopologyClosedError"]);
+
+/** Errors worth retrying: the other side (a service or the database) is down, overloaded or timed out. */
 export function isTransient(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? "";
+  // Driver errors carry MongoDB's numeric codes, which overlap gRPC's (2 = UNKNOWN, 14 = UNAVAILABLE).
+  if (name.startsWith("Mongo")) return TRANSIENT_STORE_ERRORS.has(name);
   const code = (err as ServiceError | undefined)?.code;
   return code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED || code === status.RESOURCE_EXHAUSTED || code === status.ABORTED || code === status.CANCELLED || code === status.UNKNOWN;
 }

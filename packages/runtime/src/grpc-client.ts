@@ -20,6 +20,11 @@ export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOption
     "grpc.max_send_message_length": maxMessageBytes,
     // Re-resolve DNS often enough that new hasher pods get traffic soon after they start.
     "grpc.dns_min_time_between_resolutions_ms": 5_000,
+    // grpc-js backs off reconnects up to 120 s by default: after a 20 s hasher outage, dedup
+    // would keep failing fast for up to two more minutes. Peers inside a cluster come back in
+    // seconds, so retry often.
+    "grpc.initial_reconnect_backoff_ms": 500,
+    "grpc.max_reconnect_backoff_ms": 5_000,
   };
   if (tracingEnabled()) opts.interceptors = [tracingInterceptor];
   return opts;

@@ -17,10 +17,19 @@ const toRecord = (h: MsgHdrs | undefined): Record<string, string> => {
   return out;
 };
 
+/**
+ * `Nats-*` headers are instructions to the server (Nats-Msg-Id, Nats-Expected-*), never payload
+ * metadata: a consumer that republishes a message with the headers it received (dedup's requeue)
+ * would otherwise resend the original Nats-Msg-Id, and JetStream would drop the copy as a
+ * duplicate inside the window, leaving the file until the next reconcile scan.
+ */
+const isServerHeader = (key: string) => key.toLowerCase().startsWith("nats-");
+
 const toHeaders = (h: Record<string, string> | undefined): MsgHdrs | undefined => {
-  if (!h || Object.keys(h).length === 0) return undefined;
+  const entries = Object.entries(h ?? {}).filter(([k]) => !isServerHeader(k));
+  if (entries.length === 0) return undefined;
   const out = natsHeaders();
-  for (const [k, v] of Object.entries(h)) out.set(k, v);
+  for (const [k, v] of entries) out.set(k, v);
   return out;
 };
 
