@@ -16,6 +16,7 @@ export const commonSettings = {
   catalogAddr: settings.optional("BOORU_CATALOG_ADDR", "catalog target (unset: this process)"),
   natsUrl: settings.optional("NATS_URL", "NATS server(s); unset means the in-process bus"),
   natsPrefix: settings.string("BOORU_NATS_PREFIX", "", "prefix for stream, subject and consumer names"),
+  duplicateWindow: settings.duration("BOORU_DUPLICATE_WINDOW", 20 * 60_000, "publishes of the same file (same message id) inside this window are dropped; keep it above BOORU_RESCAN_INTERVAL so reconcile scans do not re-queue a backlog"),
   mongoUrl: settings.optional("MONGO_URL", "MongoDB URL; unset means SQLite"),
   mongoDb: settings.string("BOORU_MONGO_DB", "booru", "MongoDB database name"),
   tokensFile: settings.optional("BOORU_TOKENS_FILE", "catalog tokens: one '<token> <scopes> [name]' per line"),

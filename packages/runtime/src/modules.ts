@@ -187,8 +187,8 @@ class Resources {
 
   bus(): Promise<Bus> {
     this.busP ??= this.common.natsUrl
-      ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: 120_000, log: this.log })
-      : Promise.resolve(createMemoryBus());
+      ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: this.common.duplicateWindow, log: this.log })
+      : Promise.resolve(createMemoryBus(this.common.duplicateWindow));
     return this.busP;
   }
 

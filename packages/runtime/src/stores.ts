@@ -22,7 +22,17 @@ export interface MongoHandle {
 }
 
 export async function connectMongo(url: string, dbName: string, appName: string): Promise<MongoHandle> {
-  const client = new MongoClient(url, { appName, serverSelectionTimeoutMS: 10_000 });
+  const client = new MongoClient(url, {
+    appName,
+    serverSelectionTimeoutMS: 10_000,
+    // Polling hellos instead of the streaming (awaitable) protocol: after a server restart the
+    // streaming monitor was seen to hang for minutes (FerretDB), leaving the client unable to
+    // select a server although the server was back. A hung socket is also bounded.
+    serverMonitoringMode: "poll",
+    heartbeatFrequencyMS: 5_000,
+    connectTimeoutMS: 10_000,
+    socketTimeoutMS: 120_000,
+  });
   await client.connect();
   return { client, db: client.db(dbName) };
 }

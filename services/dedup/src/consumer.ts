@@ -12,7 +12,8 @@ export interface HandlerOptions {
   requeue(data: Uint8Array, headers: Record<string, string>): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A requeued copy carries the time before which it must not be processed (JetStream 2.9 has no delayed publish). */
+const NOT_BEFORE = "booru-not-before";
 
 /** Backoff for transient failures: 1s, 2s, 4s ... capped at 30s. */
 export const transientDelay = (deliveryCount: number) => Math.min(1000 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
@@ -26,6 +27,12 @@ export function createHandler(ingestor: Ingestor, metrics: DedupMetrics, log: Lo
     } catch (err) {
       log.error({ err, subject: msg.subject }, "undecodable message dropped");
       msg.term();
+      return;
+    }
+    const notBefore = Number(msg.headers[NOT_BEFORE] ?? 0) - Date.now();
+    if (notBefore > 0) {
+      // A requeued copy that is not due yet: hand it back without holding a slot while we wait.
+      msg.nak(notBefore);
       return;
     }
     metrics.inFlight.inc();
@@ -64,13 +71,12 @@ export function createHandler(ingestor: Ingestor, metrics: DedupMetrics, log: Lo
 async function settle(msg: WorkMessage, outcome: Outcome, opts: HandlerOptions): Promise<void> {
   if (outcome.kind !== "retry") return msg.ack();
   if (outcome.counts || msg.deliveryCount < opts.maxDeliveries) return msg.nak(outcome.delayMs);
-  // Waiting (in flight elsewhere, hasher down) must never use up the deliveries: requeue a fresh copy.
-  const keepAlive = setInterval(() => msg.working(), Math.max(100, Math.floor(opts.ackWaitMs / 3)));
-  try {
-    await sleep(outcome.delayMs);
-  } finally {
-    clearInterval(keepAlive);
-  }
-  await opts.requeue(msg.data, { ...msg.headers, "booru-requeued": String(Number(msg.headers["booru-requeued"] ?? 0) + 1) });
+  // Waiting (in flight elsewhere, hasher down) must never use up the deliveries: requeue a fresh
+  // copy that is due after the backoff, instead of sleeping on a concurrency slot.
+  await opts.requeue(msg.data, {
+    ...msg.headers,
+    "booru-requeued": String(Number(msg.headers["booru-requeued"] ?? 0) + 1),
+    [NOT_BEFORE]: String(Date.now() + outcome.delayMs),
+  });
   await msg.ack();
 }

@@ -276,11 +276,11 @@ describe("message handling", () => {
 
   it("naks transient failures with backoff, and requeues a fresh copy instead of using up the last delivery", async () => {
     hasher.down = true;
-    const requeued: Uint8Array[] = [];
+    const requeued: { data: Uint8Array; headers: Record<string, string> }[] = [];
     const handler = createHandler(ingestor, dedupMetrics(new Registry(), async () => ({ pending: 0, ackPending: 0 })), log, {
       maxDeliveries: 3,
       ackWaitMs: 1000,
-      requeue: async (d) => void requeued.push(d),
+      requeue: async (data, headers) => void requeued.push({ data, headers }),
     });
     const data = ingestV1.FileDiscovered.encode(drop("t.png", "t")).finish();
     const first = fakeMsg(1, data);
@@ -291,6 +291,14 @@ describe("message handling", () => {
     expect(last.calls).toEqual(["ack"]);
     expect(requeued).toHaveLength(1);
     expect(readFileSync(inbox("t.png"), "utf8")).toBe("t");
+    // The fresh copy waits out its backoff on the bus, not on one of dedup's slots.
+    const early = fakeMsg(1, requeued[0]!.data);
+    Object.assign(early.msg, { headers: requeued[0]!.headers });
+    await handler(early.msg);
+    expect(early.calls).toHaveLength(1);
+    expect(early.calls[0]).toMatch(/^nak:(\d+)$/);
+    expect(Number(early.calls[0]!.slice(4))).toBeGreaterThan(1000);
+    expect(hasher.calls).toBe(2);
     const garbage = fakeMsg(1, new Uint8Array([255, 255, 255]));
     await handler(garbage.msg);
     expect(garbage.calls).toEqual(["term"]);

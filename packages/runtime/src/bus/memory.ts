@@ -125,10 +125,10 @@ export class MemoryFeed implements EventFeed {
   }
 }
 
-export function createMemoryBus(): Bus {
+export function createMemoryBus(duplicateWindowMs = 120_000): Bus {
   return {
     kind: "memory",
-    files: new MemoryQueue("ingest.files"),
+    files: new MemoryQueue("ingest.files", duplicateWindowMs),
     events: new MemoryFeed(),
     connected: () => true,
     close: async () => {},
