@@ -4,7 +4,7 @@
  * zero-padded to ceil(bits / 4) hex digits.
  */
 import type { hasherV1 } from "@booru/proto";
-import { hueSat, resampleL } from "./pillow.js";
+import { hueIndex, hueTableOf, resampleL, saturation } from "./pillow.js";
 
 export function bitsToHex(bits: ArrayLike<boolean>): string {
   let hex = "";
@@ -105,6 +105,7 @@ export function colorhash(rgb: Uint8Array, l: Uint8Array, pixels: number, stride
   let seen = 0;
   const faint = new Float64Array(6);
   const bright = new Float64Array(6);
+  const hues = hueTableOf();
   for (let i = 0; i < pixels; i += step) {
     seen++;
     if (l[i]! < 32) {
@@ -112,14 +113,19 @@ export function colorhash(rgb: Uint8Array, l: Uint8Array, pixels: number, stride
       continue;
     }
     const j = i * stride;
-    const hs = hueSat(rgb[j]!, rgb[j + 1]!, rgb[j + 2]!);
-    const hue = hs >> 8;
-    const s = hs & 255;
+    const r = rgb[j]!;
+    const g = rgb[j + 1]!;
+    const b = rgb[j + 2]!;
+    const maxc = r > g ? (r > b ? r : b) : g > b ? g : b;
+    const minc = r < g ? (r < b ? r : b) : g < b ? g : b;
+    // Pillow's rgb2hsv, as hueSat computes it, through its tables.
+    const s = saturation(maxc, maxc - minc);
     if (s < 85) {
       gray++;
       continue;
     }
     colors++;
+    const hue = hues[hueIndex(r, g, b, maxc)]!;
     // numpy.histogram over linspace(0, 255, 7): the last bin includes 255.
     const bin = hue === 255 ? 5 : Math.floor(hue / 42.5);
     if (s < 170) faint[bin]!++;

@@ -1,7 +1,7 @@
 /**
- * Hashing service: the same path for gRPC calls and local files. Bytes stream in (MD5 and
- * SHA-256 as they come, byte limit enforced on the way), then one decode, then the thumbnail
- * (sharp threads) and the perceptual hashes (worker pool) in parallel.
+ * Hashing service: the same path for gRPC calls and local files. Bytes stream in (byte limit
+ * enforced on the way), then one decode with MD5 and SHA-256 computed meanwhile, then the
+ * thumbnail (sharp threads) and the perceptual hashes (worker pool) in parallel.
  */
 import { createHash } from "node:crypto";
 import { status } from "@grpc/grpc-js";
@@ -44,9 +44,14 @@ export class HashService {
   }
 
   private async run(chunks: AsyncIterable<Buffer>, opts: HashRequestOptions, signal: AbortSignal): Promise<hasherV1.HashResponse> {
-    const { bytes, md5, sha256 } = await this.receive(chunks, signal);
+    const bytes = await this.receive(chunks, signal);
     if (bytes.length === 0) throw invalid("corrupt", "empty file");
-    const img = await decode(bytes, { maxPixels: this.config.hasherMaxPixels, timeoutMs: this.config.hasherTimeout, thumbSide: this.config.thumbSize });
+    const decoding = decode(bytes, { maxPixels: this.config.hasherMaxPixels, timeoutMs: this.config.hasherTimeout, thumbSide: this.config.thumbSize });
+    // A failed decode surfaces at the await below, not as an unhandled rejection meanwhile.
+    decoding.catch(() => undefined);
+    // MD5 and SHA-256 on this thread while sharp decodes on its own.
+    const { md5, sha256 } = await digests(bytes);
+    const img = await decoding;
     const spec = this.thumbSpec(opts.thumbnail);
     const [perceptual, thumb] = await Promise.all([
       this.pool.run({ rgba: img.rgba, width: img.width, height: img.height }, signal),
@@ -59,20 +64,17 @@ export class HashService {
     };
   }
 
-  private async receive(chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<{ bytes: Buffer; md5: string; sha256: string }> {
-    const md5 = createHash("md5");
-    const sha = createHash("sha256");
+  /** The whole file, under the byte limit. */
+  private async receive(chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<Buffer> {
     const parts: Buffer[] = [];
     let total = 0;
     for await (const chunk of chunks) {
       if (signal.aborted) break;
       total += chunk.length;
       if (total > this.config.hasherMaxBytes) throw tooLarge(this.config.hasherMaxBytes);
-      md5.update(chunk);
-      sha.update(chunk);
       parts.push(chunk);
     }
-    return { bytes: Buffer.concat(parts, total), md5: md5.digest("hex"), sha256: sha.digest("hex") };
+    return Buffer.concat(parts, total);
   }
 
   private thumbSpec(req: Partial<hasherV1.ThumbnailSpec> | undefined): ThumbSpec | undefined {
@@ -84,6 +86,25 @@ export class HashService {
     };
   }
 }
+
+/**
+ * MD5 and SHA-256 of the file, a slice at a time, yielding to the event loop between slices so
+ * sharp's callbacks (the decode started just before) are not held up behind them.
+ */
+async function digests(bytes: Buffer): Promise<{ md5: string; sha256: string }> {
+  const md5 = createHash("md5");
+  const sha = createHash("sha256");
+  for (let i = 0; i < bytes.length; i += DIGEST_SLICE) {
+    const slice = bytes.subarray(i, i + DIGEST_SLICE);
+    md5.update(slice);
+    sha.update(slice);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { md5: md5.digest("hex"), sha256: sha.digest("hex") };
+}
+
+/** Bytes hashed between two yields: about half a millisecond of work. */
+const DIGEST_SLICE = 256 * 1024;
 
 function tooLarge(max: number): AppError {
   return invalid("too-large", `file is larger than the limit of ${max} bytes`);
