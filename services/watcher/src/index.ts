@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import path from "node:path";
-import { watch, type FSWatcher } from "chokidar";
 import { Counter, Histogram } from "prom-client";
 import { ingestV1 } from "@booru/proto";
 import { defineModule, settings, SpanKind, traceHeaders, withTrace, type Bus, type Logger } from "@booru/runtime";
 import { createNameFilter, type NameFilter } from "./filters.js";
 import { scanInbox } from "./scan.js";
 import { Settler, type FileFacts } from "./settle.js";
+import { DirWatcher } from "./dir-watch.js";
 
 export { createNameFilter, globToRegExp } from "./filters.js";
 export { scanInbox } from "./scan.js";
@@ -77,17 +77,17 @@ export const watcherModule = defineModule({
     const filter = createNameFilter(cfg.ignore, cfg.extensions);
     const publish = createPublisher(bus, cfg.watcherId ?? `${hostname()}:${process.pid}`, metrics, ctx.log);
     let stopped = false;
-    const watchers: FSWatcher[] = [];
+    const watchers: DirWatcher[] = [];
     const settlers: Settler[] = [];
     const scans: (() => Promise<void>)[] = [];
     for (const inbox of ctx.paths.inboxes) {
       const settler = new Settler(cfg.settleTime, (file, facts) => publish(inbox, file, facts), (file, err) => ctx.log.warn({ err, file }, "could not publish file; the next scan retries"));
       settlers.push(settler);
-      watchers.push(watchInbox(inbox, filter, settler, cfg, ctx.log));
+      if (!cfg.watchPoll) watchers.push(watchInbox(inbox, filter, settler, ctx.log));
       scans.push(() => scanOnce(inbox, filter, settler, () => stopped));
     }
     let scanning: Promise<void> = Promise.resolve();
-    const runScans = (kind: "start" | "reconcile") => {
+    const runScans = (kind: "start" | "reconcile" | "poll") => {
       scanning = scanning.then(async () => {
         const end = metrics.scans.startTimer({ kind });
         try {
@@ -95,20 +95,33 @@ export const watcherModule = defineModule({
         } catch (err) {
           ctx.log.error({ err, kind }, "inbox scan failed");
         } finally {
-          ctx.log.info({ kind, seconds: end() }, "inbox scan finished");
+          const seconds = end();
+          if (kind !== "poll") ctx.log.info({ kind, seconds }, "inbox scan finished");
         }
       });
       return scanning;
     };
+    await Promise.all(watchers.map((w) => w.start()));
     void runScans("start");
     const rescan = cfg.rescanInterval > 0 ? setInterval(() => void runScans("reconcile"), cfg.rescanInterval) : undefined;
-    ctx.log.info({ inboxes: ctx.paths.inboxes, poll: cfg.watchPoll, settleMs: cfg.settleTime }, "watching");
+    // Network shares: inotify sees nothing there, so a streaming scan every poll interval finds new
+    // files (skipped while the previous scan is still running).
+    let polling = false;
+    const poll = cfg.watchPoll
+      ? setInterval(() => {
+          if (polling) return;
+          polling = true;
+          void runScans("poll").finally(() => (polling = false));
+        }, cfg.watchPollInterval)
+      : undefined;
+    ctx.log.info({ inboxes: ctx.paths.inboxes, poll: cfg.watchPoll, settleMs: cfg.settleTime, folders: watchers.reduce((n, w) => n + w.folderCount, 0) }, "watching");
     return {
       async stop() {
         stopped = true;
         clearInterval(rescan);
+        clearInterval(poll);
         settlers.forEach((s) => s.close());
-        await Promise.all(watchers.map((w) => w.close()));
+        watchers.forEach((w) => w.close());
         await scanning;
       },
     };
@@ -119,19 +132,9 @@ async function scanOnce(inbox: string, filter: NameFilter, settler: Settler, sto
   await scanInbox(inbox, filter, (file) => settler.touch(file), stopped);
 }
 
-function watchInbox(inbox: string, filter: NameFilter, settler: Settler, cfg: { watchPoll: boolean; watchPollInterval: number }, log: Logger): FSWatcher {
-  const w = watch(inbox, {
-    ignoreInitial: true,
-    // Links are published as entries and judged by dedup; never walk into what they point at.
-    followSymlinks: false,
-    usePolling: cfg.watchPoll,
-    interval: cfg.watchPollInterval,
-    binaryInterval: cfg.watchPollInterval,
-    ignored: (p: string) => p !== inbox && filter.ignoredName(path.basename(p)),
+function watchInbox(inbox: string, filter: NameFilter, settler: Settler, log: Logger): DirWatcher {
+  return new DirWatcher(inbox, filter, {
+    onFile: (file) => void settler.touch(file).catch((err) => log.warn({ err, file }, "settle check failed")),
+    onError: (err, dir) => log.error({ err, dir }, "watch error; the periodic scan still runs"),
   });
-  const onFile = (file: string) => {
-    if (filter.wanted(file)) settler.touch(file).catch((err) => log.warn({ err, file }, "settle check failed"));
-  };
-  w.on("add", onFile).on("change", onFile).on("error", (err) => log.error({ err, inbox }, "watch error; the periodic scan still runs"));
-  return w;
 }

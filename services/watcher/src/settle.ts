@@ -29,6 +29,8 @@ export class Settler {
     const facts = await stat(file);
     if (!facts) return this.forget(file);
     const prev = this.pending.get(file);
+    // Unchanged since the clock started (a poll, a repeated event): let the clock run on.
+    if (prev && prev.size === facts.size && prev.mtimeMs === facts.mtimeMs) return;
     if (prev) clearTimeout(prev.timer);
     if (!prev && Date.now() - facts.mtimeMs >= this.settleMs) {
       this.pending.delete(file);

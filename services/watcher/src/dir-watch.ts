@@ -1,0 +1,112 @@
+/**
+ * Event-driven watching with one inotify watch per folder (fs.watch). Each event names one
+ * entry, so the cost of an event is one lstat of that entry, whatever the folder's size.
+ * (chokidar re-reads and lstat()s the whole folder on every change: with 10,000 files in a
+ * flat inbox that pegged a core while dedup emptied it.) New folders are watched as they
+ * appear and scanned once, for files that landed before their watch was set. Polling for
+ * network shares is done by the periodic streaming scan instead (see index.ts).
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { lstat, opendir } from "node:fs/promises";
+import path from "node:path";
+import type { NameFilter } from "./filters.js";
+import { scanInbox } from "./scan.js";
+
+export interface DirWatchHandlers {
+  onFile(file: string): void;
+  onError(err: unknown, dir: string): void;
+}
+
+export class DirWatcher {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private closed = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly filter: NameFilter,
+    private readonly handlers: DirWatchHandlers,
+  ) {}
+
+  /** Watches the root and every folder below it (folders only are held, never files). */
+  async start(): Promise<void> {
+    const folders = [this.root];
+    while (folders.length > 0 && !this.closed) {
+      const dir = folders.pop()!;
+      this.watchDir(dir);
+      await scanFolders(dir, this.filter, (sub) => folders.push(sub));
+    }
+  }
+
+  get folderCount(): number {
+    return this.watchers.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private watchDir(dir: string): void {
+    if (this.closed || this.watchers.has(dir)) return;
+    try {
+      const w = watch(dir, { persistent: true }, (_event, name) => {
+        if (name) void this.onEntry(dir, name.toString());
+      });
+      w.on("error", (err) => {
+        // The folder went away (or the watch broke): forget it; the periodic scan still runs.
+        this.unwatch(dir);
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.handlers.onError(err, dir);
+      });
+      this.watchers.set(dir, w);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") this.handlers.onError(err, dir);
+    }
+  }
+
+  private unwatch(dir: string): void {
+    this.watchers.get(dir)?.close();
+    this.watchers.delete(dir);
+  }
+
+  private async onEntry(dir: string, name: string): Promise<void> {
+    if (this.closed || this.filter.ignoredName(name)) return;
+    const full = path.join(dir, name);
+    const st = await lstat(full).catch(() => undefined);
+    if (!st) {
+      if (this.watchers.has(full)) this.unwatch(full);
+      return;
+    }
+    // Symlinked folders are never entered (a link is published as an entry; dedup judges it).
+    if (st.isDirectory()) {
+      if (this.watchers.has(full)) return;
+      this.watchDir(full);
+      await scanInbox(full, this.filter, async (file) => this.handlers.onFile(file), () => this.closed).catch((err) => this.handlers.onError(err, full));
+      await scanFolders(full, this.filter, (sub) => void this.startBelow(sub));
+      return;
+    }
+    if ((st.isFile() || st.isSymbolicLink()) && this.filter.wanted(full)) this.handlers.onFile(full);
+  }
+
+  private async startBelow(dir: string): Promise<void> {
+    const folders = [dir];
+    while (folders.length > 0 && !this.closed) {
+      const d = folders.pop()!;
+      this.watchDir(d);
+      await scanFolders(d, this.filter, (sub) => folders.push(sub));
+    }
+  }
+}
+
+/** The sub-folders of one folder (streamed; files are skipped). */
+async function scanFolders(dir: string, filter: NameFilter, onFolder: (dir: string) => void): Promise<void> {
+  let handle;
+  try {
+    handle = await opendir(dir, { bufferSize: 128 });
+  } catch {
+    return;
+  }
+  for await (const entry of handle) {
+    if (entry.isDirectory() && !filter.ignoredName(entry.name)) onFolder(path.join(dir, entry.name));
+  }
+}
