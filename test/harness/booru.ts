@@ -18,6 +18,15 @@ export interface BooruProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/**
+ * Every `booru` this test process started. A failed test must not leave one running: it would
+ * outlive the run with nobody reading its stdout (and block on its next log line).
+ */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+
 /** Starts `booru <command> ...args` on free loopback ports and waits until gRPC listens. */
 export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv): Promise<BooruProcess> {
   const grpcPort = await freePort();
@@ -29,7 +38,13 @@ export async function startBooru(command: "run" | "up", args: string[], env: Nod
   let out = "";
   proc.stdout!.on("data", (b) => (out = (out + b).slice(-200_000)));
   proc.stderr!.on("data", (b) => (out = (out + b).slice(-200_000)));
-  const exited = new Promise<number | string>((resolve) => proc.once("exit", (code, sig) => resolve(code ?? sig ?? -1)));
+  live.add(proc);
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once("exit", (code, sig) => {
+      live.delete(proc);
+      resolve(code ?? sig ?? -1);
+    }),
+  );
   await waitForPort(grpcPort, 60_000, proc).catch((err) => {
     throw new Error(`${err.message}\n${out}`);
   });

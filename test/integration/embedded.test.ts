@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { mkdir, readFile, writeFile, copyFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { catalogV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
 import { listFiles, libraryMd5s, md5, noiseJpeg, startBooru, waitFor, isEmptyDir, type BooruProcess } from "../harness/index.js";
@@ -36,6 +36,7 @@ describe("booru up (embedded)", () => {
     const unique: Buffer[] = [];
     for (let i = 0; i < 12; i++) unique.push(await noiseJpeg());
     let app = await up(data);
+    onTestFinished(() => app.kill("SIGKILL"));
     await waitFor("the banner", async () => app.output().includes(`drop images into: ${inbox}`), 30_000);
 
     // 12 unique, 4 duplicates under other names, 3 corrupt.
