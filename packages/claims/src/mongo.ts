@@ -1,18 +1,9 @@
 import { isDuplicateKey } from "@booru/runtime";
 import type { Collection, Db } from "mongodb";
-import type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./index.js";
+import type { Claim, ClaimResult, ClaimsStore } from "./index.js";
 
-interface Doc {
-  _id: string;
-  sha256: string;
-  state: ClaimState;
-  owner: string;
-  leaseUntil: number;
-  source: string;
-  attempts: number;
-  imageId?: string;
-  updatedAt: number;
-}
+/** A claim as stored: the md5 is the `_id` (its uniqueness is the lock). */
+type Doc = Omit<Claim, "md5"> & { _id: string };
 
 const toClaim = ({ _id, ...rest }: Doc): Claim => ({ md5: _id, ...rest });
 

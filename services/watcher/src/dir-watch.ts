@@ -28,13 +28,8 @@ export class DirWatcher {
   ) {}
 
   /** Watches the root and every folder below it (folders only are held, never files). */
-  async start(): Promise<void> {
-    const folders = [this.root];
-    while (folders.length > 0 && !this.closed) {
-      const dir = folders.pop()!;
-      this.watchDir(dir);
-      await scanFolders(dir, this.filter, (sub) => folders.push(sub));
-    }
+  start(): Promise<void> {
+    return this.watchTree(this.root);
   }
 
   get folderCount(): number {
@@ -80,15 +75,15 @@ export class DirWatcher {
     // Symlinked folders are never entered (a link is published as an entry; dedup judges it).
     if (st.isDirectory()) {
       if (this.watchers.has(full)) return;
-      this.watchDir(full);
+      await this.watchTree(full);
       await scanInbox(full, this.filter, async (file) => this.handlers.onFile(file), () => this.closed).catch((err) => this.handlers.onError(err, full));
-      await scanFolders(full, this.filter, (sub) => void this.startBelow(sub));
       return;
     }
     if ((st.isFile() || st.isSymbolicLink()) && this.filter.wanted(full)) this.handlers.onFile(full);
   }
 
-  private async startBelow(dir: string): Promise<void> {
+  /** Watches `dir` and every folder below it. */
+  private async watchTree(dir: string): Promise<void> {
     const folders = [dir];
     while (folders.length > 0 && !this.closed) {
       const d = folders.pop()!;
