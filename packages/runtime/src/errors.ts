@@ -36,7 +36,7 @@ export function reasonOf(err: unknown): string | undefined {
 }
 
 /** MongoDB driver errors that mean "the database is unreachable right now", not "this input is bad". */
-const TRANSIENT_STORE_ERRORS = new Set(["MongoNetworkError", "MongoNetworkTimeoutError", "MongoServerSelectionError", "MongoServerClosedError", "MongoPoolClearedError", "MongoTopologyClosedError"]);
+const TRANSIENT_STORE_ERRORS = new Set(["MongoNetworkError", "MongoNetworkTimeoutError", "MongoServerSelectionError", "MongoServerClosedError", "MongoPoolClearedError", "MongoTopologyClosedError", "MongoNotConnectedError", "MongoOperationTimeoutError"]);
 
 /** Errors worth retrying: the other side (a service or the database) is down, overloaded or timed out. */
 export function isTransient(err: unknown): boolean {

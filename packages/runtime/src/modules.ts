@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import type { ServingStatus } from "grpc-health-check";
+import { Counter } from "prom-client";
 import { ConfigError, parseConfig, type ConfigOf, type Spec } from "./config.js";
 import { commonSettings, dataPaths, type CommonConfig, type DataPaths } from "./common.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -102,7 +103,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
   const auth = new Authenticator(common.tokensFile ? loadTokens(common.tokensFile) : []);
   const grpc = new GrpcHost({ listen: common.listen, log, auth, tlsCert: common.tlsCert, tlsKey: common.tlsKey });
-  const resources = new Resources(common, paths, log);
+  const resources = new Resources(common, paths, log, metrics);
   const grpcPort = await grpc.bind();
   const metricsServer = await serveMetrics(metrics, common.metricsListen, log);
   for (const dir of [...paths.inboxes, paths.library, paths.duplicates, paths.rejected]) await mkdir(dir, { recursive: true });
@@ -183,6 +184,7 @@ class Resources {
     private readonly common: CommonConfig,
     private readonly paths: DataPaths,
     private readonly log: Logger,
+    private readonly metrics: Registry,
   ) {}
 
   bus(): Promise<Bus> {
@@ -193,8 +195,14 @@ class Resources {
   }
 
   mongo(): Promise<MongoHandle | undefined> {
-    this.mongoP ??= this.common.mongoUrl ? connectMongo(this.common.mongoUrl, this.common.mongoDb, "booru") : Promise.resolve(undefined);
+    this.mongoP ??= this.openMongo();
     return this.mongoP;
+  }
+
+  private async openMongo(): Promise<MongoHandle | undefined> {
+    if (!this.common.mongoUrl) return undefined;
+    const reconnects = new Counter({ name: "booru_store_reconnects_total", help: "MongoDB clients the watchdog reconnected after they stayed stuck", registers: [this.metrics] });
+    return connectMongo(this.common.mongoUrl, this.common.mongoDb, { appName: "booru", log: this.log, onReconnect: () => reconnects.inc() });
   }
 
   sqlite(): SqliteDb {
@@ -206,7 +214,7 @@ class Resources {
     const bus = await this.busP?.catch(() => undefined);
     await bus?.close().catch((err) => this.log.warn({ err }, "bus close failed"));
     const mongo = await this.mongoP?.catch(() => undefined);
-    await mongo?.client.close().catch((err) => this.log.warn({ err }, "mongo close failed"));
+    await mongo?.close().catch((err) => this.log.warn({ err }, "mongo close failed"));
     this.sqliteDb?.close();
   }
 }

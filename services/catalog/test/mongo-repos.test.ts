@@ -4,12 +4,12 @@ import { mongoRepos } from "../src/repos/mongo.js";
 import { repoContract } from "./contract.js";
 
 repoContract("MongoDB", async () => {
-  const mongo = await connectMongo(mongoUrl(), uniqueName("catalog"), "catalog-test");
+  const mongo = await connectMongo(mongoUrl(), uniqueName("catalog"), { appName: "catalog-test" });
   return {
     repos: await mongoRepos(mongo.db),
     close: async () => {
       await mongo.db.dropDatabase().catch(() => undefined);
-      await mongo.client.close();
+      await mongo.close();
     },
   };
 });

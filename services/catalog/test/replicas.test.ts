@@ -22,9 +22,9 @@ describe("catalog replicas (MongoDB, NATS)", () => {
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    const mongo = await connectMongo(mongoUrl(), name, "cleanup");
+    const mongo = await connectMongo(mongoUrl(), name, { appName: "cleanup" });
     await mongo.db.dropDatabase().catch(() => undefined);
-    await mongo.client.close();
+    await mongo.close();
   });
 
   it("a write on one replica reaches the other's index and watchers", async () => {
@@ -45,7 +45,7 @@ describe("catalog replicas (MongoDB, NATS)", () => {
   });
 
   it("heals from the store what no event announced", async () => {
-    const mongo = await connectMongo(mongoUrl(), name, "side-door");
+    const mongo = await connectMongo(mongoUrl(), name, { appName: "side-door" });
     try {
       const image = makeImage("silent", { phash64: "fedcba9876543210" });
       await (await mongoRepos(mongo.db)).images.put(image);
@@ -53,7 +53,7 @@ describe("catalog replicas (MongoDB, NATS)", () => {
       await (await mongoRepos(mongo.db)).images.delete(image.md5);
       expect(await eventually(() => similar(a, "fedcba9876543210"), (m) => m.length === 0)).toEqual([]);
     } finally {
-      await mongo.client.close();
+      await mongo.close();
     }
   });
 });
