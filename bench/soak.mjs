@@ -11,13 +11,14 @@
  * scripts/build-ferretdb.sh) on free ports in temp folders.
  */
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { ferretStorage } from "../test/harness/ferret-backend.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -35,6 +36,8 @@ const rate = Number(args.rate);
 const intervalS = Number(args.interval ?? Math.min(60, Math.max(5, Math.round((minutes * 60) / 40))));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
+/** Deletes the data of the FerretDB this script started, if any. */
+let dropFerret = () => {};
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -76,7 +79,10 @@ async function servers(tmp) {
     const bin = execFileSync("bash", [path.join(ROOT, "scripts/build-ferretdb.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
     const port = await freePort();
     mkdirSync(path.join(tmp, "ferret"));
-    const p = launch("ferretdb", bin, ["--listen-addr", `127.0.0.1:${port}`, "--handler", "sqlite", "--sqlite-url", `file:${path.join(tmp, "ferret")}/`]);
+    const storage = ferretStorage(readFileSync(path.join(path.dirname(bin), "backend"), "utf8").trim(), path.join(tmp, "ferret"));
+    dropFerret = storage.drop;
+    console.log(`FerretDB backend: ${storage.backend}`);
+    const p = launch("ferretdb", bin, ["--listen-addr", `127.0.0.1:${port}`, ...storage.args]);
     await waitForPort(port, p, "ferretdb");
     mongoUrl = `mongodb://127.0.0.1:${port}/`;
   }
@@ -255,6 +261,7 @@ async function main() {
     cleanup();
     await sleep(1000);
     rmSync(tmp, { recursive: true, force: true });
+    dropFerret();
   }
 }
 

@@ -6,12 +6,14 @@
 # beside the binary.
 set -euo pipefail
 VERSION=v1.24.2
-CACHE="${BOORU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/booru-ingest}/ferretdb-$VERSION"
+SRC="$(cd "$(dirname "$0")/../test/harness/ferretdb" && pwd)"
+# The launcher's own source is part of the key: a change to it rebuilds.
+KEY="$(md5sum "$SRC/main.go" | cut -c1-8)"
+CACHE="${BOORU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/booru-ingest}/ferretdb-$VERSION-$KEY"
 BIN="$CACHE/ferretdb"
 if [ -x "$BIN" ] && [ -f "$CACHE/backend" ]; then echo "$BIN"; exit 0; fi
 [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || { echo "go is not installed: cannot build FerretDB" >&2; exit 1; }
-SRC="$(cd "$(dirname "$0")/../test/harness/ferretdb" && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"

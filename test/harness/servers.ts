@@ -1,7 +1,8 @@
 /**
  * Real servers for integration tests, found in this order: NATS_URL / MONGO_URL; testcontainers
  * when a Docker engine is reachable; local binaries on free loopback ports in temp folders
- * (`nats-server -js`, FerretDB v1.24.2 built by scripts/build-ferretdb.sh).
+ * (`nats-server -js`, FerretDB v1.24.2 built by scripts/build-ferretdb.sh, on the local
+ * PostgreSQL when there is one).
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
@@ -9,6 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ferretStorage } from "./ferret-backend.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -102,30 +104,36 @@ async function dockerReachable(): Promise<boolean> {
 }
 
 /** A nats-server -js on a free port with its own store folder. */
-export async function startLocalNats(): Promise<LocalProcess & { url: string; dir: string }> {
+export async function startLocalNats(): Promise<LocalProcess & { url: string; dir: string; dispose(): Promise<void> }> {
   if (!hasBinary("nats-server")) throw new Error("nats-server is not installed (apt-get install nats-server)");
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-nats-"));
-  const proc = Object.assign(new LocalProcess("nats-server", port, "nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir]), {
-    url: `nats://127.0.0.1:${port}`,
-    dir,
-  });
+  const proc = new LocalProcess("nats-server", port, "nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir]);
+  const dispose = async () => {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   await proc.start();
-  return proc;
+  return Object.assign(proc, { url: `nats://127.0.0.1:${port}`, dir, dispose });
 }
 
-/** FerretDB (SQLite backend, or PostgreSQL if SQLite would not build) on a free port. */
-export async function startLocalFerret(): Promise<LocalProcess & { url: string; dir: string }> {
+/** FerretDB on a free port; where it keeps its data: ferret-backend.mjs. */
+export async function startLocalFerret(): Promise<LocalProcess & { url: string; dir: string; dispose(): Promise<void> }> {
   const bin = execFileSync("bash", [path.join(ROOT, "scripts/build-ferretdb.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  const backend = readFileSync(path.join(path.dirname(bin), "backend"), "utf8").trim();
+  const built = readFileSync(path.join(path.dirname(bin), "backend"), "utf8").trim();
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-ferret-"));
-  const args = ["--listen-addr", `127.0.0.1:${port}`, "--handler", backend];
-  if (backend === "sqlite") args.push("--sqlite-url", `file:${dir}/`);
-  else args.push("--postgresql-url", process.env.BOORU_TEST_POSTGRES ?? "postgres://root@127.0.0.1:5432/test");
-  const proc = Object.assign(new LocalProcess("ferretdb", port, bin, args), { url: `mongodb://127.0.0.1:${port}/`, dir });
+  const storage = ferretStorage(built, dir);
+  const args = ["--listen-addr", `127.0.0.1:${port}`, ...storage.args];
+  if (process.env.BOORU_TEST_FERRET_DEBUG) args.push("--debug-addr", process.env.BOORU_TEST_FERRET_DEBUG);
+  const proc = new LocalProcess("ferretdb", port, bin, args);
+  const dispose = async () => {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+    storage.drop();
+  };
   await proc.start();
-  return proc;
+  return Object.assign(proc, { url: `mongodb://127.0.0.1:${port}/`, dir, dispose });
 }
 
 const HOW = "set NATS_URL / MONGO_URL, or run a Docker engine for testcontainers, or install nats-server (apt-get install nats-server) and Go (FerretDB is built from the Go module proxy)";
@@ -139,7 +147,7 @@ export async function provideNats(): Promise<Server> {
   }
   try {
     const p = await startLocalNats();
-    return { url: p.url, how: "local", stop: async () => (await p.stop(), rmSync(p.dir, { recursive: true, force: true })) };
+    return { url: p.url, how: "local", stop: p.dispose };
   } catch (err) {
     throw new Error(`no NATS server for the tests: ${(err as Error).message}. Ways: ${HOW}`);
   }
@@ -154,7 +162,7 @@ export async function provideMongo(): Promise<Server> {
   }
   try {
     const p = await startLocalFerret();
-    return { url: p.url, how: "local", stop: async () => (await p.stop(), rmSync(p.dir, { recursive: true, force: true })) };
+    return { url: p.url, how: "local", stop: p.dispose };
   } catch (err) {
     throw new Error(`no MongoDB-protocol server for the tests: ${(err as Error).message}. Ways: ${HOW}`);
   }

@@ -4,7 +4,6 @@
  * for good; the watchdog notices and reconnects it in place. The fault is reproduced by closing
  * the driver's monitors while the server is down, which leaves the client in the state seen.
  */
-import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -22,8 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await ferret?.stop();
-  if (ferret) rmSync(ferret.dir, { recursive: true, force: true });
+  await ferret?.dispose();
 });
 
 /**

@@ -40,10 +40,8 @@ export async function startServers(): Promise<{ nats: LocalServer; ferret: Local
     nats,
     ferret,
     async stop() {
-      for (const s of [nats, ferret]) {
-        await s.stop();
-        rmSync(s.dir, { recursive: true, force: true });
-      }
+      await nats.dispose();
+      await ferret.dispose();
     },
   };
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"net/http"
+	_ "net/http/pprof"
 	"os/signal"
 	"syscall"
 
@@ -18,7 +20,12 @@ func main() {
 	handler := flag.String("handler", "sqlite", "")
 	sqlite := flag.String("sqlite-url", "file:data/", "")
 	pg := flag.String("postgresql-url", "", "")
+	// Go's profiler, for finding which query is slow under load (go tool pprof http://ADDR/debug/pprof/profile).
+	debug := flag.String("debug-addr", "", "")
 	flag.Parse()
+	if *debug != "" {
+		go func() { log.Println(http.ListenAndServe(*debug, nil)) }()
+	}
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: *listen},
 		Handler:  *handler, SQLiteURL: *sqlite, PostgreSQLURL: *pg,
