@@ -28,6 +28,19 @@ describe("blockhash", () => {
     expect(blockhash(data, w, h)).toBe(bmvbhash({ data, width: w, height: h }, 16));
   });
 
+  it.each([
+    [64, 48],
+    [643, 488],
+  ])("reads RGB as RGBA with opaque alpha on %dx%d", (w, h) => {
+    const rgba = noise(w, h, 5);
+    const rgb = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) {
+      rgba[i * 4 + 3] = 255;
+      rgb.set(rgba.subarray(i * 4, i * 4 + 3), i * 3);
+    }
+    expect(blockhash(rgb, w, h, 16, 3)).toBe(blockhash(rgba, w, h, 16, 4));
+  });
+
   /** 32x32, black on the left half, `right` on the right half. */
   function split(right: number[]): Uint8Array {
     const data = new Uint8Array(32 * 32 * 4);

@@ -1,6 +1,6 @@
 /**
- * The JS part of hashing, run in the worker pool: every perceptual hash from one decoded RGBA
- * image (EXIF orientation already applied, ICC ignored, not flattened).
+ * The JS part of hashing, run in the worker pool: every perceptual hash from one decoded RGB or
+ * RGBA image (EXIF orientation already applied, ICC ignored, not flattened).
  */
 import { blockhash } from "./blockhash.js";
 import { ahash, colorhash, dhash, phash, type PerceptualHashes } from "./imagehash.js";
@@ -15,18 +15,37 @@ export const RESAMPLE_MIN_SIDE = 256;
 /** Colorhash samples every other pixel above this many pixels. */
 export const COLOR_SAMPLE_ABOVE = 1 << 19;
 
+/**
+ * The two image-sized arrays of a task, kept from one task to the next (each worker runs one
+ * task at a time, synchronously): fresh memory for them cost more than filling it.
+ */
+const scratch = {
+  lumaBuf: new Uint8Array(0) as Uint8Array,
+  flatBuf: new Uint8Array(0) as Uint8Array,
+  luma(n: number): Uint8Array {
+    if (this.lumaBuf.length < n) this.lumaBuf = new Uint8Array(n);
+    return this.lumaBuf.subarray(0, n);
+  },
+  flat(n: number): Uint8Array {
+    if (this.flatBuf.length < n) this.flatBuf = new Uint8Array(n);
+    return this.flatBuf.subarray(0, n);
+  },
+};
+
 export interface PixelsTask {
-  rgba: Uint8Array;
+  /** Interleaved RGB or RGBA (not premultiplied). */
+  pixels: Uint8Array;
+  channels: 3 | 4;
   width: number;
   height: number;
 }
 
-export function computeHashes({ rgba, width, height }: PixelsTask): PerceptualHashes {
+export function computeHashes({ pixels: data, channels, width, height }: PixelsTask): PerceptualHashes {
   const pixels = width * height;
   // blockhash reads RGBA as is (transparent = white); imagehash sees the image flattened on white.
-  const blockhash256 = blockhash(rgba, width, height, 16);
-  const [rgb, stride] = opaque(rgba) ? [rgba, 4] : [flattenOnWhite(rgba, pixels), 3];
-  const l = luma(rgb, pixels, stride);
+  const blockhash256 = blockhash(data, width, height, 16, channels);
+  const [rgb, stride] = channels === 3 || opaque(data) ? [data, channels] : [flattenOnWhite(data, pixels, scratch.flat(pixels * 3)), 3];
+  const l = luma(rgb, pixels, stride, scratch.luma(pixels));
   const k = Math.max(1, Math.floor(Math.min(width, height) / RESAMPLE_MIN_SIDE));
   const small = k > 1 ? boxReduce(l, width, height, k) : { l, w: width, h: height };
   return {

@@ -99,46 +99,62 @@ export function ahash(l: Uint8Array, w: number, h: number, hashSize = 8): string
  * which a regular sample of a large image reproduces.
  */
 export function colorhash(rgb: Uint8Array, l: Uint8Array, pixels: number, stride = 3, step = 1, binbits = 3): string {
-  let black = 0;
-  let gray = 0;
-  let colors = 0;
-  let seen = 0;
-  const faint = new Float64Array(6);
-  const bright = new Float64Array(6);
-  const hues = hueTableOf();
-  for (let i = 0; i < pixels; i += step) {
-    seen++;
+  const classes = saturationClasses();
+  const bins = hueBins();
+  // counts[cls * 6 + hue bin] for the saturation classes below; BLACK on its own.
+  const counts = new Int32Array(BLACK + 1);
+  for (let i = 0, j = 0; i < pixels; i += step, j += step * stride) {
     if (l[i]! < 32) {
-      black++;
+      counts[BLACK]!++;
       continue;
     }
-    const j = i * stride;
     const r = rgb[j]!;
     const g = rgb[j + 1]!;
     const b = rgb[j + 2]!;
     const maxc = r > g ? (r > b ? r : b) : g > b ? g : b;
     const minc = r < g ? (r < b ? r : b) : g < b ? g : b;
-    // Pillow's rgb2hsv, as hueSat computes it, through its tables.
-    const s = saturation(maxc, maxc - minc);
-    if (s < 85) {
-      gray++;
-      continue;
-    }
-    colors++;
-    const hue = hues[hueIndex(r, g, b, maxc)]!;
-    // numpy.histogram over linspace(0, 255, 7): the last bin includes 255.
-    const bin = hue === 255 ? 5 : Math.floor(hue / 42.5);
-    if (s < 170) faint[bin]!++;
-    else if (s > 170) bright[bin]!++;
+    const cls = classes[maxc * 256 + maxc - minc]!;
+    if (cls === GREY) counts[0]!++;
+    else counts[cls * 6 + bins[hueIndex(r, g, b, maxc)]!]!++;
   }
+  const seen = Math.ceil(pixels / step);
+  const sum = (from: number, to: number) => counts.subarray(from, to).reduce((a, v) => a + v, 0);
   const max = 2 ** binbits;
-  const c = Math.max(1, colors);
-  const values = [Math.min(max - 1, Math.trunc((black / seen) * max)), Math.min(max - 1, Math.trunc((gray / seen) * max))];
-  for (const count of [...faint, ...bright]) values.push(Math.min(max - 1, Math.trunc((count * max * 1.0) / c)));
+  const c = Math.max(1, sum(6, 24));
+  const values = [Math.min(max - 1, Math.trunc((counts[BLACK]! / seen) * max)), Math.min(max - 1, Math.trunc((counts[0]! / seen) * max))];
+  for (const count of [...counts.subarray(6, 12), ...counts.subarray(18, 24)]) values.push(Math.min(max - 1, Math.trunc((count * max * 1.0) / c)));
   const bits: boolean[] = [];
   // imagehash's own (non-binary) encoding of each value, kept as is for comparable values.
   for (const v of values) for (let i = 0; i < binbits; i++) bits.push(Math.trunc(v / 2 ** (binbits - i - 1)) % 2 ** (binbits - i) > 0);
   return bitsToHex(bits);
+}
+
+// colorhash's saturation classes: grey (< 85), faint (< 170), exactly 170 (a colour that
+// imagehash counts in neither histogram) and bright.
+const GREY = 0;
+const BLACK = 24;
+
+let classTable: Uint8Array | undefined;
+
+/** The saturation class of every (largest channel, range) pair, from Pillow's saturation. */
+function saturationClasses(): Uint8Array {
+  if (classTable) return classTable;
+  const t = new Uint8Array(256 * 256);
+  for (let maxc = 1; maxc < 256; maxc++) {
+    for (let range = 0; range <= maxc; range++) {
+      const s = saturation(maxc, range);
+      t[maxc * 256 + range] = s < 85 ? GREY : s < 170 ? 1 : s === 170 ? 2 : 3;
+    }
+  }
+  return (classTable = t);
+}
+
+let binTable: Uint8Array | undefined;
+
+/** hueTableOf() with each hue replaced by its histogram bin: numpy.histogram over linspace(0, 255, 7), the last bin including 255. */
+function hueBins(): Uint8Array {
+  binTable ??= hueTableOf().map((hue) => (hue === 255 ? 5 : Math.floor(hue / 42.5)));
+  return binTable;
 }
 
 export type PerceptualHashes = Pick<hasherV1.Hashes, "phash64" | "phash256" | "dhash64" | "ahash64" | "blockhash256" | "colorhash42">;

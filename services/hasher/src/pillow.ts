@@ -9,9 +9,8 @@ const PRECISION_BITS = 32 - 8 - 2;
 const HALF = 1 << (PRECISION_BITS - 1);
 const CLIP_MAX = 2 ** (PRECISION_BITS + 8);
 
-/** Alpha pasted onto white with Pillow's DIV255 rounding; returns packed RGB. */
-export function flattenOnWhite(rgba: Uint8Array, pixels: number): Uint8Array {
-  const out = new Uint8Array(pixels * 3);
+/** Alpha pasted onto white with Pillow's DIV255 rounding; returns packed RGB (in `out` if given). */
+export function flattenOnWhite(rgba: Uint8Array, pixels: number, out: Uint8Array = new Uint8Array(pixels * 3)): Uint8Array {
   for (let i = 0, j = 0; i < pixels; i++, j += 3) {
     const a = rgba[i * 4 + 3]!;
     if (a === 255) {
@@ -34,9 +33,8 @@ export function opaque(rgba: Uint8Array): boolean {
   return true;
 }
 
-/** Pillow's RGB -> L: (r*19595 + g*38470 + b*7471 + 0x8000) >> 16, over pixels `stride` bytes apart. */
-export function luma(rgb: Uint8Array, pixels: number, stride = 3): Uint8Array {
-  const out = new Uint8Array(pixels);
+/** Pillow's RGB -> L: (r*19595 + g*38470 + b*7471 + 0x8000) >> 16, over pixels `stride` bytes apart (into `out` if given). */
+export function luma(rgb: Uint8Array, pixels: number, stride = 3, out: Uint8Array = new Uint8Array(pixels)): Uint8Array {
   for (let i = 0, j = 0; i < pixels; i++, j += stride) {
     out[i] = (rgb[j]! * 19595 + rgb[j + 1]! * 38470 + rgb[j + 2]! * 7471 + 0x8000) >>> 16;
   }

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { AppError, invalid } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
+import { BufferPool, type Lease } from "./buffers.js";
 import { decode, thumbnail, type ThumbSpec } from "./decode.js";
 import type { HashPool } from "./pool.js";
 import type { HasherConfig } from "./settings.js";
@@ -27,6 +28,9 @@ export interface HashRequestOptions {
 }
 
 export class HashService {
+  /** Whole files, assembled from their chunks. */
+  private readonly files = new BufferPool((n) => Buffer.allocUnsafeSlow(n));
+
   constructor(
     private readonly config: HasherConfig,
     private readonly pool: HashPool,
@@ -44,7 +48,16 @@ export class HashService {
   }
 
   private async run(chunks: AsyncIterable<Buffer>, opts: HashRequestOptions, signal: AbortSignal): Promise<hasherV1.HashResponse> {
-    const bytes = await this.receive(chunks, signal);
+    const file = await this.receive(chunks, signal);
+    try {
+      return await this.hashFile(file.view, opts, signal);
+    } finally {
+      // Only now: after a deadline the decode may still be reading the bytes.
+      file.release();
+    }
+  }
+
+  private async hashFile(bytes: Buffer, opts: HashRequestOptions, signal: AbortSignal): Promise<hasherV1.HashResponse> {
     if (bytes.length === 0) throw invalid("corrupt", "empty file");
     const decoding = decode(bytes, { maxPixels: this.config.hasherMaxPixels, timeoutMs: this.config.hasherTimeout, thumbSide: this.config.thumbSize });
     // A failed decode surfaces at the await below, not as an unhandled rejection meanwhile.
@@ -54,7 +67,7 @@ export class HashService {
     const img = await decoding;
     const spec = this.thumbSpec(opts.thumbnail);
     const [perceptual, thumb] = await Promise.all([
-      this.pool.run({ rgba: img.rgba, width: img.width, height: img.height }, signal),
+      this.pool.run({ pixels: img.pixels, channels: img.channels, width: img.width, height: img.height }, signal),
       spec ? thumbnail(img, spec) : Promise.resolve(undefined),
     ]);
     return {
@@ -64,8 +77,8 @@ export class HashService {
     };
   }
 
-  /** The whole file, under the byte limit. */
-  private async receive(chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<Buffer> {
+  /** The whole file, under the byte limit: the one chunk as is, or the chunks copied into a pooled buffer. */
+  private async receive(chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<Lease<Buffer>> {
     const parts: Buffer[] = [];
     let total = 0;
     for await (const chunk of chunks) {
@@ -74,7 +87,11 @@ export class HashService {
       if (total > this.config.hasherMaxBytes) throw tooLarge(this.config.hasherMaxBytes);
       parts.push(chunk);
     }
-    return Buffer.concat(parts, total);
+    if (parts.length <= 1) return { view: parts[0] ?? Buffer.alloc(0), release: () => {} };
+    const file = this.files.lease(total);
+    let offset = 0;
+    for (const part of parts) offset += part.copy(file.view, offset);
+    return file;
   }
 
   private thumbSpec(req: Partial<hasherV1.ThumbnailSpec> | undefined): ThumbSpec | undefined {
@@ -83,6 +100,7 @@ export class HashService {
       maxSide: req?.maxSide || this.config.thumbSize,
       format: FORMAT_NAMES[req?.format ?? 0] ?? this.config.thumbFormat,
       quality: req?.quality || this.config.thumbQuality,
+      effort: this.config.thumbEffort,
     };
   }
 }

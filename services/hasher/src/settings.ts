@@ -9,6 +9,7 @@ export const hasherSettings = {
   thumbSize: settings.int("BOORU_THUMB_SIZE", 512, "thumbnail longest side in pixels (never upscaled)", 16, 4096),
   thumbFormat: settings.oneOf("BOORU_THUMB_FORMAT", ["webp", "jpeg", "png", "avif"], "webp", "thumbnail format"),
   thumbQuality: settings.int("BOORU_THUMB_QUALITY", 80, "thumbnail encoder quality", 1, 100),
+  thumbEffort: settings.int("BOORU_THUMB_EFFORT", 1, "thumbnail encoder effort: WebP 0-6, AVIF 0-9 (higher: smaller files, more CPU)", 0, 9),
 };
 
 export type HasherConfig = ConfigOf<typeof hasherSettings>;
