@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
+import { parseConfig } from "@booru/runtime";
 import { HashService, hasherSettings } from "../services/hasher/dist/index.js";
 import { createHashPool } from "../services/hasher/dist/pool.js";
 import { workingSide } from "../services/hasher/dist/decode.js";
@@ -11,9 +12,9 @@ export function loadPhotos(dir) {
   return files.map((f) => ({ name: f, bytes: readFileSync(path.join(dir, f)) })).filter((f) => statSync(path.join(dir, f.name)).isFile());
 }
 
+/** The hasher's settings as deployed (defaults, or BOORU_* variables: BOORU_THUMB_EFFORT=0 ...), with `workers` threads. */
 export function config(workers) {
-  const c = Object.fromEntries(Object.entries(hasherSettings).map(([k, s]) => [k, s.default]));
-  return { ...c, hasherWorkers: workers };
+  return { ...parseConfig(hasherSettings, new Map()), hasherWorkers: workers };
 }
 
 /** The floor: sharp decoding to the same working size as the hasher (same rule), nothing else. */

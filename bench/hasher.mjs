@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
-import { floorOne, loadPhotos, makeFull, runAll } from "./_hasher-lib.mjs";
+import { config, floorOne, loadPhotos, makeFull, runAll } from "./_hasher-lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -24,7 +24,8 @@ if (!existsSync(dir) || readdirSync(dir).length === 0) {
 
 const photos = loadPhotos(dir);
 const mb = photos.reduce((s, p) => s + p.bytes.length, 0) / 1e6;
-console.log(`hasher bench: ${photos.length} images, ${mb.toFixed(1)} MB from ${dir}`);
+const { thumbSize, thumbFormat, thumbQuality, thumbEffort } = config(1);
+console.log(`hasher bench: ${photos.length} images, ${mb.toFixed(1)} MB from ${dir}; thumbnails ${thumbSize} px ${thumbFormat} quality ${thumbQuality} effort ${thumbEffort}`);
 
 async function measure(threads) {
   sharp.concurrency(threads);

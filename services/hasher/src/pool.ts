@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
-import { BufferPool } from "./buffers.js";
 import { computeHashes, type PixelsTask } from "./compute.js";
 import type { PerceptualHashes } from "./imagehash.js";
 
@@ -32,21 +31,9 @@ export function createHashPool(size: number): HashPool {
     // each worker's footprint low without costing time.
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
-  // Pixels reach a worker through shared memory, copied once into a buffer kept for reuse:
-  // posting them would copy them twice (into the message and out of it) onto fresh pages, and
-  // transferring them is not an option, the thumbnail is made from the same pixels meanwhile.
-  const shared = new BufferPool((n) => new Uint8Array(new SharedArrayBuffer(n)), 16 << 20);
   return {
-    async run(task, signal) {
-      const lease = shared.lease(task.pixels.length);
-      lease.view.set(task.pixels);
-      try {
-        return (await piscina.run({ ...task, pixels: lease.view }, { signal })) as PerceptualHashes;
-      } finally {
-        // Safe even after an abort: a worker only reads the pixels, and an aborted one's answer is dropped.
-        lease.release();
-      }
-    },
+    // The pixels are copied, not transferred: the thumbnail is made from the same buffer meanwhile.
+    run: (task, signal) => piscina.run(task, { signal }) as Promise<PerceptualHashes>,
     close: () => piscina.destroy(),
   };
 }
