@@ -184,7 +184,13 @@ export class Pipeline {
 
   static async start(opts: PipelineOptions): Promise<Pipeline> {
     const p = new Pipeline(opts);
-    await p.launch();
+    try {
+      await p.launch();
+    } catch (err) {
+      // The test never gets this pipeline to stop: what did start must not outlive the run.
+      await p.stop();
+      throw err;
+    }
     return p;
   }
 
