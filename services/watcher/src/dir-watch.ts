@@ -7,7 +7,7 @@
  * network shares is done by the periodic streaming scan instead (see index.ts).
  */
 import { watch, type FSWatcher } from "node:fs";
-import { lstat, opendir } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import type { NameFilter } from "./filters.js";
 import { scanInbox } from "./scan.js";
@@ -28,8 +28,8 @@ export class DirWatcher {
   ) {}
 
   /** Watches the root and every folder below it (folders only are held, never files). */
-  start(): Promise<void> {
-    return this.watchTree(this.root);
+  async start(): Promise<void> {
+    await this.watchTree(this.root, async () => {});
   }
 
   get folderCount(): number {
@@ -74,34 +74,17 @@ export class DirWatcher {
     }
     // Symlinked folders are never entered (a link is published as an entry; dedup judges it).
     if (st.isDirectory()) {
-      if (this.watchers.has(full)) return;
-      await this.watchTree(full);
-      await scanInbox(full, this.filter, async (file) => this.handlers.onFile(file), () => this.closed).catch((err) => this.handlers.onError(err, full));
+      if (!this.watchers.has(full)) await this.watchTree(full, async (file) => this.handlers.onFile(file));
       return;
     }
     if ((st.isFile() || st.isSymbolicLink()) && this.filter.wanted(full)) this.handlers.onFile(full);
   }
 
-  /** Watches `dir` and every folder below it. */
-  private async watchTree(dir: string): Promise<void> {
-    const folders = [dir];
-    while (folders.length > 0 && !this.closed) {
-      const d = folders.pop()!;
-      this.watchDir(d);
-      await scanFolders(d, this.filter, (sub) => folders.push(sub));
-    }
-  }
-}
-
-/** The sub-folders of one folder (streamed; files are skipped). */
-async function scanFolders(dir: string, filter: NameFilter, onFolder: (dir: string) => void): Promise<void> {
-  let handle;
-  try {
-    handle = await opendir(dir, { bufferSize: 128 });
-  } catch {
-    return;
-  }
-  for await (const entry of handle) {
-    if (entry.isDirectory() && !filter.ignoredName(entry.name)) onFolder(path.join(dir, entry.name));
+  /**
+   * Watches `dir` and every folder below it, each before it is read, and hands over the files
+   * found on the way (those that landed before their folder's watch was set).
+   */
+  private async watchTree(dir: string, onFile: (file: string) => Promise<void>): Promise<void> {
+    await scanInbox(dir, this.filter, onFile, () => this.closed, (folder) => this.watchDir(folder)).catch((err) => this.handlers.onError(err, dir));
   }
 }

@@ -7,11 +7,19 @@ import { opendir } from "node:fs/promises";
 import path from "node:path";
 import type { NameFilter } from "./filters.js";
 
-export async function scanInbox(root: string, filter: NameFilter, onFile: (abs: string) => Promise<void>, stopped: () => boolean = () => false): Promise<number> {
+/** `onFolder` sees each folder (the root too) just before it is read. */
+export async function scanInbox(
+  root: string,
+  filter: NameFilter,
+  onFile: (abs: string) => Promise<void>,
+  stopped: () => boolean = () => false,
+  onFolder: (dir: string) => void = () => {},
+): Promise<number> {
   const folders = [root];
   let files = 0;
   while (folders.length > 0 && !stopped()) {
     const dir = folders.pop()!;
+    onFolder(dir);
     let handle;
     try {
       handle = await opendir(dir, { bufferSize: 128 });
