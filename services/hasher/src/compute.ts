@@ -3,6 +3,7 @@
  * RGBA image (EXIF orientation already applied, ICC ignored, not flattened).
  */
 import { blockhash } from "./blockhash.js";
+import { BufferPool } from "./buffers.js";
 import { ahash, colorhash, dhash, phash, type PerceptualHashes } from "./imagehash.js";
 import { boxReduce, flattenOnWhite, luma, opaque } from "./pillow.js";
 
@@ -16,21 +17,10 @@ export const RESAMPLE_MIN_SIDE = 256;
 export const COLOR_SAMPLE_ABOVE = 1 << 19;
 
 /**
- * The two image-sized arrays of a task, kept from one task to the next (each worker runs one
- * task at a time, synchronously): fresh memory for them cost more than filling it.
+ * The image-sized arrays of a task, kept for the next one (each worker runs one task at a time,
+ * synchronously): fresh memory for them cost more than filling it.
  */
-const scratch = {
-  lumaBuf: new Uint8Array(0) as Uint8Array,
-  flatBuf: new Uint8Array(0) as Uint8Array,
-  luma(n: number): Uint8Array {
-    if (this.lumaBuf.length < n) this.lumaBuf = new Uint8Array(n);
-    return this.lumaBuf.subarray(0, n);
-  },
-  flat(n: number): Uint8Array {
-    if (this.flatBuf.length < n) this.flatBuf = new Uint8Array(n);
-    return this.flatBuf.subarray(0, n);
-  },
-};
+const scratch = new BufferPool((n) => new Uint8Array(n));
 
 export interface PixelsTask {
   /** Interleaved RGB or RGBA (not premultiplied). */
@@ -44,16 +34,23 @@ export function computeHashes({ pixels: data, channels, width, height }: PixelsT
   const pixels = width * height;
   // blockhash reads RGBA as is (transparent = white); imagehash sees the image flattened on white.
   const blockhash256 = blockhash(data, width, height, 16, channels);
-  const [rgb, stride] = channels === 3 || opaque(data) ? [data, channels] : [flattenOnWhite(data, pixels, scratch.flat(pixels * 3)), 3];
-  const l = luma(rgb, pixels, stride, scratch.luma(pixels));
-  const k = Math.max(1, Math.floor(Math.min(width, height) / RESAMPLE_MIN_SIDE));
-  const small = k > 1 ? boxReduce(l, width, height, k) : { l, w: width, h: height };
-  return {
-    phash64: phash(small.l, small.w, small.h, 8),
-    phash256: phash(small.l, small.w, small.h, 16),
-    dhash64: dhash(small.l, small.w, small.h),
-    ahash64: ahash(small.l, small.w, small.h),
-    blockhash256,
-    colorhash42: colorhash(rgb, l, pixels, stride, pixels > COLOR_SAMPLE_ABOVE ? 2 : 1),
-  };
+  const flat = channels === 3 || opaque(data) ? undefined : scratch.lease(pixels * 3);
+  const lumaBuf = scratch.lease(pixels);
+  try {
+    const [rgb, stride] = flat ? [flattenOnWhite(data, pixels, flat.view), 3] : [data, channels];
+    const l = luma(rgb, pixels, stride, lumaBuf.view);
+    const k = Math.max(1, Math.floor(Math.min(width, height) / RESAMPLE_MIN_SIDE));
+    const small = k > 1 ? boxReduce(l, width, height, k) : { l, w: width, h: height };
+    return {
+      phash64: phash(small.l, small.w, small.h, 8),
+      phash256: phash(small.l, small.w, small.h, 16),
+      dhash64: dhash(small.l, small.w, small.h),
+      ahash64: ahash(small.l, small.w, small.h),
+      blockhash256,
+      colorhash42: colorhash(rgb, l, pixels, stride, pixels > COLOR_SAMPLE_ABOVE ? 2 : 1),
+    };
+  } finally {
+    flat?.release();
+    lumaBuf.release();
+  }
 }

@@ -114,14 +114,14 @@ export function colorhash(rgb: Uint8Array, l: Uint8Array, pixels: number, stride
     const maxc = r > g ? (r > b ? r : b) : g > b ? g : b;
     const minc = r < g ? (r < b ? r : b) : g < b ? g : b;
     const cls = classes[maxc * 256 + maxc - minc]!;
-    if (cls === GREY) counts[0]!++;
+    if (cls === GREY) counts[GREY]!++;
     else counts[cls * 6 + bins[hueIndex(r, g, b, maxc)]!]!++;
   }
   const seen = Math.ceil(pixels / step);
   const sum = (from: number, to: number) => counts.subarray(from, to).reduce((a, v) => a + v, 0);
   const max = 2 ** binbits;
   const c = Math.max(1, sum(6, 24));
-  const values = [Math.min(max - 1, Math.trunc((counts[BLACK]! / seen) * max)), Math.min(max - 1, Math.trunc((counts[0]! / seen) * max))];
+  const values = [Math.min(max - 1, Math.trunc((counts[BLACK]! / seen) * max)), Math.min(max - 1, Math.trunc((counts[GREY]! / seen) * max))];
   for (const count of [...counts.subarray(6, 12), ...counts.subarray(18, 24)]) values.push(Math.min(max - 1, Math.trunc((count * max * 1.0) / c)));
   const bits: boolean[] = [];
   // imagehash's own (non-binary) encoding of each value, kept as is for comparable values.
