@@ -5,9 +5,7 @@
 // BASE=/tmp/base EFFORTS=2,1,0 THREADS=2 ROUNDS=5 node bench/_hasher-ab.mjs [folder]
 import path from "node:path";
 import sharp from "sharp";
-import { config, floorOne, loadPhotos, runAll } from "./_hasher-lib.mjs";
-import { HashService } from "../services/hasher/dist/index.js";
-import { createHashPool } from "../services/hasher/dist/pool.js";
+import { config, floorOne, loadPhotos, makeFull, runAll } from "./_hasher-lib.mjs";
 
 const threads = Number(process.env.THREADS ?? 2);
 const rounds = Number(process.env.ROUNDS ?? 5);
@@ -15,22 +13,13 @@ const efforts = (process.env.EFFORTS ?? String(config(1).thumbEffort)).split(","
 sharp.concurrency(threads);
 const photos = loadPhotos(process.argv[2] ?? "bench/photos");
 
-async function* chunked(bytes) {
-  for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20));
-}
-function service(Service, createPool, settings = {}) {
-  const pool = createPool(threads);
-  const s = new Service({ ...config(threads), ...settings }, pool);
-  return { one: (b) => s.hash(chunked(b), { size: b.length }), close: () => pool.close() };
-}
-
 const variants = { floor: { one: (b) => floorOne(b), close: async () => {} } };
 if (process.env.BASE) {
   const dist = path.resolve(process.env.BASE, "services/hasher/dist");
   const [base, basePool] = [await import(path.join(dist, "index.js")), await import(path.join(dist, "pool.js"))];
-  variants.base = service(base.HashService, basePool.createHashPool);
+  variants.base = makeFull(threads, {}, { HashService: base.HashService, createHashPool: basePool.createHashPool });
 }
-for (const e of efforts) variants[`effort ${e}`] = service(HashService, createHashPool, { thumbEffort: e });
+for (const e of efforts) variants[`effort ${e}`] = makeFull(threads, { thumbEffort: e });
 
 for (const v of Object.values(variants)) await runAll(photos.slice(0, 6), threads, (p) => v.one(p.bytes));
 const runs = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));

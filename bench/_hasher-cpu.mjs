@@ -5,7 +5,7 @@
 // node bench/_hasher-cpu.mjs [folder] [rounds]
 import sharp from "sharp";
 import { createHash } from "node:crypto";
-import { config, floorOne, loadPhotos, makeFull } from "./_hasher-lib.mjs";
+import { config, decodeLimits, floorOne, loadPhotos, makeFull, thumbSpec } from "./_hasher-lib.mjs";
 import { decode, thumbnail } from "../services/hasher/dist/decode.js";
 import { computeHashes } from "../services/hasher/dist/compute.js";
 import { createHashPool } from "../services/hasher/dist/pool.js";
@@ -15,8 +15,8 @@ const photos = loadPhotos(process.argv[2] ?? "bench/photos");
 const rounds = Number(process.argv[3] ?? 5);
 const c = config(1);
 const full = makeFull(1);
-const limits = { maxPixels: c.hasherMaxPixels, timeoutMs: c.hasherTimeout, thumbSide: c.thumbSize };
-const spec = { maxSide: c.thumbSize, format: c.thumbFormat, quality: c.thumbQuality, effort: c.thumbEffort };
+const limits = decodeLimits(c);
+const spec = thumbSpec(c);
 const pool = createHashPool(1);
 const imgs = [];
 for (const p of photos) imgs.push(await decode(p.bytes, limits));
@@ -29,7 +29,7 @@ const stages = {
     createHash("md5").update(photos[i].bytes).digest();
     createHash("sha256").update(photos[i].bytes).digest();
   },
-  hashesJs: (i) => computeHashes({ pixels: imgs[i].pixels, channels: imgs[i].channels, width: imgs[i].width, height: imgs[i].height }),
+  hashesJs: (i) => computeHashes(imgs[i]),
   hashesPool: (i) => pool.run({ pixels: imgs[i].pixels, channels: imgs[i].channels, width: imgs[i].width, height: imgs[i].height }),
   thumbnail: (i) => thumbnail(imgs[i], spec),
 };

@@ -4,7 +4,7 @@
 // node bench/_hasher-js.mjs [folder] [rounds]
 import sharp from "sharp";
 import { createHash } from "node:crypto";
-import { config, loadPhotos } from "./_hasher-lib.mjs";
+import { config, decodeLimits, loadPhotos } from "./_hasher-lib.mjs";
 import { decode } from "../services/hasher/dist/decode.js";
 import { computeHashes } from "../services/hasher/dist/compute.js";
 
@@ -13,12 +13,12 @@ const photos = loadPhotos(process.argv[2] ?? "bench/photos");
 const rounds = Number(process.argv[3] ?? 12);
 const c = config(1);
 const imgs = [];
-for (const p of photos) imgs.push(await decode(p.bytes, { maxPixels: c.hasherMaxPixels, timeoutMs: c.hasherTimeout, thumbSide: c.thumbSize }));
+for (const p of photos) imgs.push(await decode(p.bytes, decodeLimits(c)));
 let results = "";
 const times = [];
 for (let r = 0; r < rounds; r++) {
   const start = process.cpuUsage();
-  const out = imgs.map((img) => computeHashes({ pixels: img.pixels, channels: img.channels, width: img.width, height: img.height }));
+  const out = imgs.map((img) => computeHashes(img));
   const u = process.cpuUsage(start);
   times.push((u.user + u.system) / 1000 / imgs.length);
   results = JSON.stringify(out);

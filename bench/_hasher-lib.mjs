@@ -26,9 +26,17 @@ export async function floorOne(bytes) {
   await p.raw().toBuffer();
 }
 
-export function makeFull(workers) {
-  const pool = createHashPool(workers);
-  const service = new HashService(config(workers), pool);
+/** What decode() and thumbnail() get from the settings `c`, as the service passes them. */
+export const decodeLimits = (c) => ({ maxPixels: c.hasherMaxPixels, timeoutMs: c.hasherTimeout, thumbSide: c.thumbSize });
+export const thumbSpec = (c) => ({ maxSide: c.thumbSize, format: c.thumbFormat, quality: c.thumbQuality, effort: c.thumbEffort });
+
+/**
+ * The whole service path with `workers` threads; `settings` override the deployed ones, `build`
+ * swaps in another build's HashService and createHashPool (bench/_hasher-ab.mjs).
+ */
+export function makeFull(workers, settings = {}, build = { HashService, createHashPool }) {
+  const pool = build.createHashPool(workers);
+  const service = new build.HashService({ ...config(workers), ...settings }, pool);
   return {
     one: (bytes) => service.hash(chunked(bytes), { size: bytes.length }),
     close: () => pool.close(),

@@ -2,13 +2,13 @@
 // size, and error against the resized source (mean absolute difference per channel, 0..255).
 // EFFORTS=0,1,2 ROUNDS=3 node bench/_hasher-thumbs.mjs [folder]   (WebP, quality 80, 512 px)
 import sharp from "sharp";
-import { config, loadPhotos } from "./_hasher-lib.mjs";
+import { config, decodeLimits, loadPhotos } from "./_hasher-lib.mjs";
 import { decode, thumbnail } from "../services/hasher/dist/decode.js";
 sharp.concurrency(1);
 const photos = loadPhotos(process.argv[2] ?? "bench/photos");
 const c = config(1);
 const imgs = [];
-for (const p of photos) imgs.push(await decode(p.bytes, { maxPixels: c.hasherMaxPixels, timeoutMs: c.hasherTimeout, thumbSide: c.thumbSize }));
+for (const p of photos) imgs.push(await decode(p.bytes, decodeLimits(c)));
 const efforts = (process.env.EFFORTS ?? "0,1,2,3,4").split(",").map(Number);
 const rounds = Number(process.env.ROUNDS ?? 3);
 // The reference each thumbnail is compared with: the same resize, unencoded.
