@@ -34,7 +34,7 @@ export class HasherMetrics {
   }
 }
 
-const REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels"]);
+const REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
 
 function resultOf(err: unknown): string {
   const reason = (err as { reason?: string }).reason ?? reasonOf(err);
