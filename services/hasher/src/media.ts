@@ -96,17 +96,24 @@ async function sharpAnimation(input: Buffer | string, meta: Metadata, pages: num
   return { img, info: info(img.info, hasherV1.MediaKind.ANIMATION, facts), signature };
 }
 
-/** APNG: frame 0 as today through sharp; frames, delays and the signature through ffmpeg. */
+/**
+ * APNG: frame 0 as today through sharp; frames, delays and the signature through ffmpeg, from a
+ * file (its APNG demuxer seeks, so not from a pipe).
+ */
 async function apng(input: Buffer | string, meta: Metadata, ctx: MediaContext): Promise<MediaResult> {
   ctx.deadline.extendTo(ctx.config.hasherMediaTimeout);
-  const { tools } = await ctx.media();
-  const tin: ToolInput = typeof input === "string" ? { path: input } : { bytes: input };
+  const { tools, temp } = await ctx.media();
   const signal = ctx.deadline.signal;
   const img = await decode(input, limits(ctx), meta);
-  const probe = await probeVideo(tools, tin, { maxPixels: ctx.config.hasherMaxPixels, maxDurationMs: ctx.config.hasherMaxDuration, maxFrames: ctx.config.hasherMaxAnimationFrames }, signal);
-  const frames = await videoFrames(tools, tin, probe, APNG_FRAME_SIDE, ctx.config.hasherMaxPixels, signal);
-  const facts = { frames: probe.frames, durationMs: probe.durationMs, frameRate: probe.frameRate };
-  return { img, info: info({ ...img.info, frames: probe.frames, mime: "image/apng" }, hasherV1.MediaKind.ANIMATION, facts), signature: await signatureOf(frames) };
+  const file = typeof input === "string" ? input : await temp.write(input);
+  try {
+    const probe = await probeVideo(tools, { path: file }, { maxPixels: ctx.config.hasherMaxPixels, maxDurationMs: ctx.config.hasherMaxDuration, maxFrames: ctx.config.hasherMaxAnimationFrames }, signal);
+    const frames = await videoFrames(tools, { path: file }, probe, APNG_FRAME_SIDE, ctx.config.hasherMaxPixels, signal);
+    const facts = { frames: probe.frames, durationMs: probe.durationMs, frameRate: probe.frameRate };
+    return { img, info: info({ ...img.info, frames: probe.frames, mime: "image/apng" }, hasherV1.MediaKind.ANIMATION, facts), signature: await signatureOf(frames) };
+  } finally {
+    if (file !== input) await temp.remove(file);
+  }
 }
 
 /** BMP and JPEG XL: ffmpeg's decoders, then the same working image as any file. */

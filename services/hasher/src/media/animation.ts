@@ -65,12 +65,14 @@ export async function sharpAnimationSignature(input: Buffer | string, pages: num
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const { data, info } = await sharp(input, { pages: -1, limitInputPixels: false, sequentialRead: true, ignoreIcc: true })
     .timeout({ seconds })
-    .resize(SIGNATURE_SIDE, SIGNATURE_SIDE * pages, { fit: "fill" })
+    // sharp resizes each page of a multi-page image: every frame to 32x32.
+    .resize(SIGNATURE_SIDE, SIGNATURE_SIDE, { fit: "fill" })
     .toColourspace("srgb")
     .raw({ depth: "uchar" })
     .toBuffer({ resolveWithObject: true });
   const channels = info.channels;
   if (channels !== 3 && channels !== 4) throw invalid("corrupt", `unexpected ${channels}-channel animation`);
+  if (info.height !== SIGNATURE_SIDE * pages) throw invalid("corrupt", `animation decoded to ${info.height / SIGNATURE_SIDE} frames, not ${pages}`);
   const frameBytes = SIGNATURE_SIDE * SIGNATURE_SIDE * channels;
   return formatSignature(framesAtSampleTimes(delays).map((k) => framePhash(data.subarray(k * frameBytes, (k + 1) * frameBytes), channels)));
 }

@@ -1,0 +1,121 @@
+/**
+ * Test media made at test time with the system's ffmpeg (Debian package, installed by
+ * scripts/install-system-deps.sh): videos in every container the hasher reads, animations,
+ * archives. Without ffmpeg the media tests skip locally and fail under CI=true.
+ */
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+import sharp from "sharp";
+
+const run = promisify(execFile);
+
+/** Whether ffmpeg and ffprobe are there; under CI a missing one fails the run instead of skipping. */
+export function haveFfmpeg(): boolean {
+  const ok = ["ffmpeg", "ffprobe"].every((t) => spawnSync(t, ["-version"], { stdio: "ignore" }).status === 0);
+  if (!ok && process.env.CI === "true") throw new Error("ffmpeg/ffprobe are missing: run scripts/install-system-deps.sh (CI must not skip the media tests)");
+  if (!ok) console.warn("media tests skipped: ffmpeg/ffprobe not installed (scripts/install-system-deps.sh installs them)");
+  return ok;
+}
+
+export async function ffmpeg(args: string[]): Promise<void> {
+  await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { maxBuffer: 1 << 20 });
+}
+
+/** Whether this ffmpeg has an encoder (AV1 encoders are optional in a build). */
+export function hasEncoder(name: string): boolean {
+  const out = spawnSync("ffmpeg", ["-hide_banner", "-encoders"], { encoding: "utf8" }).stdout ?? "";
+  return new RegExp(`\\s${name}\\s`).test(out);
+}
+
+/** A smooth random picture (16x12 noise scaled up): low frequencies everywhere, like a photo. */
+export async function smoothPicture(width: number, height: number, seed: number): Promise<Buffer> {
+  const raw = Buffer.alloc(16 * 12 * 3);
+  let s = seed * 7919 + 1;
+  for (let i = 0; i < raw.length; i++) raw[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  return sharp(raw, { raw: { width: 16, height: 12, channels: 3 } }).resize(width, height, { kernel: "cubic" }).raw().toBuffer();
+}
+
+export interface SceneOptions {
+  seed: number;
+  seconds: number;
+  fps?: number;
+  width?: number;
+  height?: number;
+  /** Seconds of black at the start (a fade-in, a title card). */
+  blackSeconds?: number;
+}
+
+/**
+ * Raw RGB frames of a video made of scenes: every two seconds another smooth picture, panning
+ * slowly, so consecutive frames differ a little and scenes a lot, as in real footage.
+ */
+export async function* sceneFrames(o: SceneOptions): AsyncGenerator<Buffer> {
+  const fps = o.fps ?? 10;
+  const w = o.width ?? 160;
+  const h = o.height ?? 120;
+  const total = Math.round(o.seconds * fps);
+  let scene = -1;
+  let canvas = Buffer.alloc(0);
+  for (let f = 0; f < total; f++) {
+    const t = f / fps;
+    if (t < (o.blackSeconds ?? 0)) {
+      yield Buffer.alloc(w * h * 3);
+      continue;
+    }
+    const s = Math.floor(t / 2);
+    if (s !== scene) {
+      scene = s;
+      canvas = await smoothPicture(w * 2, h * 2, o.seed * 1000 + s);
+    }
+    // A slow pan: a tenth of the width over the scene.
+    const dx = Math.floor(((t % 2) / 2) * w * 0.1);
+    const frame = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) canvas.copy(frame, y * w * 3, ((y + dx) * w * 2 + dx) * 3, ((y + dx) * w * 2 + dx + w) * 3);
+    yield frame;
+  }
+}
+
+/** Encodes scene frames with the given ffmpeg output arguments (codec, container, size ...). */
+export async function sceneVideo(out: string, o: SceneOptions, outputArgs: string[]): Promise<void> {
+  const fps = o.fps ?? 10;
+  const proc = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width ?? 160}x${o.height ?? 120}`, "-r", String(fps), "-i", "pipe:0", ...outputArgs, out], { stdio: ["pipe", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+  const done = new Promise<void>((resolve, reject) => proc.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg: ${stderr}`)))));
+  for await (const frame of sceneFrames(o)) {
+    if (!proc.stdin.write(frame)) await new Promise((r) => proc.stdin.once("drain", r));
+  }
+  proc.stdin.end();
+  await done;
+}
+
+/** Encoder arguments per container, for small fast test videos. */
+export const ENCODE: Record<string, string[]> = {
+  mp4: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+  mov: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mov"],
+  mkv: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "matroska"],
+  webm: ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-f", "webm"],
+  av1: ["-c:v", "libsvtav1", "-preset", "12", "-pix_fmt", "yuv420p", "-f", "mp4"],
+  avi: ["-c:v", "mjpeg", "-q:v", "5", "-f", "avi"],
+};
+
+/** Re-encodes a video (other size, codec, start) the way a re-upload would. */
+export async function reencode(input: string, out: string, args: string[]): Promise<void> {
+  await ffmpeg(["-i", input, ...args, out]);
+}
+
+/** An animated GIF / WebP / APNG of scene frames (sharp for GIF and WebP, ffmpeg for APNG). */
+export async function sceneAnimation(out: string, format: "gif" | "webp" | "apng", o: SceneOptions, delayMs = 100): Promise<void> {
+  if (format === "apng") {
+    await sceneVideo(out, { ...o, fps: 1000 / delayMs }, ["-plays", "0", "-f", "apng"]);
+    return;
+  }
+  const w = o.width ?? 160;
+  const h = o.height ?? 120;
+  const frames: Buffer[] = [];
+  for await (const f of sceneFrames({ ...o, fps: 1000 / delayMs })) frames.push(await sharp(f, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
+  const joined = sharp(frames, { join: { animated: true } });
+  const delay = frames.map(() => delayMs);
+  writeFileSync(out, await (format === "gif" ? joined.gif({ loop: 0, delay }) : joined.webp({ loop: 0, delay, quality: 80 })).toBuffer());
+}
