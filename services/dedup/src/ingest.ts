@@ -41,7 +41,7 @@ export type Outcome =
   | { kind: "retry"; why: string; delayMs: number; counts: boolean; md5?: string };
 
 /** Hasher reason codes that mean "this file will never work": rejected, not retried. */
-const REJECT_REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels"]);
+const REJECT_REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
 
 interface Located {
   ev: ingestV1.FileDiscovered;

@@ -2,11 +2,11 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
 import { parseFlags, reasonOf, type AppError } from "@booru/runtime";
-import type { hasherV1 } from "@booru/proto";
+import { hasherV1 } from "@booru/proto";
 import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
 import { CliError, EXIT } from "../exit.js";
 
-export const summary = "hash image files (locally, or --server ADDR): FILE... [--json] [--server ADDR] [--timeout 60s]";
+export const summary = "hash images, animations, videos and archives (locally, or --server ADDR): FILE... [--json] [--server ADDR] [--timeout 10m]";
 
 const USAGE = "usage: booru hash FILE... [--json] [--server ADDR]";
 
@@ -20,9 +20,18 @@ interface Row {
   ahash64?: string;
   blockhash256?: string;
   colorhash42?: string;
+  /** Animations and videos: 16 phash64 values of frames at evenly spaced times. */
+  frameSignature?: string;
+  kind?: string;
   width?: number;
   height?: number;
   format?: string;
+  frames?: number;
+  durationMs?: number;
+  frameRate?: number;
+  codec?: string;
+  hasAudio?: boolean;
+  entries?: number;
   error?: string;
   message?: string;
 }
@@ -51,7 +60,7 @@ function parseArgs(args: string[]): { files: string[]; json: boolean; server?: s
   if (files.length === 0) throw new CliError(USAGE, EXIT.USAGE);
   const server = flags.get("--server");
   if (server === "true") throw new CliError("--server needs an address, e.g. --server 127.0.0.1:50051", EXIT.USAGE);
-  const timeout = flags.get("--timeout") ?? "60s";
+  const timeout = flags.get("--timeout") ?? "10m";
   const m = /^(\d+)(ms|s)?$/.exec(timeout);
   if (!m) throw new CliError(`invalid --timeout ${timeout}: expected e.g. 30s or 500ms`, EXIT.USAGE);
   return { files, json: flags.has("--json"), server, timeoutMs: Number(m[1]) * (m[2] === "ms" ? 1 : 1000) };
@@ -66,11 +75,18 @@ function remoteHasher(target: string, timeoutMs: number) {
   };
 }
 
+/** image | animation | video | archive */
+export function kindLabel(kind: hasherV1.MediaKind | undefined): string {
+  return kind === undefined || kind === hasherV1.MediaKind.UNSPECIFIED ? "image" : hasherV1.mediaKindToJSON(kind).replace(/^MEDIA_KIND_/, "").toLowerCase();
+}
+
 function toRow(file: string, res: hasherV1.HashResponse): Row {
   const h = res.hashes!;
   const i = res.info!;
+  const timed = i.kind === hasherV1.MediaKind.ANIMATION || i.kind === hasherV1.MediaKind.VIDEO;
   return {
     file,
+    kind: kindLabel(i.kind),
     md5: h.md5,
     sha256: h.sha256,
     phash64: h.phash64,
@@ -82,7 +98,21 @@ function toRow(file: string, res: hasherV1.HashResponse): Row {
     width: i.width,
     height: i.height,
     format: i.format,
+    ...(timed && { frames: i.frames, durationMs: i.durationMs, frameRate: Math.round(i.frameRate * 1000) / 1000, frameSignature: h.frameSignature }),
+    ...(i.kind === hasherV1.MediaKind.VIDEO && { codec: i.codec, hasAudio: i.hasAudio }),
+    ...(i.entries > 0 && { entries: i.entries }),
   };
+}
+
+/** "12.5 s, 300 frames at 24 fps, h264, audio" for what has a duration; "" for the rest. */
+export function timing(r: { frames?: number; durationMs?: number; frameRate?: number; codec?: string; hasAudio?: boolean; entries?: number }): string {
+  const parts: string[] = [];
+  if (r.durationMs) parts.push(`${(r.durationMs / 1000).toFixed(r.durationMs < 10_000 ? 2 : 1)} s`);
+  if (r.frames && r.frames > 1) parts.push(`${r.frames} frames${r.frameRate ? ` at ${Math.round(r.frameRate * 100) / 100} fps` : ""}`);
+  if (r.codec) parts.push(r.codec);
+  if (r.hasAudio) parts.push("audio");
+  if (r.entries) parts.push(`${r.entries} entries`);
+  return parts.join(", ");
 }
 
 function failedRow(file: string, err: unknown, remote: boolean): Row {
@@ -101,14 +131,16 @@ function printHuman(r: Row): void {
     process.stderr.write(`${r.file}: ${r.error}: ${r.message ?? ""}\n`);
     return;
   }
+  const more = timing(r);
   const lines = [
-    `${r.file}  ${r.width}x${r.height} ${r.format}`,
+    `${r.file}  ${r.kind} ${r.width}x${r.height} ${r.format}${more ? `, ${more}` : ""}`,
     `  md5          ${r.md5}`,
     `  sha256       ${r.sha256}`,
     `  phash64      ${r.phash64}    dhash64 ${r.dhash64}    ahash64 ${r.ahash64}`,
     `  phash256     ${r.phash256}`,
     `  blockhash256 ${r.blockhash256}`,
     `  colorhash42  ${r.colorhash42}`,
+    ...(r.frameSignature ? [`  frames       ${r.frameSignature}`] : []),
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }
