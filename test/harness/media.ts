@@ -4,7 +4,7 @@
  * archives. Without ffmpeg the media tests skip locally and fail under CI=true.
  */
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import sharp from "sharp";
 
@@ -44,6 +44,8 @@ export interface SceneOptions {
   height?: number;
   /** Seconds of black at the start (a fade-in, a title card). */
   blackSeconds?: number;
+  /** A sine tone as an audio track. */
+  audio?: boolean;
 }
 
 /**
@@ -79,7 +81,9 @@ export async function* sceneFrames(o: SceneOptions): AsyncGenerator<Buffer> {
 /** Encodes scene frames with the given ffmpeg output arguments (codec, container, size ...). */
 export async function sceneVideo(out: string, o: SceneOptions, outputArgs: string[]): Promise<void> {
   const fps = o.fps ?? 10;
-  const proc = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width ?? 160}x${o.height ?? 120}`, "-r", String(fps), "-i", "pipe:0", ...outputArgs, out], { stdio: ["pipe", "ignore", "pipe"] });
+  const audio = o.audio ? ["-f", "lavfi", "-t", String(o.seconds), "-i", "sine=frequency=440:sample_rate=22050", "-c:a", "aac", "-b:a", "32k"] : [];
+  const video = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${o.width ?? 160}x${o.height ?? 120}`, "-r", String(fps), "-i", "pipe:0"];
+  const proc = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...video, ...audio, ...outputArgs, out], { stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const done = new Promise<void>((resolve, reject) => proc.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg: ${stderr}`)))));
@@ -118,4 +122,18 @@ export async function sceneAnimation(out: string, format: "gif" | "webp" | "apng
   const joined = sharp(frames, { join: { animated: true } });
   const delay = frames.map(() => delayMs);
   writeFileSync(out, await (format === "gif" ? joined.gif({ loop: 0, delay }) : joined.webp({ loop: 0, delay, quality: 80 })).toBuffer());
+}
+
+/** pids of the processes (ffmpeg, ffprobe, anything) whose arguments mention `marker`: what a test expects to be gone. */
+export function processesMentioning(marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
