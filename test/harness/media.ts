@@ -70,8 +70,8 @@ export async function* sceneFrames(o: SceneOptions): AsyncGenerator<Buffer> {
       scene = s;
       canvas = await smoothPicture(w * 2, h * 2, o.seed * 1000 + s);
     }
-    // A slow pan: a tenth of the width over the scene.
-    const dx = Math.floor(((t % 2) / 2) * w * 0.1);
+    // A slow pan, 10 px a second (at 10 fps no two frames are the same), whatever the frame rate.
+    const dx = Math.min(Math.round((t % 2) * 10), Math.floor(w / 4));
     const frame = Buffer.alloc(w * h * 3);
     for (let y = 0; y < h; y++) canvas.copy(frame, y * w * 3, ((y + dx) * w * 2 + dx) * 3, ((y + dx) * w * 2 + dx + w) * 3);
     yield frame;

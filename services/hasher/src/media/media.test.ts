@@ -94,7 +94,8 @@ describe.skipIf(!ok)("videos", () => {
     }
     expect(distance(b!, c!)).toBeGreaterThan(2 * DEFAULT_SIGNATURE_DISTANCE);
     // The representative frame is a moment, not a keyframe: the resized re-encode picks the same one.
-    expect(hamming(a!.hashes!.phash256, small!.hashes!.phash256)).toBeLessThanOrEqual(24);
+    expect(hamming(a!.hashes!.phash64, small!.hashes!.phash64)).toBeLessThanOrEqual(8);
+    expect(hamming(a!.hashes!.phash64, b!.hashes!.phash64)).toBeGreaterThan(16);
   }, 120_000);
 
   it("takes the representative frame past a black opening, and reports a rotated phone video's orientation", async () => {
@@ -104,7 +105,9 @@ describe.skipIf(!ok)("videos", () => {
     expect(stats.channels.slice(0, 3).reduce((s, c) => s + c.mean, 0) / 3).toBeGreaterThan(NEAR_BLACK);
     await reencode(f("a.mp4"), f("rotated.mp4"), ["-c", "copy", "-metadata:s:v:0", "rotate=90"]);
     const rotated = await hash(f("rotated.mp4"));
-    expect(rotated.info).toMatchObject({ width: 160, height: 120, orientation: 6 });
+    // As stored, with the rotation ffmpeg displays it with (which way a rotate tag turns differs between ffmpeg versions).
+    expect(rotated.info).toMatchObject({ width: 160, height: 120 });
+    expect([6, 8]).toContain(rotated.info!.orientation);
     expect([rotated.thumbnail!.width, rotated.thumbnail!.height]).toEqual([120, 160]);
   }, 120_000);
 
@@ -121,7 +124,7 @@ describe.skipIf(!ok)("videos", () => {
     expect(seekIsCheaper(pass, sampleTimes(pass))).toBe(false);
     const [s, p] = [await hash(f("long-seek.mp4")), await hash(f("long-pass.mp4"))];
     expect(distance(s, p)).toBeLessThanOrEqual(1);
-    expect(hamming(s.hashes!.phash256, p.hashes!.phash256)).toBeLessThanOrEqual(16);
+    expect(hamming(s.hashes!.phash64, p.hashes!.phash64)).toBeLessThanOrEqual(6);
   }, 240_000);
 });
 
@@ -135,18 +138,19 @@ describe.skipIf(!ok)("animations", () => {
     await sceneAnimation(f("b.gif"), "gif", { seed: 2, seconds: 10 });
   }, 240_000);
 
-  it("GIF, WebP and APNG: frame count, duration, frame-0 hashes as for a still of frame 0, a still thumbnail", async () => {
-    const frame0 = (await (async () => {
-      const png = f("frame0.png");
-      await ffmpeg(["-i", f("a.apng"), "-frames:v", "1", png]);
-      return hash(png);
-    })())!;
+  it("GIF, WebP and APNG: frame count, duration, the hashes of frame 0 exactly as for a still of it, a still thumbnail", async () => {
     for (const [name, format, mime] of [["a.gif", "gif", "image/gif"], ["a.webp", "webp", "image/webp"], ["a.apng", "png", "image/apng"]]) {
       const res = await hash(f(name!));
       expect(res.info, name).toMatchObject({ kind: K.ANIMATION, format, mime, frames: 100, durationMs: 10_000 });
       expect(res.info!.frameRate, name).toBeCloseTo(10, 3);
-      expect(hamming(res.hashes!.phash256, frame0.hashes!.phash256), name).toBeLessThanOrEqual(12);
-      const thumb = await sharp(res.thumbnail!.data).metadata();
+      // Frame 0 on its own, decoded by another decoder for APNG (ffmpeg) than the hasher's (sharp).
+      const still = f(`${name}-frame0.png`);
+      if (format === "png") await ffmpeg(["-i", f(name!), "-frames:v", "1", still]);
+      else writeFileSync(still, await sharp(f(name!), { page: 0 }).png().toBuffer());
+      const frame0 = await hash(still);
+      expect(res.hashes!.phash256, name).toBe(frame0.hashes!.phash256);
+      expect(res.hashes!.blockhash256, name).toBe(frame0.hashes!.blockhash256);
+      const thumb = await sharp(res.thumbnail!.data, { pages: -1 }).metadata();
       expect(thumb.pages ?? 1, name).toBe(1);
     }
   }, 120_000);
@@ -188,10 +192,9 @@ describe.skipIf(!ok)("still formats beyond sharp's", () => {
   }, 120_000);
 });
 
-describe.skipIf(!ok)("archives", () => {
-  const png = async (seed: number) => sharp(await smoothPicture(160, 120, seed), { raw: { width: 160, height: 120, channels: 3 } }).png().toBuffer();
-  const jpg = async (seed: number) => sharp(await smoothPicture(160, 120, seed), { raw: { width: 160, height: 120, channels: 3 } }).jpeg().toBuffer();
+const png = async (seed: number) => sharp(await smoothPicture(160, 120, seed), { raw: { width: 160, height: 120, channels: 3 } }).png().toBuffer();
 
+describe.skipIf(!ok)("archives", () => {
   it("zip and cbz: hashes and thumbnail of the first image in natural name order, the entry count", async () => {
     const [p1, p2, p10] = [await png(21), await png(22), await png(23)];
     writeFileSync(f("book.cbz"), zipSync({ "vol/page10.png": p10, "vol/page2.png": p2, "vol/page1.png": p1, "vol/": new Uint8Array(), "notes.txt": Buffer.from("hi"), "inner.zip": zipSync({ "x.png": p10 }) }));
@@ -235,15 +238,15 @@ describe.skipIf(!ok)("bad files: the right reason, and no ffmpeg left running", 
     writeFileSync(f("indexless.mp4"), full.subarray(0, full.indexOf("moov") - 4));
     writeFileSync(f("random.mp4"), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + 13) % 251)));
     writeFileSync(f("empty.mp4"), Buffer.alloc(0));
-    // A raw-video AVI whose header claims 60000x60000 frames.
+    // A raw-video AVI whose header claims 15000x15000 frames (ffmpeg itself refuses sizes past 2^28 pixels).
     await sceneVideo(f("huge.avi"), { seed: 6, seconds: 1 }, ["-c:v", "rawvideo", "-pix_fmt", "bgr24", "-f", "avi"]);
     const avi = readFileSync(f("huge.avi"));
     const strf = avi.indexOf("strf");
-    avi.writeInt32LE(60_000, strf + 12);
-    avi.writeInt32LE(60_000, strf + 16);
+    avi.writeInt32LE(15_000, strf + 12);
+    avi.writeInt32LE(15_000, strf + 16);
     const avih = avi.indexOf("avih");
-    avi.writeUInt32LE(60_000, avih + 8 + 32);
-    avi.writeUInt32LE(60_000, avih + 8 + 36);
+    avi.writeUInt32LE(15_000, avih + 8 + 32);
+    avi.writeUInt32LE(15_000, avih + 8 + 36);
     writeFileSync(f("huge.avi"), avi);
     // An MKV whose codec no decoder knows.
     await sceneVideo(f("codec.mkv"), { seed: 6, seconds: 2 }, ENCODE.mkv!);
@@ -252,7 +255,7 @@ describe.skipIf(!ok)("bad files: the right reason, and no ffmpeg left running", 
     writeFileSync(f("codec.mkv"), mkv);
   }, 120_000);
 
-  it("videos: an MP4 without its index, random bytes named .mp4, an empty file, a header claiming 60000x60000, an unknown codec", async () => {
+  it("videos: an MP4 without its index, random bytes named .mp4, an empty file, a header claiming 15000x15000, an unknown codec", async () => {
     expect(await reasonOf(f("indexless.mp4"))).toBe("corrupt");
     expect(await reasonOf(f("random.mp4"))).toBe("unsupported");
     expect(await reasonOf(f("empty.mp4"))).toBe("corrupt");
@@ -292,8 +295,8 @@ describe.skipIf(!ok)("bad files: the right reason, and no ffmpeg left running", 
 
   it("a video past its deadline is cut off, its ffmpeg killed and its temp file removed", async () => {
     // Seconds of decoding in one pass: 40 s of 640x480 with one keyframe.
-    await sceneVideo(f("heavy.mp4"), { seed: 7, seconds: 40, fps: 25, width: 640, height: 480 }, [...ENCODE.mp4!, "-g", "1000"]);
-    const slow = service({ hasherTimeout: 1000, hasherMediaTimeout: 1000 });
+    await ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=640x480:r=25", "-t", "40", ...ENCODE.mp4!, "-g", "1000", f("heavy.mp4")]);
+    const slow = service({ hasherTimeout: 500, hasherMediaTimeout: 500 });
     const started = Date.now();
     const err = await hash(f("heavy.mp4"), slow).then(() => undefined, (e: { code?: number }) => e);
     expect(err?.code).toBe(4); // DEADLINE_EXCEEDED
