@@ -124,13 +124,14 @@ export async function sceneAnimation(out: string, format: "gif" | "webp" | "apng
   writeFileSync(out, await (format === "gif" ? joined.gif({ loop: 0, delay }) : joined.webp({ loop: 0, delay, quality: 80 })).toBuffer());
 }
 
-/** pids of the processes (ffmpeg, ffprobe, anything) whose arguments mention `marker`: what a test expects to be gone. */
+/** pids of the ffmpeg and ffprobe processes whose arguments mention `marker`: what a test expects to be gone. */
 export function processesMentioning(marker: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (/(^|\/)(ffmpeg|ffprobe)$/.test(argv[0]!) && argv.some((a) => a.includes(marker))) out.push(Number(entry));
     } catch {
       // gone meanwhile
     }

@@ -1,11 +1,12 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { haveFfmpeg, processesMentioning } from "../../../../test/harness/media.js";
 import { Tools, ToolFailed } from "./tools.js";
 
 const ok = haveFfmpeg();
 /** ffmpeg decoding an endless test pattern: runs until killed. */
-const endless = (marker: string) => ["-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc2=s=320x240", "-metadata", `comment=${marker}`, "-f", "null", "-"];
+const endless = (marker: string) => ["-hide_banner", "-loglevel", "error", "-nostats", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc2=s=320x240", "-metadata", `comment=${marker}`, "-f", "null", "-"];
 
 describe.skipIf(!ok)("Tools: every ffmpeg run ends with its deadline", () => {
   it("kills a run at its deadline, process group and all, and returns only once it is reaped", async () => {
@@ -41,9 +42,20 @@ describe.skipIf(!ok)("Tools: every ffmpeg run ends with its deadline", () => {
     expect((err as ToolFailed).message).toMatch(/No such file or directory/);
   });
 
-  it("starts ffmpeg under setpriv --pdeathsig on Linux, so it dies with the hasher", () => {
-    if (process.platform !== "linux") return;
+  it.skipIf(process.platform !== "linux")("an ffmpeg that writes nothing still dies at once with a kill -9'd parent (pdeathsig)", async () => {
     expect(new Tools(1).find("setpriv")).toBeDefined();
-    expect(spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"]).status).toBe(0);
+    const marker = `orphan-${process.pid}-${Date.now()}`;
+    // A parent process (the compiled Tools: run `npx tsc -b` first) running an endless ffmpeg with no output to fail on.
+    const tools = fileURLToPath(new URL("../../dist/media/tools.js", import.meta.url));
+    const script = `const { Tools } = await import(${JSON.stringify(tools)}); await new Tools(1).run("ffmpeg", ${JSON.stringify(endless(marker))}, { signal: new AbortController().signal });`;
+    const parent = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    try {
+      await expect.poll(() => processesMentioning(marker).length, { timeout: 10_000 }).toBe(1);
+      parent.kill("SIGKILL");
+      await expect.poll(() => processesMentioning(marker), { timeout: 1_000, interval: 20 }).toEqual([]);
+    } finally {
+      parent.kill("SIGKILL");
+      for (const pid of processesMentioning(marker)) process.kill(pid, "SIGKILL");
+    }
   });
 });
