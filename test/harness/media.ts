@@ -3,8 +3,10 @@
  * scripts/install-system-deps.sh): videos in every container the hasher reads, animations,
  * archives. Without ffmpeg the media tests skip locally and fail under CI=true.
  */
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { zipSync } from "fflate";
 import { promisify } from "node:util";
 import sharp from "sharp";
 
@@ -137,4 +139,58 @@ export function processesMentioning(marker: string): number[] {
     }
   }
   return out;
+}
+
+/** A small PNG of a smooth picture. */
+export async function picturePng(seed: number, width = 160, height = 120): Promise<Buffer> {
+  return sharp(await smoothPicture(width, height, seed), { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/**
+ * Bad media, each made the way it goes wrong in real inboxes, with the reason the hasher must
+ * give: file name -> reason. Written into `dir`.
+ */
+export async function makeBadMedia(dir: string): Promise<Record<string, string>> {
+  const at = (name: string) => path.join(dir, name);
+  // moov at the end (no faststart), cut before it: the index is gone.
+  await sceneVideo(at("indexless.mp4"), { seed: 6, seconds: 4 }, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mp4"]);
+  const mp4 = readFileSync(at("indexless.mp4"));
+  writeFileSync(at("indexless.mp4"), mp4.subarray(0, mp4.indexOf("moov") - 4));
+  writeFileSync(at("random.mp4"), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + 13) % 251)));
+  writeFileSync(at("empty.mp4"), Buffer.alloc(0));
+  // A raw-video AVI whose headers claim 15000x15000 frames (ffmpeg itself refuses sizes past 2^28 pixels).
+  await sceneVideo(at("huge.avi"), { seed: 6, seconds: 1 }, ["-c:v", "rawvideo", "-pix_fmt", "bgr24", "-f", "avi"]);
+  const avi = readFileSync(at("huge.avi"));
+  const strf = avi.indexOf("strf");
+  const avih = avi.indexOf("avih");
+  for (const off of [strf + 12, strf + 16]) avi.writeInt32LE(15_000, off);
+  for (const off of [avih + 8 + 32, avih + 8 + 36]) avi.writeUInt32LE(15_000, off);
+  writeFileSync(at("huge.avi"), avi);
+  // An MKV whose codec no decoder knows.
+  await sceneVideo(at("codec.mkv"), { seed: 6, seconds: 2 }, ENCODE.mkv!);
+  const mkv = readFileSync(at("codec.mkv"));
+  mkv.write("V_ZZZZZ/ZZZ/ZZZ", mkv.indexOf("V_MPEG4/ISO/AVC"), "latin1");
+  writeFileSync(at("codec.mkv"), mkv);
+  const png = await picturePng(1);
+  // 64 MiB of zeros in a few KiB: a compression ratio far past the limit.
+  writeFileSync(at("bomb.zip"), zipSync({ "a.png": png, "zeros.bin": new Uint8Array(64 << 20) }, { level: 9 }));
+  // A central directory and local header that say 100 bytes for an entry that inflates to more.
+  const liar = Buffer.from(zipSync({ "a.png": png }, { level: 9 }));
+  liar.writeUInt32LE(100, liar.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 24);
+  liar.writeUInt32LE(100, 22);
+  writeFileSync(at("liar.zip"), liar);
+  writeFileSync(at("escape.zip"), zipSync({ "../../evil.png": png }));
+  writeFileSync(at("plain.png"), png);
+  execFileSync("zip", ["-q", "-j", "-P", "secret", at("locked.zip"), at("plain.png")]);
+  return {
+    "indexless.mp4": "corrupt",
+    "random.mp4": "unsupported",
+    "empty.mp4": "corrupt",
+    "huge.avi": "too-many-pixels",
+    "codec.mkv": "unsupported-codec",
+    "bomb.zip": "archive-bomb",
+    "liar.zip": "archive-bomb",
+    "escape.zip": "unsafe-path",
+    "locked.zip": "encrypted",
+  };
 }
