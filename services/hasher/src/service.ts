@@ -175,6 +175,8 @@ export class HashService {
         if (!sniffed && total >= SNIFF_BYTES) {
           sniffed = sniff(Buffer.concat(parts));
           limit = this.maxBytes(sniffed);
+          // A declared size over this kind's limit: refused after the first bytes, not the last.
+          if ((opts.size ?? 0) > limit) throw tooLarge(limit);
           if (sniffed.route === "video" || sniffed.route === "zip") deadline.extendTo(this.config.hasherMediaTimeout);
         }
         if (total > limit) throw tooLarge(limit);

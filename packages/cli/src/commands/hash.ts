@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { parseFlags, reasonOf, type AppError } from "@booru/runtime";
+import { parseDuration, parseFlags, reasonOf, type AppError } from "@booru/runtime";
 import { hasherV1 } from "@booru/proto";
 import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
 import { CliError, EXIT } from "../exit.js";
@@ -61,9 +61,9 @@ function parseArgs(args: string[]): { files: string[]; json: boolean; server?: s
   const server = flags.get("--server");
   if (server === "true") throw new CliError("--server needs an address, e.g. --server 127.0.0.1:50051", EXIT.USAGE);
   const timeout = flags.get("--timeout") ?? "10m";
-  const m = /^(\d+)(ms|s)?$/.exec(timeout);
-  if (!m) throw new CliError(`invalid --timeout ${timeout}: expected e.g. 30s or 500ms`, EXIT.USAGE);
-  return { files, json: flags.has("--json"), server, timeoutMs: Number(m[1]) * (m[2] === "ms" ? 1 : 1000) };
+  const timeoutMs = parseDuration(timeout);
+  if (!timeoutMs) throw new CliError(`invalid --timeout ${timeout}: expected e.g. 30s, 500ms or 10m`, EXIT.USAGE);
+  return { files, json: flags.has("--json"), server, timeoutMs };
 }
 
 function remoteHasher(target: string, timeoutMs: number) {
