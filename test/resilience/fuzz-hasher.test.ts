@@ -11,7 +11,7 @@ import { hashLocalFile } from "@booru/hasher";
 import { AppError, reasonOf } from "@booru/runtime";
 import { generateCorpus, writeCorpus, type FuzzCase } from "../fuzz/corpus.js";
 
-const REASONS = new Set(["corrupt", "unsupported", "too-many-pixels", "too-large"]);
+const REASONS = new Set(["corrupt", "unsupported", "too-many-pixels", "too-large", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
 
 describe("fuzz corpus through hashLocalFile", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-fuzz-"));
