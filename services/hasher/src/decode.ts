@@ -111,7 +111,7 @@ export async function readHeader(input: Buffer | string): Promise<Metadata> {
     return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     const message = (err as Error).message ?? "";
-    if (/unsupported image format/i.test(message)) throw invalid("unsupported", "not an image format the hasher reads");
+    if (/unsupported image format/i.test(message)) throw invalid("unsupported", "not a format the hasher reads (images, animations, videos, archives)");
     throw invalid("corrupt", `unreadable image header: ${firstLine(message)}`);
   }
 }
