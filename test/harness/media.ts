@@ -60,7 +60,7 @@ export async function* sceneFrames(o: SceneOptions): AsyncGenerator<Buffer> {
   const h = o.height ?? 120;
   const total = Math.round(o.seconds * fps);
   let scene = -1;
-  let canvas = Buffer.alloc(0);
+  let canvas: Buffer = Buffer.alloc(0);
   for (let f = 0; f < total; f++) {
     const t = f / fps;
     if (t < (o.blackSeconds ?? 0)) {

@@ -78,7 +78,7 @@ async function dropAndCheck(env: Record<string, string>, temp: string): Promise<
     for (const name of Object.keys(BAD)) copy(path.join(src, "bad", name), path.join(inbox, "bad", name));
     await until(() => listFiles(inbox).length === 0, 240_000, "an empty inbox");
 
-    const { images } = await call(client.listImages.bind(client), catalogV1.ListImagesRequest.fromPartial({ pageSize: 1000 }));
+    const { images } = await call<catalogV1.ListImagesRequest, catalogV1.ListImagesResponse>(client.listImages.bind(client), catalogV1.ListImagesRequest.fromPartial({ pageSize: 1000 }));
     const byName = new Map(images.map((i) => [i.originalName, i]));
     expect([...byName.keys()].sort()).toEqual(Object.keys(GOOD).sort());
     for (const [name, [kind, format, ext]] of Object.entries(GOOD)) {
@@ -88,14 +88,14 @@ async function dropAndCheck(env: Record<string, string>, temp: string): Promise<
     }
     expect(byName.get("video.mp4")!.info).toMatchObject({ codec: "h264", hasAudio: true, durationMs: 8000, frames: 80 });
     expect(byName.get("12345_ugoira.zip")!.info).toMatchObject({ frames: 6, durationMs: 720 });
-    const videos = await call(client.listImages.bind(client), catalogV1.ListImagesRequest.fromPartial({ kind: K.VIDEO }));
+    const videos = await call<catalogV1.ListImagesRequest, catalogV1.ListImagesResponse>(client.listImages.bind(client), catalogV1.ListImagesRequest.fromPartial({ kind: K.VIDEO }));
     expect(videos.images.map((i) => i.originalName).sort()).toEqual(["clip.mov", "copy.webm", "other.mkv", "video.mp4"]);
 
     const rejected = listFiles(app.paths.rejected).filter((f) => f.endsWith(".reason.json"));
     const reasons = Object.fromEntries(rejected.map((f) => [path.basename(f, ".reason.json"), JSON.parse(readFileSync(path.join(app.paths.rejected, f), "utf8")).reason]));
     expect(reasons).toEqual(BAD);
 
-    const similar = await call(client.findSimilar.bind(client), catalogV1.FindSimilarRequest.fromPartial({ md5: byName.get("video.mp4")!.md5, algorithm: catalogV1.SimilarAlgorithm.FRAMES }));
+    const similar = await call<catalogV1.FindSimilarRequest, catalogV1.FindSimilarResponse>(client.findSimilar.bind(client), catalogV1.FindSimilarRequest.fromPartial({ md5: byName.get("video.mp4")!.md5, algorithm: catalogV1.SimilarAlgorithm.FRAMES }));
     expect(similar.matches.map((m) => m.image!.originalName).sort()).toEqual(["copy.webm", "same.gif"]);
     expect(processesMentioning(temp)).toEqual([]);
   } finally {
