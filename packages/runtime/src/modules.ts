@@ -190,7 +190,7 @@ class Resources {
   bus(): Promise<Bus> {
     this.busP ??= this.common.natsUrl
       ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: this.common.duplicateWindow, log: this.log })
-      : Promise.resolve(createMemoryBus(this.common.duplicateWindow));
+      : Promise.resolve(createMemoryBus(this.log, this.common.duplicateWindow));
     return this.busP;
   }
 

@@ -1075,8 +1075,9 @@ export type HasherService = typeof HasherService;
 export const HasherService = {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
+   * pathological file.
    */
   hash: {
     path: "/booru.hasher.v1.Hasher/Hash" as const,
@@ -1092,8 +1093,9 @@ export const HasherService = {
 export interface HasherServer extends UntypedServiceImplementation {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
+   * pathological file.
    */
   hash: handleClientStreamingCall<HashRequest, HashResponse>;
 }
@@ -1101,8 +1103,9 @@ export interface HasherServer extends UntypedServiceImplementation {
 export interface HasherClient extends Client {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
+   * pathological file.
    */
   hash(callback: (error: ServiceError | null, response: HashResponse) => void): ClientWritableStream<HashRequest>;
   hash(
