@@ -5,7 +5,8 @@
  */
 import sharp, { type Metadata } from "sharp";
 import { status } from "@grpc/grpc-js";
-import { AppError, invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
+import { endsEarly } from "./truncation.js";
 
 // Native work uses sharp's own threads; its operation cache only grows RSS in a server that
 // never sees the same image twice.
@@ -59,10 +60,10 @@ export async function decode(bytes: Buffer, limits: DecodeLimits): Promise<Decod
   const meta = await readHeader(bytes);
   const format = meta.format === "heif" && meta.compression !== "av1" ? "heic" : meta.format!;
   const mime = FORMATS[format];
-  if (!mime) throw invalid("unsupported", `${format} images are not supported`);
+  if (!mime) throw invalid(Reason.UNSUPPORTED, `${format} images are not supported`);
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
-  if (width * height > limits.maxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${limits.maxPixels} pixels`);
+  if (width * height > limits.maxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${limits.maxPixels} pixels`);
   const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
   try {
     let p = sharp(bytes, { failOn: "error", ignoreIcc: true, limitInputPixels: limits.maxPixels, sequentialRead: true }).timeout({ seconds }).autoOrient();
@@ -82,7 +83,7 @@ export async function decode(bytes: Buffer, limits: DecodeLimits): Promise<Decod
       info: { width: meta.width ?? 0, height: meta.height ?? 0, format: format === "heif" ? "avif" : format, frames: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, orientation: meta.orientation ?? 0, mime },
     };
   } catch (err) {
-    throw asDecodeError(err);
+    throw asDecodeError(err, bytes);
   }
 }
 
@@ -91,17 +92,23 @@ async function readHeader(bytes: Buffer): Promise<Metadata> {
     return await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     const message = (err as Error).message ?? "";
-    if (/unsupported image format/i.test(message)) throw invalid("unsupported", "not an image format the hasher reads");
-    throw invalid("corrupt", `unreadable image header: ${firstLine(message)}`);
+    // A cut-off file often has no readable header yet (libvips then calls a cut TIFF "unsupported").
+    if (endsEarly(bytes)) throw truncated(message);
+    if (/unsupported image format/i.test(message)) throw invalid(Reason.UNSUPPORTED, "not an image format the hasher reads");
+    throw invalid(Reason.CORRUPT, `unreadable image header: ${firstLine(message)}`);
   }
 }
 
-function asDecodeError(err: unknown): Error {
+function asDecodeError(err: unknown, bytes: Buffer): Error {
   const message = (err as Error).message ?? String(err);
-  if (/pixel limit/i.test(message)) return invalid("too-many-pixels", firstLine(message));
+  if (/pixel limit/i.test(message)) return invalid(Reason.TOO_MANY_PIXELS, firstLine(message));
   if (/timeout/i.test(message)) return new AppError(status.DEADLINE_EXCEEDED, `decode timed out: ${firstLine(message)}`);
-  return invalid("corrupt", `cannot decode image: ${firstLine(message)}`);
+  if (endsEarly(bytes)) return truncated(message);
+  return invalid(Reason.CORRUPT, `cannot decode image: ${firstLine(message)}`);
 }
+
+/** Distinct from corrupt: dedup waits for a file that ends early while it may still be written. */
+const truncated = (message: string) => invalid(Reason.TRUNCATED, `the file ends before its format says it does (${firstLine(message)})`);
 
 function firstLine(s: string): string {
   return s.split("\n")[0]!.slice(0, 200);

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import { AppError, invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
 import { BufferPool, type Lease } from "./buffers.js";
 import { decode, thumbnail, type ThumbSpec } from "./decode.js";
@@ -58,7 +58,7 @@ export class HashService {
   }
 
   private async hashFile(bytes: Buffer, opts: HashRequestOptions, signal: AbortSignal): Promise<hasherV1.HashResponse> {
-    if (bytes.length === 0) throw invalid("corrupt", "empty file");
+    if (bytes.length === 0) throw invalid(Reason.CORRUPT, "empty file");
     const decoding = decode(bytes, { maxPixels: this.config.hasherMaxPixels, timeoutMs: this.config.hasherTimeout, thumbSide: this.config.thumbSize });
     // A failed decode surfaces at the await below, not as an unhandled rejection meanwhile.
     decoding.catch(() => undefined);
@@ -125,7 +125,7 @@ async function digests(bytes: Buffer): Promise<{ md5: string; sha256: string }> 
 const DIGEST_SLICE = 256 * 1024;
 
 function tooLarge(max: number): AppError {
-  return invalid("too-large", `file is larger than the limit of ${max} bytes`);
+  return invalid(Reason.TOO_LARGE, `file is larger than the limit of ${max} bytes`);
 }
 
 async function withDeadline<T>(work: Promise<T>, signal: AbortSignal, ms: number): Promise<T> {
