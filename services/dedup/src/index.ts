@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
-import { bearer, defineModule, settings } from "@booru/runtime";
+import { bearer, defineModule, FileClock, settings } from "@booru/runtime";
 import { openClaimsStore } from "@booru/claims";
 import { createHasherClient } from "@booru/hasher";
 import { createCatalogClient } from "@booru/catalog";
@@ -18,7 +18,10 @@ export const DEDUP_DURABLE = "dedup";
 export const dedupSettings = {
   dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
   duplicatesPolicy: settings.oneOf("BOORU_DUPLICATES_POLICY", ["move", "delete", "keep"], "move", "what happens to a duplicate: moved to duplicates/, deleted, or kept in place"),
-  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failed deliveries after which a file goes to rejected/ (max-deliveries)", 1, 1000),
+  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failures that are not outages (unexpected errors, deadlines), or deliveries without an answer, after which a file goes to rejected/ (max-deliveries)", 1, 1000),
+  retryMaxAttempts: settings.int("BOORU_RETRY_MAX_ATTEMPTS", 25, "failed attempts (a service or the database unavailable) after which a file goes to rejected/ (gave-up); retries back off from 1s to 5m", 1, 100_000),
+  retryMaxTime: settings.duration("BOORU_RETRY_MAX_TIME", 2 * 3_600_000, "time from a file's first attempt after which one still retrying or waiting goes to rejected/ (gave-up)"),
+  settleMax: settings.duration("BOORU_SETTLE_MAX", 120_000, "a file that ends early (or is empty) is waited for while modified within this long, by its file server's clock (a writer that paused longer than BOORU_SETTLE_TIME); then rejected (truncated)"),
   lease: settings.duration("BOORU_LEASE", 60_000, "claim lease; a crashed replica's claim is taken over after this"),
   ackWait: settings.duration("BOORU_ACK_WAIT", 30_000, "an unacked message is redelivered after this (progress acks extend it)"),
   tombstonePolicy: settings.oneOf("BOORU_TOMBSTONE_POLICY", ["reject", "readmit"], "reject", "bytes of a deleted image: rejected (deleted) or ingested again"),
@@ -59,7 +62,8 @@ export const dedupModule = defineModule({
         tombstonePolicy: cfg.tombstonePolicy,
         maxDeliveries: cfg.maxDeliveries,
         keepBytes: cfg.dedupBuffer,
-        inFlightRetryMs: Math.min(1000, cfg.lease),
+        settleMaxMs: cfg.settleMax,
+        fileClock: new FileClock(ctx.log),
       },
       claims,
       grpcHasher(hasherClient, cfg.hasherTimeout + 5_000, md),
@@ -68,8 +72,8 @@ export const dedupModule = defineModule({
       ctx.log,
     );
     const handler = createHandler(ingestor, metrics, ctx.log, {
-      maxDeliveries: cfg.maxDeliveries,
       ackWaitMs: cfg.ackWait,
+      retry: { maxAttempts: cfg.retryMaxAttempts, maxTimeMs: cfg.retryMaxTime, maxErrors: cfg.maxDeliveries },
       requeue: async (data, headers) => void (await bus.files.publish(data, { headers })),
     });
     const sub = await bus.files.consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
