@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { parseFlags, reasonOf, type AppError } from "@booru/runtime";
+import { parseFlags, Reason, reasonName, reasonOf } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
 import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
 import { CliError, EXIT } from "../exit.js";
@@ -86,11 +86,11 @@ function toRow(file: string, res: hasherV1.HashResponse): Row {
 }
 
 function failedRow(file: string, err: unknown, remote: boolean): Row {
-  const e = err as Partial<Pick<AppError, "reason" | "message">> & { code?: unknown; details?: string };
-  const reason = e.reason ?? reasonOf(err);
-  if (reason) return { file, error: reason, message: e.details ?? e.message };
+  const e = err as { code?: unknown; details?: string; message?: string };
+  const reason = reasonOf(err);
+  if (reason) return { file, error: reasonName(reason), message: e.details ?? e.message };
   if (e.code === "ENOENT") return { file, error: "not-found", message: `no such file: ${file}` };
-  if (e.code === "EISDIR" || e.code === "EACCES") return { file, error: "unreadable", message: e.message };
+  if (e.code === "EISDIR" || e.code === "EACCES") return { file, error: reasonName(Reason.UNREADABLE), message: e.message };
   if (remote && e.code === status.UNAVAILABLE) throw new CliError(`hasher unavailable: ${e.details ?? e.message}`, EXIT.UNAVAILABLE);
   if (e.code === status.DEADLINE_EXCEEDED) return { file, error: "timeout", message: e.details ?? e.message };
   return { file, error: "error", message: e.details ?? e.message ?? String(err) };
