@@ -3,7 +3,7 @@
  * SQLite). Good, duplicate and corrupt files; kill -9 mid-batch; restarts re-ingest nothing.
  */
 import { mkdtempSync } from "node:fs";
-import { appendFile, copyFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -120,6 +120,19 @@ describe("booru up (embedded)", () => {
     await waitFor("the finished download to be filed", async () => (await libraryMd5s(path.join(data, "library"))).length === 2, 60_000);
     await waitFor("the ignored count to drop", async () => (await stats(app)).ignored === 2, 30_000);
     expect((await stats(app)).images).toBe(2);
+
+    // Cut off long ago: rejected as truncated at once. The whole file written at the same path
+    // later is a new event (nothing drops it as a repeat) and is ingested; the reject stays.
+    const third = await noiseJpeg(300, 200);
+    await writeFile(path.join(data, "old-cut.jpg"), third.subarray(0, 5000));
+    await utimes(path.join(data, "old-cut.jpg"), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    await rename(path.join(data, "old-cut.jpg"), path.join(inbox, "t.jpg"));
+    await waitFor("the old cut file to be rejected", async () => (await listFiles(path.join(data, "rejected"))).includes("t.jpg.reason.json"), 30_000);
+    expect(JSON.parse(await readFile(path.join(data, "rejected", "t.jpg.reason.json"), "utf8"))).toMatchObject({ reason: "truncated" });
+    await writeFile(path.join(inbox, "t.jpg"), third);
+    await waitFor("the whole file to be filed", async () => (await libraryMd5s(path.join(data, "library"))).includes(md5(third)), 60_000);
+    expect(await listFiles(path.join(data, "rejected"))).toEqual(["t.jpg", "t.jpg.reason.json"]);
+    expect(await stats(app)).toMatchObject({ images: 3, rejected: 1, rejectedByReason: { truncated: 1 } });
     app.kill("SIGTERM");
     expect(await app.exited).toBe(0);
   });

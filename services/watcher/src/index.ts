@@ -33,12 +33,12 @@ export const watcherSettings = {
 };
 
 /**
- * Same inbox, path, size, mtime and ctime => same id, so rescans and replicas publish a file
- * once per window. A new file at that path (ctime is set by the file server when it appears)
- * is a new event, even with the same size and mtime (a rejected file put back, `cp -p`).
+ * Same inbox, path, size and mtime => same id, so rescans and replicas publish a file once per
+ * window. Not the ctime: dedup's own hard link (moving a file to duplicates/ or rejected/)
+ * changes it, and the watcher would publish the file again while it is being moved.
  */
 export function messageId(inbox: string, rel: string, facts: FileFacts): string {
-  return createHash("sha256").update(`${inbox}\0${rel}\0${facts.size}\0${facts.mtimeMs}\0${facts.ctimeMs}`).digest("hex").slice(0, 40);
+  return createHash("sha256").update(`${inbox}\0${rel}\0${facts.size}\0${facts.mtimeMs}`).digest("hex").slice(0, 40);
 }
 
 /** Inbox reports are sent this often even when nothing changed (the catalog drops stale ones). */

@@ -9,7 +9,7 @@ import { access, lstat } from "node:fs/promises";
 export interface FileFacts {
   size: number;
   mtimeMs: number;
-  /** Set by the file server on every change (a user cannot set it): a file put back is new. */
+  /** Set by the file server on every change (a user cannot set it); carried in the event for its record ids. */
   ctimeMs: number;
 }
 

@@ -26,8 +26,8 @@ export interface FileDiscovered {
   discoveredUnixMs: number;
   watcherId: string;
   /**
-   * The file's change time (set by the file's own server; a user cannot set it): a file put
-   * back at the same path with the same size and mtime is still a new event.
+   * The file's change time (set by the file's own server; a user cannot set it): the records of
+   * a file put back at the same path with the same size and mtime get ids of their own.
    */
   ctimeUnixMs: number;
 }
