@@ -1,11 +1,12 @@
 import { catalogV1 } from "@booru/proto";
+import { REASON_NAMES } from "@booru/runtime";
 import { parseCommand, printHelp, printList, withConnection } from "../client.js";
 import { formatTime, intFlag, shortName } from "../format.js";
 
 export const summary = "list rejected files with their reason, newest first";
 const usage = "booru rejected [--reason R] [--limit N] [--all] [--page-token T]";
 const flags = [
-  "  --reason R           only this reason (corrupt, unsupported, too-large, too-many-pixels, ...)",
+  `  --reason R           only this reason: ${REASON_NAMES.join(", ")}`,
   "  --limit N            per page, 1..1000 (default 50)",
   "  --all                follow every page",
   "  --page-token T       continue where a previous listing stopped",
