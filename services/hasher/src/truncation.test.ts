@@ -1,11 +1,11 @@
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
 import { decode } from "./decode.js";
 import { reasonName, type AppError } from "@booru/runtime";
 import { endsEarly } from "./truncation.js";
 
 /** A photo-like picture: smooth noise, so every encoder writes a real compressed body. */
-async function picture(): Promise<sharp.Sharp> {
+async function picture(): Promise<Sharp> {
   const raw = Buffer.alloc(24 * 16 * 3);
   let s = 7;
   for (let i = 0; i < raw.length; i++) raw[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
