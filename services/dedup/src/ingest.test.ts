@@ -326,6 +326,23 @@ describe("catalog outages", () => {
     expect(readdirSync(path.join(root, "duplicates"))).toEqual(["two.png"]);
     expect(readdirSync(path.join(root, "rejected")).sort()).toEqual(["bad.jpg", "bad.jpg.reason.json"]);
   });
+
+  it("leaves no library copy without a record when the catalog refuses the token", async () => {
+    const refused = Object.assign(new Error("unknown token"), { code: status.UNAUTHENTICATED });
+    const real = catalog;
+    catalog = Object.assign(new FakeCatalog(), { putImage: async () => Promise.reject(refused) });
+    setup();
+    const ev = drop("kept.png", "kept");
+    await expect(ingestor.process(ev, 1, noop)).rejects.toBe(refused);
+    const library = path.join(root, "library");
+    const files = readdirSync(library, { recursive: true }).filter((f) => String(f).endsWith(".png"));
+    expect(files).toEqual([]);
+    expect(readFileSync(inbox("kept.png"), "utf8")).toBe("kept");
+    catalog = real;
+    setup();
+    expect(await ingestor.process(ev, 2, noop)).toMatchObject({ kind: "ingested", md5: md5("kept") });
+    expect(readdirSync(library, { recursive: true }).filter((f) => String(f).endsWith(".png"))).toHaveLength(1);
+  });
 });
 
 describe("deadlines", () => {

@@ -6,8 +6,9 @@
 import { createHash } from "node:crypto";
 import { lstat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { status } from "@grpc/grpc-js";
 import { catalogV1, type hasherV1, type ingestV1 } from "@booru/proto";
-import { OutsideRootError, isInside, reasonOf, resolveInside, type Logger } from "@booru/runtime";
+import { HASHER_REJECTIONS, OutsideRootError, isInside, reasonOf, resolveInside, type Logger, type RejectionReason } from "@booru/runtime";
 import type { Claim, ClaimsStore } from "@booru/claims";
 import { digestFile, fileChunks, fileIntoLibrary, isMissing, libraryExt, libraryRelPath, moveNoClobber, writeJsonDurably, type FileDigest } from "./files.js";
 import type { CatalogPort, HasherPort } from "./ports.js";
@@ -40,8 +41,6 @@ export type Outcome =
   /** Try again later. `counts`: the attempt counts toward max-deliveries (unexpected errors do; waiting does not). */
   | { kind: "retry"; why: string; delayMs: number; counts: boolean; md5?: string };
 
-/** Hasher reason codes that mean "this file will never work": rejected, not retried. */
-const REJECT_REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels"]);
 
 interface Located {
   ev: ingestV1.FileDiscovered;
@@ -218,7 +217,8 @@ export class Ingestor {
       res = await this.hasher.hash(name, d.size, fileChunks(real, d.data));
     } catch (err) {
       const reason = reasonOf(err);
-      if (reason && REJECT_REASONS.has(reason)) return this.reject(at, reason, (err as { details?: string }).details ?? String(err), d.md5);
+      // Reason codes that mean "this file will never work": rejected, not retried.
+      if (reason && HASHER_REJECTIONS.has(reason)) return this.reject(at, reason as RejectionReason, (err as { details?: string }).details ?? String(err), d.md5);
       if (isMissing(err)) return { kind: "vanished", md5: d.md5 };
       throw err;
     }
@@ -227,8 +227,8 @@ export class Ingestor {
       return { kind: "retry", why: "changed", delayMs: 2000, counts: true, md5: d.md5 };
     }
     const libraryPath = libraryRelPath(d.md5, libraryExt(res.info?.format ?? "", name));
-    await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
-    await this.catalog.putImage(
+    const created = await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
+    await this.putImage(created ? path.join(this.opts.library, libraryPath) : undefined, 
       catalogV1.PutImageRequest.fromPartial({
         image: {
           md5: d.md5,
@@ -246,6 +246,21 @@ export class Ingestor {
       }),
     );
     return { kind: "filed", libraryPath };
+  }
+
+  /**
+   * Records the image. Dedup checks its token at start; should the catalog refuse it anyway (its
+   * tokens changed since), the copy this attempt put into the library is removed again: there is
+   * never a library file without its record.
+   */
+  private async putImage(createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
+    try {
+      await this.catalog.putImage(req);
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (createdCopy && (code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED)) await unlink(createdCopy).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async disposeDuplicate(at: Located, md5: string): Promise<Outcome> {
@@ -270,7 +285,7 @@ export class Ingestor {
   }
 
   /** Moves the inbox entry to rejected/ with `<name>.reason.json` and records it. Never deletes. */
-  private async reject(at: Located, reason: string, message: string, md5?: string): Promise<Outcome> {
+  private async reject(at: Located, reason: RejectionReason, message: string, md5?: string): Promise<Outcome> {
     const time = new Date().toISOString();
     try {
       await moveNoClobber(at.entry, this.opts.rejected, at.rel, {
@@ -288,13 +303,13 @@ export class Ingestor {
     return { kind: "rejected", reason, message, md5 };
   }
 
-  private async recordOnly(at: Located, reason: string, message: string): Promise<Outcome> {
+  private async recordOnly(at: Located, reason: RejectionReason, message: string): Promise<Outcome> {
     await this.record(at, reason, message, "");
     this.metrics.rejected.inc({ reason });
     return { kind: "rejected", reason, message };
   }
 
-  private record(at: Located, reason: string, message: string, storedPath: string, md5?: string): Promise<void> {
+  private record(at: Located, reason: RejectionReason, message: string, storedPath: string, md5?: string): Promise<void> {
     return this.catalog.recordRejection(
       catalogV1.Rejection.fromPartial({ id: at.eventId, sourcePath: at.ev.path, reason, message, storedPath, atUnixMs: Date.now(), attempts: at.attempts, md5: md5 ?? "" }),
     );
