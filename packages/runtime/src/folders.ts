@@ -20,6 +20,7 @@ export interface FolderNeed {
 }
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+const byThisUser = () => (process.getuid ? ` by this user (uid ${process.getuid()})` : "");
 
 /** The path with symlinks resolved as far as it exists (the rest may not exist yet). */
 export async function resolveExisting(p: string): Promise<string> {
@@ -69,7 +70,9 @@ async function firstExisting(p: string): Promise<{ at: string; isDir: boolean }>
 
 async function ensureFolder(role: string, dir: string): Promise<void> {
   const missing = (err: unknown) => ["ENOENT", "ENOTDIR"].includes(errno(err));
-  const st = await stat(dir).catch((err: unknown) => (missing(err) ? undefined : Promise.reject(new ConfigError(`the ${role} ${dir} cannot be used: ${errno(err)}`))));
+  const unusable = (err: unknown) =>
+    new ConfigError(errno(err) === "EACCES" ? `the ${role} ${dir} cannot be reached${byThisUser()}: a folder above it is not searchable` : `the ${role} ${dir} cannot be used: ${errno(err)}`);
+  const st = await stat(dir).catch((err: unknown) => (missing(err) ? undefined : Promise.reject(unusable(err))));
   if (st) {
     if (!st.isDirectory()) throw new ConfigError(`the ${role} ${dir} is a file, not a folder`);
     return;
@@ -80,7 +83,7 @@ async function ensureFolder(role: string, dir: string): Promise<void> {
 }
 
 async function ensureAccess(role: string, p: string, write: boolean, isDir: boolean): Promise<void> {
-  const who = process.getuid ? ` by this user (uid ${process.getuid()})` : "";
+  const who = byThisUser();
   const can = (mode: number) => access(p, mode).then(() => true, () => false);
   if (!(await can(constants.R_OK | (isDir ? constants.X_OK : 0)))) throw new ConfigError(`the ${role} ${p} is not readable${who}`);
   if (write && !(await can(constants.W_OK))) throw new ConfigError(`the ${role} ${p} is not writable${who}`);
