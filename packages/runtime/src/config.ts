@@ -162,6 +162,9 @@ export function parseConfig<S extends Spec>(spec: S, flags: Map<string, string>,
 /** One line per setting, for --help. */
 export function describeSpec(spec: Spec): string {
   return Object.values(spec)
-    .map((s) => `  ${flagFor(s.env).padEnd(28)} ${s.env.padEnd(28)} ${s.help} (${s.allowed}${s.default === undefined ? "" : `; default ${s.show(s.default)}`})`)
+    .map((s) => {
+      const def = s.default === undefined ? "" : s.show(s.default);
+      return `  ${flagFor(s.env).padEnd(28)} ${s.env.padEnd(28)} ${s.help} (${s.allowed}${def ? `; default ${def}` : ""})`;
+    })
     .join("\n");
 }
