@@ -108,10 +108,10 @@ export class GrpcHost {
     this.health.addToServer(this.server);
     const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
     new ReflectionService(descriptors).addToServer(this.server);
-    this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", this.authState, false, false, (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata), undefined) });
+    // Auth.Check authenticates by itself (with the scope asked for), so no scope here.
+    const check = (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata);
+    this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", { inFlight: 0, closing: false, idle: [] }, false, false, check, undefined) });
   }
-
-  private readonly authState = { inFlight: 0, closing: false, idle: [] as (() => void)[] };
 
   /** Auth.Check: whether the caller's token has a scope, so a client finds a bad token at start. */
   private async checkAccess(req: authV1.CheckRequest, metadata: Metadata): Promise<authV1.CheckResponse> {

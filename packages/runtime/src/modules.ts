@@ -52,7 +52,7 @@ export interface ModuleDef<S extends Spec = Spec> {
   /** Registers gRPC services callers need a token for (so the process needs tokens beyond loopback). */
   servesApi?: boolean;
   /** The folders (and SQLite file) it works in; checked, and created, before anything starts. */
-  folders?(paths: DataPaths, common: CommonConfig, config: ConfigOf<S>): FolderNeed[];
+  folders?(paths: DataPaths, common: CommonConfig): FolderNeed[];
   start(ctx: ModuleContext, config: ConfigOf<S>): Promise<Running>;
 }
 
@@ -118,7 +118,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   // Everything that can be checked is checked before anything binds or starts.
   const tokens = common.tokensFile ? loadTokens(common.tokensFile) : [];
   checkListen(order, common, tokens);
-  await checkModuleFolders(order, parsed, common, paths);
+  await checkModuleFolders(order, common, paths);
   const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel, common.logFormat);
   const metrics = createRegistry();
   const internalToken = newInternalToken();
@@ -209,10 +209,9 @@ function checkListen(order: readonly ModuleDef[], common: CommonConfig, tokens: 
 }
 
 /** The folders the selected modules use: no inbox overlapping another folder, each usable. */
-async function checkModuleFolders(order: readonly ModuleDef[], parsed: Record<string, unknown>, common: CommonConfig, paths: DataPaths): Promise<void> {
-  const needs = order.flatMap((m) => m.folders?.(paths, common, Object.fromEntries(Object.keys(m.settings).map((k) => [k, parsed[k]])) as never) ?? []);
-  const inboxes = needs.filter((n) => n.role === "inbox");
-  if (inboxes.length > 0) {
+async function checkModuleFolders(order: readonly ModuleDef[], common: CommonConfig, paths: DataPaths): Promise<void> {
+  const needs = order.flatMap((m) => m.folders?.(paths, common) ?? []);
+  if (needs.some((n) => n.role === "inbox")) {
     // The whole configuration, not only this process's part: a watcher alone must not watch a library either.
     const others: FolderNeed[] = [
       { role: "library", path: paths.library, write: true },

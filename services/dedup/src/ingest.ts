@@ -228,7 +228,7 @@ export class Ingestor {
     }
     const libraryPath = libraryRelPath(d.md5, libraryExt(res.info?.format ?? "", name));
     const created = await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
-    await this.putImage(created ? path.join(this.opts.library, libraryPath) : undefined, 
+    await this.putImage(d.md5, created ? path.join(this.opts.library, libraryPath) : undefined, 
       catalogV1.PutImageRequest.fromPartial({
         image: {
           md5: d.md5,
@@ -249,16 +249,20 @@ export class Ingestor {
   }
 
   /**
-   * Records the image. Dedup checks its token at start; should the catalog refuse it anyway (its
-   * tokens changed since), the copy this attempt put into the library is removed again: there is
-   * never a library file without its record.
+   * Records the image. When the catalog refused the record for sure (the token: dedup checks it
+   * at start, but the catalog's tokens may change; or the request), the copy this attempt put
+   * into the library goes again, so no library file is left without its record, also when the
+   * file ends in rejected/. Not after a timeout or a cut connection: the record may exist then,
+   * and the retry finishes the work. Nor when another replica took the claim over meanwhile.
    */
-  private async putImage(createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
+  private async putImage(md5: string, createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
     try {
       await this.catalog.putImage(req);
     } catch (err) {
-      const code = (err as { code?: number }).code;
-      if (createdCopy && (code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED)) await unlink(createdCopy).catch(() => undefined);
+      const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT].includes((err as { code?: number }).code as status);
+      if (createdCopy && refused && (await this.claims.heartbeat(md5, this.opts.owner, Date.now() + this.opts.leaseMs).catch(() => false))) {
+        await unlink(createdCopy).catch(() => undefined);
+      }
       throw err;
     }
   }
