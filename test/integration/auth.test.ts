@@ -21,7 +21,10 @@ const env = { NATS_URL: "", MONGO_URL: "", BOORU_SETTLE_TIME: "300ms", BOORU_SHU
 describe("tokens on", () => {
   it("booru up --tokens-file still ingests: its own modules need no user token", async () => {
     const data = path.join(root, "up");
-    const app = await startBooru("up", ["--data", data, "--tokens-file", tokensFile], env);
+    // Users' tokens only (no hash scope): dedup must not need any of them.
+    const usersOnly = path.join(root, "tokens-users");
+    writeFileSync(usersOnly, `${TOKENS.read} read viewer\n${TOKENS.write} write importer\n`);
+    const app = await startBooru("up", ["--data", data, "--tokens-file", usersOnly], env);
     onTestFinished(() => app.kill("SIGKILL"));
     await waitFor("the banner", async () => app.output().includes("Press Ctrl-C"));
     const photo = await noiseJpeg(200, 150);
