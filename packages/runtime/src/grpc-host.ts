@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import {
   Server,
   ServerCredentials,
+  setLogger,
   status,
   type Metadata,
   type ServiceDefinition,
@@ -10,15 +11,16 @@ import {
   type ServerReadableStream,
   type ServerWritableStream,
   type sendUnaryData,
+  type ServiceError,
 } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { ReflectionService } from "@grpc/reflection";
 import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
-import { descriptorSetPath } from "@booru/proto";
+import { authV1, descriptorSetPath } from "@booru/proto";
 import type { Logger } from "./logger.js";
 import { AppError, toServiceError } from "./errors.js";
 import { Authenticator, type Scope } from "./auth.js";
-import { parseHostPort } from "./config.js";
+import { ConfigError, parseHostPort } from "./config.js";
 import { withServerSpan } from "./tracing.js";
 
 /** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
@@ -32,6 +34,8 @@ export interface ServiceOptions {
 
 export interface GrpcHostOptions {
   listen: string;
+  /** The setting that names `listen`, for error messages. */
+  setting?: string;
   log: Logger;
   auth: Authenticator;
   tlsCert?: string;
@@ -39,7 +43,49 @@ export interface GrpcHostOptions {
   maxMessageBytes?: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackAddress(listen: string): boolean {
+  const host = parseHostPort(listen)?.host ?? "";
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A bind failure in plain words: the address, what is wrong, what to do. */
+export function listenError(listen: string, setting: string, err: unknown): ConfigError {
+  const message = (err as Error).message ?? String(err);
+  const code = /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)\b/.exec(message)?.[1] ?? (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EADDRINUSE: "the address is in use (another booru running?)",
+    EADDRNOTAVAIL: "that is not an address of this machine",
+    EACCES: "not allowed (ports below 1024 need privileges)",
+    ENOTFOUND: "unknown host name",
+    EAI_AGAIN: "host name lookup failed",
+  };
+  return new ConfigError(`cannot listen on ${listen}: ${why[code ?? ""] ?? message}; choose another with ${setting}`);
+}
+
+/**
+ * grpc-js also prints a failed bind to stderr itself ("E No address added..."); bind() reports
+ * it once, in plain words, so that line is dropped. Everything else is printed as grpc-js does.
+ */
+let bindNoiseDropped = false;
+function dropBindNoise(): void {
+  if (bindNoiseDropped) return;
+  bindNoiseDropped = true;
+  setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith("No address added")) console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+  });
+}
+
+const SCOPE_OF: Partial<Record<authV1.Scope, Scope>> = {
+  [authV1.Scope.READ]: "read",
+  [authV1.Scope.HASH]: "hash",
+  [authV1.Scope.WRITE]: "write",
+  [authV1.Scope.ADMIN]: "admin",
+};
 
 /**
  * One gRPC server per process, shared by every module it runs, with grpc.health.v1 reporting
@@ -62,10 +108,25 @@ export class GrpcHost {
     this.health.addToServer(this.server);
     const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
     new ReflectionService(descriptors).addToServer(this.server);
+    // Auth.Check authenticates by itself (with the scope asked for), so no scope here.
+    const check = (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata);
+    this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", { inFlight: 0, closing: false, idle: [] }, false, false, check, undefined) });
+  }
+
+  /** Auth.Check: whether the caller's token has a scope, so a client finds a bad token at start. */
+  private async checkAccess(req: authV1.CheckRequest, metadata: Metadata): Promise<authV1.CheckResponse> {
+    const scope = SCOPE_OF[req.scope];
+    if (!scope) throw new AppError(status.INVALID_ARGUMENT, "scope must be one of read, hash, write, admin");
+    return { name: this.opts.auth.check(metadata, scope) };
   }
 
   get isLoopback(): boolean {
-    return LOOPBACK.has(parseHostPort(this.opts.listen)?.host ?? "");
+    return isLoopbackAddress(this.opts.listen);
+  }
+
+  /** Where it listens, as bound: the configured host with the real port (0.0.0.0 stays 0.0.0.0). */
+  get address(): string {
+    return `${parseHostPort(this.opts.listen)?.host ?? "127.0.0.1"}:${this.boundPort}`;
   }
 
   /** The address other modules of this process dial to reach this server. */
@@ -83,10 +144,10 @@ export class GrpcHost {
     const creds = this.opts.tlsCert && this.opts.tlsKey
       ? ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.opts.tlsCert), private_key: readFileSync(this.opts.tlsKey) }], false)
       : ServerCredentials.createInsecure();
+    dropBindNoise();
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.opts.listen, creds, (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync(this.opts.listen, creds, (err, port) => (err ? reject(listenError(this.opts.listen, this.opts.setting ?? "BOORU_LISTEN", err)) : resolve(port))),
     );
-    this.opts.log.info({ listen: this.opts.listen, port: this.boundPort, tls: Boolean(this.opts.tlsCert) }, "gRPC listening");
     return this.boundPort;
   }
 
@@ -174,12 +235,12 @@ export class GrpcHost {
         try {
           begin(call.metadata);
         } catch (err) {
-          call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+          endStream(call, toServiceError(err));
           return;
         }
         withServerSpan(call.getPath(), call.metadata, () => handler(call.request, call))
           .then(() => call.end())
-          .catch((err) => call.destroy(Object.assign(new Error(String(fail(err).details)), fail(err))))
+          .catch((err) => endStream(call, fail(err)))
           .finally(end);
       };
     }
@@ -197,4 +258,12 @@ export class GrpcHost {
       run.then((res) => callback(null, res)).catch((err) => callback(fail(err))).finally(end);
     };
   }
+}
+
+/**
+ * Ends a server stream with an error status. grpc-js turns an "error" event into the call's
+ * status; destroy() would drop the stream without one and leave the client waiting forever.
+ */
+export function endStream(call: ServerWritableStream<unknown, unknown>, err: Partial<ServiceError>): void {
+  call.emit("error", Object.assign(new Error(String(err.details)), err));
 }

@@ -14,3 +14,7 @@ export * from "./modules.js";
 export * from "./bus/index.js";
 export * from "./tracing.js";
 export * from "./health-client.js";
+export * from "./auth-client.js";
+export * from "./folders.js";
+export * from "./text.js";
+export * from "./reasons.js";

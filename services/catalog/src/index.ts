@@ -45,6 +45,12 @@ export const catalogModule = defineModule({
     indexRefresh: settings.duration("BOORU_CATALOG_INDEX_REFRESH", 300_000, "how often the similarity index is reconciled with the store, healing missed events"),
     maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
   },
+  servesApi: true,
+  // The library: DeleteImage removes files there.
+  folders: (paths, common) => [
+    { role: "library", path: paths.library, write: true },
+    ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
+  ],
   async start(ctx, config) {
     const repos = await openRepos(ctx);
     const index = new SimilarityIndex();

@@ -498,4 +498,27 @@ describe("catalog outages", () => {
     expect(readdirSync(path.join(root, "duplicates"))).toEqual(["two.png"]);
     expect(readdirSync(path.join(root, "rejected")).sort()).toEqual(["bad.jpg", "bad.jpg.reason.json"]);
   });
+
+  it.each([
+    ["refuses the token", status.UNAUTHENTICATED, 0],
+    ["refuses the token's scope", status.PERMISSION_DENIED, 0],
+    ["refuses the request", status.INVALID_ARGUMENT, 0],
+    // The record may have been written before the connection broke: the copy stays for the retry.
+    ["is cut off", status.UNAVAILABLE, 1],
+  ])("leaves no library copy without a record when the catalog %s", async (_what, code, copiesLeft) => {
+    const failure = Object.assign(new Error("no"), { code });
+    const real = catalog;
+    catalog = Object.assign(new FakeCatalog(), { putImage: async () => Promise.reject(failure) });
+    setup();
+    const ev = drop("kept.png", "kept");
+    await expect(ingestor.process(ev, attempt(), noop)).rejects.toBe(failure);
+    const library = path.join(root, "library");
+    const copies = () => readdirSync(library, { recursive: true }).filter((f) => String(f).endsWith(".png"));
+    expect(copies()).toHaveLength(copiesLeft);
+    expect(readFileSync(inbox("kept.png"), "utf8")).toBe("kept");
+    catalog = real;
+    setup();
+    expect(await ingestor.process(ev, attempt(2), noop)).toMatchObject({ kind: "ingested", md5: md5("kept") });
+    expect(copies()).toHaveLength(1);
+  });
 });

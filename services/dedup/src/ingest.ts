@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { lstat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { status } from "@grpc/grpc-js";
 import { catalogV1, type hasherV1, type ingestV1 } from "@booru/proto";
 import { OutsideRootError, Reason, isInside, reasonName, reasonOf, resolveInside, type FileClock, type Logger } from "@booru/runtime";
 import type { Claim, ClaimsStore } from "@booru/claims";
@@ -270,8 +271,8 @@ export class Ingestor {
       return { kind: "retry", why: "changed", md5: d.md5 };
     }
     const libraryPath = libraryRelPath(d.md5, libraryExt(res.info?.format ?? "", name));
-    await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
-    await this.catalog.putImage(
+    const created = await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
+    await this.putImage(d.md5, created ? path.join(this.opts.library, libraryPath) : undefined, 
       catalogV1.PutImageRequest.fromPartial({
         image: {
           md5: d.md5,
@@ -289,6 +290,25 @@ export class Ingestor {
       }),
     );
     return { kind: "filed", libraryPath };
+  }
+
+  /**
+   * Records the image. When the catalog refused the record for sure (the token: dedup checks it
+   * at start, but the catalog's tokens may change; or the request), the copy this attempt put
+   * into the library goes again, so no library file is left without its record, also when the
+   * file ends in rejected/. Not after a timeout or a cut connection: the record may exist then,
+   * and the retry finishes the work. Nor when another replica took the claim over meanwhile.
+   */
+  private async putImage(md5: string, createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
+    try {
+      await this.catalog.putImage(req);
+    } catch (err) {
+      const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT].includes((err as { code?: number }).code as status);
+      if (createdCopy && refused && (await this.claims.heartbeat(md5, this.opts.owner, Date.now() + this.opts.leaseMs).catch(() => false))) {
+        await unlink(createdCopy).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   private async disposeDuplicate(at: Located, md5: string): Promise<Outcome> {

@@ -154,7 +154,7 @@ export function listFiles(root: string): string[] {
 }
 
 export interface Folders {
-  inbox: string;
+  inboxes: string[];
   library: string;
   duplicates: string;
   rejected: string;
@@ -177,5 +177,5 @@ export function account(f: Folders, corpus: Corpus, recordSource: Map<string, st
   );
   const dupMd5sOk = dupFiles.every((d) => corpus.uniqueMd5s.has(md5(readFileSync(path.join(f.duplicates, d)))));
   const librarySizesOk = library.every((p) => statSync(path.join(f.library, p)).size > 0 && md5(readFileSync(path.join(f.library, p))) === path.basename(p).split(".")[0]);
-  return { inboxLeft: listFiles(f.inbox), libraryMd5s: new Set(libraryMd5s), libraryCount: library.length, places, reasons, dupMd5sOk, librarySizesOk };
+  return { inboxLeft: f.inboxes.flatMap((inbox) => listFiles(inbox)), libraryMd5s: new Set(libraryMd5s), libraryCount: library.length, places, reasons, dupMd5sOk, librarySizesOk };
 }

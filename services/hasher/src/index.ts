@@ -18,11 +18,13 @@ export const hasherModule = defineModule({
   name: "hasher",
   deps: [],
   settings: hasherSettings,
+  // Decoding is expensive: beyond loopback only callers with a token (hash or write scope) get it.
+  servesApi: true,
   async start(ctx, config) {
     const pool = createHashPool(config.hasherWorkers);
     const service = new HashService(config, pool);
     const metrics = new HasherMetrics(ctx.metrics);
-    ctx.grpc.addService(SERVICE, hasherV1.HasherService, { hash: hashHandler(service, metrics) });
+    ctx.grpc.addService(SERVICE, hasherV1.HasherService, { hash: hashHandler(service, metrics) }, { scopes: { hash: "hash" } });
     ctx.grpc.setStatus(SERVICE, "SERVING");
     ctx.log.info({ workers: config.hasherWorkers, maxBytes: config.hasherMaxBytes, maxPixels: config.hasherMaxPixels }, "hasher ready");
     return {

@@ -115,6 +115,7 @@ export const watcherModule = defineModule({
   name: "watcher",
   deps: ["dedup"],
   settings: watcherSettings,
+  folders: (paths) => paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })),
   async start(ctx, cfg) {
     const bus = await ctx.bus();
     const metrics = watcherMetrics(ctx.metrics);
