@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx buf generate
-npx buf build -o packages/proto/descriptors.binpb
+# A plain FileDescriptorSet (no buf metadata), with source comments so `grpcurl describe` shows them.
+npx buf build --as-file-descriptor-set -o packages/proto/descriptors.binpb

@@ -11,15 +11,13 @@ import {
   type ServerWritableStream,
   type sendUnaryData,
 } from "@grpc/grpc-js";
-import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import { ReflectionService } from "@grpc/reflection";
-import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
-import { descriptorSetPath } from "@booru/proto";
+import { HealthImplementation, service as healthService, type ServingStatus } from "grpc-health-check";
 import type { Logger } from "./logger.js";
-import { AppError, toServiceError } from "./errors.js";
+import { AppError, failStream, toServiceError } from "./errors.js";
 import { Authenticator, type Scope } from "./auth.js";
 import { parseHostPort } from "./config.js";
 import { withServerSpan } from "./tracing.js";
+import { DescriptorIndex, ServerReflection, serviceNamesOf } from "./reflection.js";
 
 /** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,14 +52,23 @@ export class GrpcHost {
    */
   readonly health = new HealthImplementation({ "": "NOT_SERVING", liveness: "SERVING" });
   private readonly services = new Map<string, { inFlight: number; closing: boolean; idle: (() => void)[] }>();
+  /** Every service name the server routes, as reflection lists them. */
+  private readonly routed = new Set<string>();
+  private readonly descriptors = DescriptorIndex.load();
   private boundPort = 0;
 
   constructor(private readonly opts: GrpcHostOptions) {
     const max = opts.maxMessageBytes ?? 8 * 1024 * 1024;
     this.server = new Server({ "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
     this.health.addToServer(this.server);
-    const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
-    new ReflectionService(descriptors).addToServer(this.server);
+    this.route(healthService);
+    // Health stays open for probes; this API's schema needs a `read` token once tokens are
+    // configured (the schema of health and reflection themselves is public).
+    const reflection = new ServerReflection(this.descriptors, {
+      listServices: () => [...this.routed].sort(),
+      authorize: (metadata) => void (opts.auth.enabled && opts.auth.check(metadata, "read")),
+    });
+    reflection.addToServer(this.server).forEach((d) => this.route(d));
   }
 
   get isLoopback(): boolean {
@@ -104,7 +111,15 @@ export class GrpcHost {
       impl[method] = this.wrap(name, state, def.requestStream, def.responseStream, handler, scope);
     }
     this.server.addService(definition, impl);
+    this.route(definition);
     this.setStatus(name, "NOT_SERVING");
+  }
+
+  private route(definition: ServiceDefinition): void {
+    for (const service of serviceNamesOf(definition)) {
+      if (!this.descriptors.has(service)) this.opts.log.warn({ service }, "reflection cannot describe this service: its proto is not in packages/proto/descriptors.binpb (npm run generate)");
+      this.routed.add(service);
+    }
   }
 
   setStatus(service: string, value: ServingStatus): void {
@@ -174,12 +189,12 @@ export class GrpcHost {
         try {
           begin(call.metadata);
         } catch (err) {
-          call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+          failStream(call, toServiceError(err));
           return;
         }
         withServerSpan(call.getPath(), call.metadata, () => handler(call.request, call))
           .then(() => call.end())
-          .catch((err) => call.destroy(Object.assign(new Error(String(fail(err).details)), fail(err))))
+          .catch((err) => failStream(call, fail(err)))
           .finally(end);
       };
     }
