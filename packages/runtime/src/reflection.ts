@@ -4,9 +4,9 @@
  *
  * Files are served byte for byte as buf wrote them: fully-qualified type names and their
  * imports, so a client resolves booru.catalog.v1.Image.hashes to booru.hasher.v1.Hashes. Only
- * the services this server routes are listed. (@grpc/reflection, used before, re-encodes each
- * file through protobufjs with relative type names and no imports, and lists every service of
- * its descriptors whether served or not.)
+ * the services this server routes are listed. Not @grpc/reflection: it re-encodes each file
+ * through protobufjs with relative type names and no imports (grpcurl then cannot resolve
+ * cross-file types), and lists every service of its descriptors, served or not.
  */
 import { readFileSync } from "node:fs";
 import { status, type Metadata, type Server, type ServerDuplexStream, type ServiceDefinition } from "@grpc/grpc-js";
@@ -21,7 +21,7 @@ type Response = reflectionV1.ServerReflectionResponse;
 
 /** Every file of a FileDescriptorSet, indexed by file name, symbol and extension. */
 export class DescriptorIndex {
-  private readonly files = new Map<string, { proto: FileDescriptorProto; bytes: Uint8Array }>();
+  private readonly files = new Map<string, { proto: FileDescriptorProto; bytes: Buffer }>();
   private readonly symbols = new Map<string, string>();
   /** extendee (fully qualified, no leading dot) -> field number -> file name */
   private readonly extensions = new Map<string, Map<number, string>>();
@@ -29,7 +29,7 @@ export class DescriptorIndex {
   constructor(set: Uint8Array) {
     for (const bytes of fileDescriptorBytes(set)) {
       const proto = fromBinary(FileDescriptorProtoSchema, bytes);
-      this.files.set(proto.name, { proto, bytes });
+      this.files.set(proto.name, { proto, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
       this.indexFile(proto);
     }
   }
@@ -66,9 +66,9 @@ export class DescriptorIndex {
   }
 
   /** The file's bytes first, then those of everything it imports, transitively, each once. */
-  withImports(name: string): Uint8Array[] {
+  withImports(name: string): Buffer[] {
     const seen = new Set<string>();
-    const out: Uint8Array[] = [];
+    const out: Buffer[] = [];
     const visit = (n: string) => {
       const file = this.files.get(n);
       if (!file || seen.has(n)) return;
@@ -161,7 +161,13 @@ export class ServerReflection {
   addToServer(server: Pick<Server, "addService">): ServiceDefinition[] {
     const definitions = [V1, V1ALPHA] as unknown as ServiceDefinition[];
     const serve = (call: ServerDuplexStream<Request, Response>) => {
-      call.on("data", (req: Request) => call.write(this.answer(req, call.metadata)));
+      call.on("data", (req: Request) => {
+        // A client that asks without reading the answers is not buffered for without bound.
+        if (!call.write(this.answer(req, call.metadata))) {
+          call.pause();
+          call.once("drain", () => call.resume());
+        }
+      });
       call.on("end", () => call.end());
     };
     for (const d of definitions) server.addService(d, { serverReflectionInfo: serve });
@@ -182,7 +188,7 @@ export class ServerReflection {
   private lookup(req: Request, metadata: Metadata): Partial<Response> {
     const asked = req.fileContainingSymbol ?? req.fileByFilename;
     if (asked === undefined || !PUBLIC.test(asked)) this.opts.authorize(metadata);
-    const files = (file: string) => ({ fileDescriptorResponse: { fileDescriptorProto: this.index.withImports(file).map((b) => Buffer.from(b)) } });
+    const files = (file: string) => ({ fileDescriptorResponse: { fileDescriptorProto: this.index.withImports(file) } });
     if (req.fileContainingSymbol !== undefined) return files(this.index.fileContainingSymbol(req.fileContainingSymbol));
     if (req.fileByFilename !== undefined) return files(this.index.fileByFilename(req.fileByFilename));
     if (req.listServices !== undefined) return { listServicesResponse: { service: this.opts.listServices().map((name) => ({ name })) } };
