@@ -1,4 +1,4 @@
-import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, status, type ServerDuplexStream, type ServerWritableStream, type ServiceError } from "@grpc/grpc-js";
 import { parseReason, reasonName, type Reason } from "./reasons.js";
 
 /** The trailer that carries a machine-readable reason code (corrupt, too-large, ...): a Reason in kebab case. */
@@ -31,6 +31,14 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
     return { code: err.code, details: `${reasonName(err.reason)}: ${err.message}`, metadata };
   }
   return { code: status.INTERNAL, details: "internal error", metadata };
+}
+
+/**
+ * Ends a server stream with an error status. grpc-js sends the status on the stream's "error"
+ * event; destroy() would tear the stream down without one and leave the client waiting.
+ */
+export function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, error: Partial<ServiceError>): void {
+  call.emit("error", Object.assign(new Error(String(error.details)), error));
 }
 
 /** The reason code of an error: an AppError's own, or the trailer of a gRPC error from a server of ours. */

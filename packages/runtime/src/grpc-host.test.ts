@@ -4,6 +4,7 @@ import { makeGenericClientConstructor, credentials, status, type ServiceDefiniti
 import { GrpcHost } from "./grpc-host.js";
 import { Authenticator, bearer, parseTokens } from "./auth.js";
 import { checkAccess } from "./auth-client.js";
+import { AppError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { checkHealth } from "./health-client.js";
 
@@ -103,6 +104,25 @@ describe("GrpcHost", () => {
     await expect(call(client, "x", "wrong-token-0123456789")).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     await expect(call(client, "x", "reader-token-0123456789")).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     await expect(call(client, "x", "writer-token-0123456789")).resolves.toEqual({ text: "x" });
+  });
+
+  it("ends a server stream it refuses or that fails with its status, not a hang", async () => {
+    const streaming = { watch: { path: "/test.Watch/Watch", requestStream: false, responseStream: true, ...json } } as unknown as ServiceDefinition;
+    const auth = new Authenticator(parseTokens("reader-token-0123456789 read cli\n"));
+    const host = new GrpcHost({ listen: "127.0.0.1:0", log, auth });
+    hosts.push(host);
+    await host.bind();
+    host.addService("test.Watch", streaming, { watch: async () => { throw new AppError(status.NOT_FOUND, "nothing to watch"); } }, { scopes: {} });
+    const client = new (makeGenericClientConstructor(streaming, "Watch"))(host.localTarget, credentials.createInsecure()) as unknown as Client & { watch(req: unknown, md: unknown, opts: unknown): NodeJS.EventEmitter };
+    const watch = (token?: string) =>
+      new Promise<{ code: number; details: string }>((resolve) => {
+        const stream = client.watch({}, bearer(token), { deadline: Date.now() + 5000 });
+        stream.on("data", () => undefined);
+        stream.on("error", (err: { code: number; details: string }) => resolve(err));
+      });
+    await expect(watch()).resolves.toMatchObject({ code: status.UNAUTHENTICATED, details: "missing bearer token" });
+    await expect(watch("reader-token-0123456789")).resolves.toMatchObject({ code: status.NOT_FOUND, details: "nothing to watch" });
+    client.close();
   });
 
   it("refuses to serve an authenticated API beyond loopback without tokens", async () => {

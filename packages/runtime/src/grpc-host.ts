@@ -11,17 +11,15 @@ import {
   type ServerReadableStream,
   type ServerWritableStream,
   type sendUnaryData,
-  type ServiceError,
 } from "@grpc/grpc-js";
-import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import { ReflectionService } from "@grpc/reflection";
-import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
-import { authV1, descriptorSetPath } from "@booru/proto";
+import { HealthImplementation, service as healthService, type ServingStatus } from "grpc-health-check";
+import { authV1 } from "@booru/proto";
 import type { Logger } from "./logger.js";
-import { AppError, toServiceError } from "./errors.js";
+import { AppError, failStream, toServiceError } from "./errors.js";
 import { Authenticator, type Scope } from "./auth.js";
 import { ConfigError, parseHostPort } from "./config.js";
 import { withServerSpan } from "./tracing.js";
+import { DescriptorIndex, ServerReflection, serviceNamesOf } from "./reflection.js";
 
 /** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -100,17 +98,27 @@ export class GrpcHost {
    */
   readonly health = new HealthImplementation({ "": "NOT_SERVING", liveness: "SERVING" });
   private readonly services = new Map<string, { inFlight: number; closing: boolean; idle: (() => void)[] }>();
+  /** Every service name the server routes, as reflection lists them. */
+  private readonly routed = new Set<string>();
+  private readonly descriptors = DescriptorIndex.load();
   private boundPort = 0;
 
   constructor(private readonly opts: GrpcHostOptions) {
     const max = opts.maxMessageBytes ?? 8 * 1024 * 1024;
     this.server = new Server({ "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
     this.health.addToServer(this.server);
-    const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
-    new ReflectionService(descriptors).addToServer(this.server);
+    this.route(healthService);
+    // Health stays open for probes; this API's schema needs a `read` token once tokens are
+    // configured (the schema of health and reflection themselves is public).
+    const reflection = new ServerReflection(this.descriptors, {
+      listServices: () => [...this.routed].sort(),
+      authorize: (metadata) => void (opts.auth.enabled && opts.auth.check(metadata, "read")),
+    });
+    reflection.addToServer(this.server).forEach((d) => this.route(d));
     // Auth.Check authenticates by itself (with the scope asked for), so no scope here.
     const check = (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata);
     this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", { inFlight: 0, closing: false, idle: [] }, false, false, check, undefined) });
+    this.route(authV1.AuthService);
   }
 
   /** Auth.Check: whether the caller's token has a scope, so a client finds a bad token at start. */
@@ -165,7 +173,15 @@ export class GrpcHost {
       impl[method] = this.wrap(name, state, def.requestStream, def.responseStream, handler, scope);
     }
     this.server.addService(definition, impl);
+    this.route(definition);
     this.setStatus(name, "NOT_SERVING");
+  }
+
+  private route(definition: ServiceDefinition): void {
+    for (const service of serviceNamesOf(definition)) {
+      if (!this.descriptors.has(service)) this.opts.log.warn({ service }, "reflection cannot describe this service: its proto is not in packages/proto/descriptors.binpb (npm run generate)");
+      this.routed.add(service);
+    }
   }
 
   setStatus(service: string, value: ServingStatus): void {
@@ -235,12 +251,12 @@ export class GrpcHost {
         try {
           begin(call.metadata);
         } catch (err) {
-          endStream(call, toServiceError(err));
+          failStream(call, toServiceError(err));
           return;
         }
         withServerSpan(call.getPath(), call.metadata, () => handler(call.request, call))
           .then(() => call.end())
-          .catch((err) => endStream(call, fail(err)))
+          .catch((err) => failStream(call, fail(err)))
           .finally(end);
       };
     }
@@ -258,12 +274,4 @@ export class GrpcHost {
       run.then((res) => callback(null, res)).catch((err) => callback(fail(err))).finally(end);
     };
   }
-}
-
-/**
- * Ends a server stream with an error status. grpc-js turns an "error" event into the call's
- * status; destroy() would drop the stream without one and leave the client waiting forever.
- */
-export function endStream(call: ServerWritableStream<unknown, unknown>, err: Partial<ServiceError>): void {
-  call.emit("error", Object.assign(new Error(String(err.details)), err));
 }
