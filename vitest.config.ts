@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "deploy/**/*.test.ts", "bench/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "deploy/**/*.test.ts", "bench/**/*.test.ts", "test/harness/**/*.test.ts"],
           testTimeout: 30_000,
         },
       },

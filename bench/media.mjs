@@ -10,8 +10,9 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { callHash, createHasherClient, HashService, hasherSettings } from "../services/hasher/dist/index.js";
+import { callHash, createHasherClient, HashService } from "../services/hasher/dist/index.js";
 import { createHashPool } from "../services/hasher/dist/pool.js";
+import { defaultHasherConfig } from "../services/hasher/dist/settings.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -55,7 +56,7 @@ async function measure(label, file, fn) {
   return { label, ...best };
 }
 
-const config = { ...Object.fromEntries(Object.entries(hasherSettings).map(([k, s]) => [k, s.default])), hasherWorkers: 1, hasherFfmpegJobs: 1, hasherTempDir: tmpdir() };
+const config = { ...defaultHasherConfig(), hasherWorkers: 1, hasherFfmpegJobs: 1, hasherTempDir: tmpdir() };
 const service = new HashService(config, createHashPool(1));
 const hash = (file) => service.hash(createReadStream(file, { highWaterMark: 1 << 20 }), { size: statSync(file).size });
 const floor = (file) => new Promise((resolve, reject) => {

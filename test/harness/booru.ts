@@ -27,11 +27,14 @@ process.once("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
 
-/** Starts `booru <command> ...args` on free loopback ports and waits until gRPC listens. */
-export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv): Promise<BooruProcess> {
-  const grpcPort = await freePort();
+/**
+ * Starts `booru <command> ...args` on free ports and waits until gRPC listens. `host` and
+ * `port`: where gRPC listens (default 127.0.0.1 and a free port; 0.0.0.0 needs a tokens file).
+ */
+export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv, opts: { host?: string; port?: number } = {}): Promise<BooruProcess> {
+  const grpcPort = opts.port ?? (await freePort());
   const metricsPort = await freePort();
-  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `127.0.0.1:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], {
+  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `${opts.host ?? "127.0.0.1"}:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], {
     env: { ...process.env, BOORU_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,10 +54,10 @@ export async function startBooru(command: "run" | "up", args: string[], env: Nod
   return { proc, grpcPort, metricsPort, target: `127.0.0.1:${grpcPort}`, output: () => out, exited, kill: (s = "SIGTERM") => proc.kill(s) };
 }
 
-/** Runs `booru ...args` to completion. */
-export function runBooru(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `booru ...args` to completion; `as` runs it as another user (root may). */
+export function runBooru(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, as: { uid?: number; gid?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BOORU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [BOORU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...as });
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (b) => (stdout += b));

@@ -11,6 +11,7 @@ import path from "node:path";
 /** The PostgreSQL server, without a database name. */
 const base = () => (process.env.BOORU_TEST_POSTGRES ?? "postgres://root@127.0.0.1:5432").replace(/\/+$/, "");
 
+/** @param {string} sql */
 function psql(sql) {
   execFileSync("psql", [`${base()}/postgres`, "-v", "ON_ERROR_STOP=1", "-qc", sql], { stdio: ["ignore", "ignore", "pipe"], timeout: 10_000 });
 }

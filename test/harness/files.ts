@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
+import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
 
 /** A random-noise photo-like JPEG: every call gives different bytes and a different image. */
 export async function noiseJpeg(width = 96, height = 64): Promise<Buffer> {
@@ -17,6 +18,8 @@ export async function listFiles(dir: string): Promise<string[]> {
   const walk = async (d: string) => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = path.join(d, e.name);
+      // The pipeline's own clock probes live for a millisecond; they are not files anyone dropped.
+      if (e.name.startsWith(CLOCK_PROBE_PREFIX)) continue;
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) out.push(path.relative(dir, p));
     }

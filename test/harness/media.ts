@@ -9,13 +9,14 @@ import path from "node:path";
 import { zipSync } from "fflate";
 import { promisify } from "node:util";
 import sharp from "sharp";
+import { underCi } from "./conformance.js";
 
 const run = promisify(execFile);
 
 /** Whether ffmpeg and ffprobe are there; under CI a missing one fails the run instead of skipping. */
 export function haveFfmpeg(): boolean {
   const ok = ["ffmpeg", "ffprobe"].every((t) => spawnSync(t, ["-version"], { stdio: "ignore" }).status === 0);
-  if (!ok && process.env.CI === "true") throw new Error("ffmpeg/ffprobe are missing: run scripts/install-system-deps.sh (CI must not skip the media tests)");
+  if (!ok && underCi()) throw new Error("ffmpeg/ffprobe are missing: run scripts/install-system-deps.sh (CI must not skip the media tests)");
   if (!ok) console.warn("media tests skipped: ffmpeg/ffprobe not installed (scripts/install-system-deps.sh installs them)");
   return ok;
 }

@@ -3,7 +3,7 @@
  * SQLite). Good, duplicate and corrupt files; kill -9 mid-batch; restarts re-ingest nothing.
  */
 import { mkdtempSync } from "node:fs";
-import { mkdir, readFile, writeFile, copyFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -12,7 +12,8 @@ import { createCatalogClient } from "@booru/catalog";
 import { listFiles, libraryMd5s, md5, noiseJpeg, startBooru, waitFor, isEmptyDir, type BooruProcess } from "../harness/index.js";
 
 // No NATS_URL / MONGO_URL: this is the embedded default.
-const embeddedEnv = (data: string) => ({ NATS_URL: "", MONGO_URL: "", BOORU_DATA: data, BOORU_SETTLE_TIME: "300ms", BOORU_SHUTDOWN_TIMEOUT: "10s" });
+// A file that ends early is waited for BOORU_SETTLE_MAX (2 min by default): 3 s keeps the run short.
+const embeddedEnv = (data: string, settleMax = "3s") => ({ NATS_URL: "", MONGO_URL: "", BOORU_DATA: data, BOORU_SETTLE_TIME: "300ms", BOORU_SETTLE_MAX: settleMax, BOORU_SHUTDOWN_TIMEOUT: "10s" });
 
 async function stats(app: BooruProcess): Promise<catalogV1.GetStatsResponse> {
   const client = createCatalogClient(app.target);
@@ -51,8 +52,10 @@ describe("booru up (embedded)", () => {
     expect((await listFiles(path.join(data, "duplicates"))).length).toBe(4);
     const rejected = await listFiles(path.join(data, "rejected"));
     expect(rejected.filter((f) => !f.endsWith(".reason.json")).length).toBe(3);
-    const reason = JSON.parse(await readFile(path.join(data, "rejected", rejected.find((f) => f.startsWith("notes.jpg") && f.endsWith(".reason.json"))!), "utf8"));
-    expect(["corrupt", "unsupported"]).toContain(reason.reason);
+    const reasonOf = async (name: string) => JSON.parse(await readFile(path.join(data, "rejected", `${name}.reason.json`), "utf8")).reason;
+    expect(["corrupt", "unsupported"]).toContain(await reasonOf("notes.jpg"));
+    expect(await reasonOf("truncated.jpg")).toBe("truncated");
+    expect(await reasonOf("empty.png")).toBe("corrupt");
     let s = await stats(app);
     expect({ images: s.images, duplicates: s.duplicates, rejected: s.rejected }).toEqual({ images: 12, duplicates: 4, rejected: 3 });
 
@@ -81,6 +84,55 @@ describe("booru up (embedded)", () => {
     await waitFor("the re-dropped copy to be disposed of", async () => isEmptyDir(inbox), 60_000);
     s = await stats(app);
     expect({ images: s.images, duplicates: s.duplicates }).toEqual({ images: 72, duplicates: 5 });
+    app.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
+  it("ingests once a file whose writer paused longer than the settle time, and counts what it ignores", async () => {
+    const data = mkdtempSync(path.join(os.tmpdir(), "booru-slow-"));
+    const inbox = path.join(data, "inbox");
+    const app = await startBooru("up", ["--data", data], embeddedEnv(data, "60s"));
+    onTestFinished(() => app.kill("SIGKILL"));
+    await waitFor("the banner", async () => app.output().includes(`drop images into: ${inbox}`), 30_000);
+    const photo = await noiseJpeg(400, 300);
+    expect(photo.length).toBeGreaterThan(40_000);
+
+    // head -c 20000 a.jpg > inbox/s.jpg; (a pause longer than the settle time); tail -c +20001 a.jpg >> inbox/s.jpg
+    await writeFile(path.join(inbox, "s.jpg"), photo.subarray(0, 20_000));
+    // The pause lasts until the pipeline has hashed the first part and decided to wait for the rest.
+    await waitFor("the cut file to be waited for", async () => /"why":"truncated"/.test(app.output()), 30_000);
+    await appendFile(path.join(inbox, "s.jpg"), photo.subarray(20_000));
+
+    // Files it must leave alone, and say so: a download in progress, a hidden file, a text file.
+    const later = await noiseJpeg(200, 150);
+    await writeFile(path.join(inbox, "later.jpg.part"), later);
+    await writeFile(path.join(inbox, ".hidden.jpg"), later);
+    await writeFile(path.join(inbox, "notes.txt"), "not an image\n");
+
+    await waitFor("the completed file to be filed", async () => (await libraryMd5s(path.join(data, "library"))).length === 1, 60_000);
+    expect(await libraryMd5s(path.join(data, "library"))).toEqual([md5(photo)]);
+    expect(await listFiles(path.join(data, "rejected"))).toEqual([]);
+    const s = await waitFor("the ignored files in the stats", async () => ((await stats(app)).ignored === 3 ? stats(app) : undefined), 30_000);
+    expect(s).toMatchObject({ images: 1, rejected: 0, ignored: 3, ignoredByReason: { name: 2, extension: 1 } });
+
+    // The download finishes: waited for until renamed, then ingested; the count follows.
+    await rename(path.join(inbox, "later.jpg.part"), path.join(inbox, "later.jpg"));
+    await waitFor("the finished download to be filed", async () => (await libraryMd5s(path.join(data, "library"))).length === 2, 60_000);
+    await waitFor("the ignored count to drop", async () => (await stats(app)).ignored === 2, 30_000);
+    expect((await stats(app)).images).toBe(2);
+
+    // Cut off long ago: rejected as truncated at once. The whole file written at the same path
+    // later is a new event (nothing drops it as a repeat) and is ingested; the reject stays.
+    const third = await noiseJpeg(300, 200);
+    await writeFile(path.join(data, "old-cut.jpg"), third.subarray(0, 5000));
+    await utimes(path.join(data, "old-cut.jpg"), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    await rename(path.join(data, "old-cut.jpg"), path.join(inbox, "t.jpg"));
+    await waitFor("the old cut file to be rejected", async () => (await listFiles(path.join(data, "rejected"))).includes("t.jpg.reason.json"), 30_000);
+    expect(JSON.parse(await readFile(path.join(data, "rejected", "t.jpg.reason.json"), "utf8"))).toMatchObject({ reason: "truncated" });
+    await writeFile(path.join(inbox, "t.jpg"), third);
+    await waitFor("the whole file to be filed", async () => (await libraryMd5s(path.join(data, "library"))).includes(md5(third)), 60_000);
+    expect(await listFiles(path.join(data, "rejected"))).toEqual(["t.jpg", "t.jpg.reason.json"]);
+    expect(await stats(app)).toMatchObject({ images: 3, rejected: 1, rejectedByReason: { truncated: 1 } });
     app.kill("SIGTERM");
     expect(await app.exited).toBe(0);
   });

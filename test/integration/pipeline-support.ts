@@ -19,6 +19,8 @@ export function pipelineEnv(data: string, prefix: string, db: string, extra: Rec
     BOORU_METRICS_LISTEN: "127.0.0.1:0",
     BOORU_LOG_LEVEL: "warn",
     BOORU_SETTLE_TIME: "1500ms",
+    // Cut-off files in the corpus are waited for this long (as if still being written), then rejected.
+    BOORU_SETTLE_MAX: "2s",
     BOORU_LEASE: "4s",
     BOORU_ACK_WAIT: "6s",
     ...extra,

@@ -8,10 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashLocalFile } from "@booru/hasher";
-import { AppError, reasonOf } from "@booru/runtime";
+import { Reason, reasonName, reasonOf } from "@booru/runtime";
 import { generateCorpus, writeCorpus, type FuzzCase } from "../fuzz/corpus.js";
 
-const REASONS = new Set(["corrupt", "unsupported", "too-many-pixels", "too-large", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
+/** What the hasher may answer about a file (the rest of the enum is dedup's: collisions, retries, paths). */
+const REASONS = new Set([
+  ...[Reason.CORRUPT, Reason.TRUNCATED, Reason.UNSUPPORTED, Reason.TOO_MANY_PIXELS, Reason.TOO_LARGE],
+  ...[Reason.TOO_LONG, Reason.TOO_MANY_FRAMES, Reason.UNSUPPORTED_CODEC, Reason.ARCHIVE_BOMB, Reason.ENCRYPTED, Reason.UNSAFE_PATH],
+]);
 
 describe("fuzz corpus through hashLocalFile", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-fuzz-"));
@@ -37,9 +41,8 @@ describe("fuzz corpus through hashLocalFile", () => {
         if (c.mustReject) problems.push(`${c.name}: hashed (${res.info?.format} ${res.info?.width}x${res.info?.height}) but no decoder should accept it`);
         if (!/^[0-9a-f]{16}$/.test(res.hashes?.phash64 ?? "")) problems.push(`${c.name}: hashed without a phash64`);
       } catch (err) {
-        // Local calls throw the AppError itself; through gRPC the reason rides in a trailer.
-        const reason = err instanceof AppError ? err.reason : reasonOf(err);
-        outcomes[c.name] = reason ?? "no-reason";
+        const reason = reasonOf(err);
+        outcomes[c.name] = reason ? reasonName(reason) : "no-reason";
         if (!reason || !REASONS.has(reason)) problems.push(`${c.name}: failed without a reason code: ${(err as Error).message}`);
       }
       const ms = performance.now() - started;
@@ -51,5 +54,9 @@ describe("fuzz corpus through hashLocalFile", () => {
     expect(problems).toEqual([]);
     // The limits are enforced, not just survived: the pixel bombs are refused as such.
     for (const name of ["huge-png-65535.png", "huge-jpeg-65500.jpg", "png-bomb-30000.png"]) expect(outcomes[name], name).toBe("too-many-pixels");
+    // A file cut short is told apart from a damaged one (dedup waits for the first, while it may still be written).
+    const cuts = cases.filter((c) => /-cut-/.test(c.name) && outcomes[c.name] !== "ok");
+    expect(cuts.length).toBeGreaterThan(40);
+    for (const c of cuts) expect(outcomes[c.name], c.name).toBe("truncated");
   });
 });

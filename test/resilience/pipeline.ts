@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
+import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
 import { freePort, startLocalFerret, startLocalNats, uniqueName } from "../harness/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -25,7 +26,8 @@ export const FAST_SETTINGS: Record<string, string> = {
   // watcher
   BOORU_SETTLE_TIME: "500ms",
   BOORU_RESCAN_INTERVAL: "15s",
-  // dedup: a crashed or cut-off delivery comes back quickly.
+  // dedup: a crashed or cut-off delivery comes back quickly; a cut-off file is rejected (truncated) after 2 s.
+  BOORU_SETTLE_MAX: "2s",
   BOORU_ACK_WAIT: "10s",
   BOORU_LEASE: "15s",
   BOORU_DEDUP_CONCURRENCY: "8",
@@ -336,7 +338,7 @@ function readJson(file: string): Record<string, unknown> {
 export function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
+    .filter((d) => d.isFile() && !d.name.startsWith(CLOCK_PROBE_PREFIX))
     .map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
 }
 

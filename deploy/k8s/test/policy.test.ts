@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { commonSettings, type Setting } from "@booru/runtime";
 import { allModules } from "../../../packages/cli/src/modules.js";
-import { BOORU_SERVICES, checkPolicy, containerEnv, podTemplate } from "./policy.js";
+import { API_SERVICES, BOORU_SERVICES, checkPolicy, containerEnv, podTemplate } from "./policy.js";
 import { kubectlAvailable, renderAll, REPO_DIR, type K8sObject, type Rendered } from "./render.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -66,10 +66,22 @@ describe.runIf(kubectlAvailable)("platform policy", () => {
       c.volumeMounts.find((m: Any) => m.name === "inbox").mountPath = "/inbox";
     }, /watcher: BOORU_INBOX \(\/data\/inbox\) is not on a persistent volume/],
     ["wrong target", (o, r) => (container(byName({ ...r, objects: o }, "Deployment", "hasher")).args = ["run", "--target=all"]), /hasher: args must select --target=hasher/],
+    ["a hasher without tokens", (o, r) => {
+      const c = container(byName({ ...r, objects: o }, "Deployment", "hasher"));
+      c.env = c.env.filter((e: Any) => e.name !== "BOORU_TOKENS_FILE");
+    }, /Deployment\/hasher: serves an API on 0\.0\.0\.0:50051 without BOORU_TOKENS_FILE/],
+    ["catalog tokens not from a Secret", (o, r) => {
+      const d = byName({ ...r, objects: o }, "Deployment", "catalog");
+      podTemplate(d).spec.volumes.find((v: Any) => v.name === "tokens").secret = undefined;
+    }, /catalog: BOORU_TOKENS_FILE \(\/etc\/booru\/tokens\/tokens\) is not mounted from a Secret/],
   ];
   it.each(cases)("catches %s", (_label, edit, expected) => {
     const errs = checkPolicy(broken(dev(), edit));
     expect(errs.join("\n")).toMatch(expected);
+  });
+
+  it("knows which services need tokens: the modules that serve an API", () => {
+    expect(allModules.filter((m) => m.servesApi).map((m) => m.name).sort()).toEqual([...API_SERVICES].sort());
   });
 
   it("sets only settings the services declare, each with a value they accept", () => {

@@ -82,6 +82,20 @@ export function containerEnv(c: Any, objs: K8sObject[]): Record<string, string> 
 
 const ms = (raw: string | undefined, def: number) => (raw === undefined ? def : (parseDuration(raw) ?? NaN));
 
+/** Services whose API callers need a token (modules with servesApi): beyond loopback they do not start without a tokens file. */
+export const API_SERVICES = ["hasher", "catalog"] as const;
+
+/** An API service listening beyond loopback reads its tokens from a Secret. */
+function checkTokens(d: K8sObject, c: Any, env: Record<string, string>): string[] {
+  if (!(API_SERVICES as readonly string[]).includes(d.metadata.name)) return [];
+  const at = `Deployment/${d.metadata.name}`;
+  const file = env.BOORU_TOKENS_FILE;
+  if (!file) return [`${at}: serves an API on ${env.BOORU_LISTEN} without BOORU_TOKENS_FILE (it refuses to start without tokens)`];
+  const mount = (c.volumeMounts ?? []).find((m: Any) => file.startsWith(`${m.mountPath}/`));
+  const volume = (podTemplate(d).spec.volumes ?? []).find((v: Any) => v.name === mount?.name);
+  return volume?.secret ? [] : [`${at}: BOORU_TOKENS_FILE (${file}) is not mounted from a Secret`];
+}
+
 /** gRPC probes, the shutdown sequence, target and Service of one booru Deployment. */
 export function checkBooruDeployment(d: K8sObject, objs: K8sObject[]): string[] {
   const errs: string[] = [];
@@ -91,6 +105,7 @@ export function checkBooruDeployment(d: K8sObject, objs: K8sObject[]): string[] 
   const env = containerEnv(c, objs);
   if (!(c.args ?? []).includes(`--target=${d.metadata.name}`)) errs.push(`${at}: args must select --target=${d.metadata.name}`);
   if (env.BOORU_LISTEN !== `0.0.0.0:${GRPC_PORT}`) errs.push(`${at}: BOORU_LISTEN must be 0.0.0.0:${GRPC_PORT}, got ${env.BOORU_LISTEN}`);
+  errs.push(...checkTokens(d, c, env));
   // Kubernetes' gRPC probes speak plaintext only, so with TLS on the port they become TCP checks.
   const probeKind = env.BOORU_TLS_CERT ? "tcpSocket" : "grpc";
   for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {

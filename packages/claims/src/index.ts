@@ -22,6 +22,12 @@ export interface Claim {
   leaseUntil: number;
   /** Source path (relative to its inbox) that won the claim. */
   source: string;
+  /**
+   * Identity of the inbox file that won the claim (dedup's fingerprint of inbox, path, inode,
+   * size and file times). A redelivery that finds this very file only has its removal left;
+   * absent on claims written before it existed.
+   */
+  entry?: string;
   attempts: number;
   /** Library path once done. */
   imageId?: string;
@@ -40,12 +46,12 @@ export interface ClaimsStore {
    * Takes over an expired lease (or a failed claim), conditional on the leaseUntil that was
    * read, so of two replicas racing only one wins.
    */
-  takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean>;
+  takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean>;
   /**
    * Resumes a claim this owner left `claimed` when it crashed (owner ids are stable across a
    * restart), whatever its lease: no other replica can hold it.
    */
-  resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean>;
+  resume(md5: string, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean>;
   markDone(md5: string, owner: string, imageId: string): Promise<boolean>;
   /** Gives the claim up (leaseUntil 0), so the next copy of the bytes takes it over at once. */
   markFailed(md5: string, owner: string): Promise<boolean>;

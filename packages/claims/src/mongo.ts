@@ -5,7 +5,7 @@ import type { Claim, ClaimResult, ClaimsStore } from "./index.js";
 /** A claim as stored: the md5 is the `_id` (its uniqueness is the lock). */
 type Doc = Omit<Claim, "md5"> & { _id: string };
 
-const toClaim = ({ _id, ...rest }: Doc): Claim => ({ md5: _id, ...rest });
+const toClaim = ({ _id, entry, ...rest }: Doc): Claim => ({ md5: _id, ...rest, ...(entry ? { entry } : {}) });
 
 /**
  * Claims in MongoDB: `_id` = md5, and the duplicate-key error (11000) is the lock. Every change
@@ -25,9 +25,9 @@ export class MongoClaimsStore implements ClaimsStore {
 
   async tryClaim(c: Omit<Claim, "state" | "attempts" | "updatedAt">): Promise<ClaimResult> {
     const claim: Claim = { ...c, state: "claimed", attempts: 1, updatedAt: Date.now() };
-    const { md5, imageId, ...rest } = claim;
+    const { md5, imageId, entry, ...rest } = claim;
     try {
-      await this.col.insertOne({ _id: md5, ...rest, ...(imageId ? { imageId } : {}) });
+      await this.col.insertOne({ _id: md5, ...rest, ...(imageId ? { imageId } : {}), ...(entry ? { entry } : {}) });
       return { won: true, claim };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -50,7 +50,7 @@ export class MongoClaimsStore implements ClaimsStore {
    * both match. The only atomic step every MongoDB-compatible server has is a unique `_id`
    * insert, so the right to take over one lease generation is itself an insert.
    */
-  async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+  async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string, entry = ""): Promise<boolean> {
     if (seenLeaseUntil >= Date.now()) return false;
     const current = await this.col.findOne({ _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil });
     if (!current) return false;
@@ -62,12 +62,12 @@ export class MongoClaimsStore implements ClaimsStore {
     }
     return this.change(
       { _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil },
-      { $set: { state: "claimed", owner, leaseUntil, source, updatedAt: Date.now() }, $inc: { attempts: 1 } },
+      { $set: { state: "claimed", owner, leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } },
     );
   }
 
-  async resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean> {
-    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, source, updatedAt: Date.now() }, $inc: { attempts: 1 } });
+  async resume(md5: string, owner: string, leaseUntil: number, source: string, entry = ""): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } });
   }
 
   async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {

@@ -8,6 +8,7 @@ interface Row {
   owner: string;
   lease_until: number;
   source: string;
+  entry: string | null;
   attempts: number;
   image_id: string | null;
   updated_at: number;
@@ -20,6 +21,7 @@ const toClaim = (r: Row): Claim => ({
   owner: r.owner,
   leaseUntil: r.lease_until,
   source: r.source,
+  ...(r.entry ? { entry: r.entry } : {}),
   attempts: r.attempts,
   ...(r.image_id ? { imageId: r.image_id } : {}),
   updatedAt: r.updated_at,
@@ -31,17 +33,20 @@ export class SqliteClaimsStore implements ClaimsStore {
     db.exec(`CREATE TABLE IF NOT EXISTS claims (
       md5 TEXT PRIMARY KEY, sha256 TEXT NOT NULL, state TEXT NOT NULL, owner TEXT NOT NULL,
       lease_until INTEGER NOT NULL, source TEXT NOT NULL, attempts INTEGER NOT NULL,
-      image_id TEXT, updated_at INTEGER NOT NULL)`);
+      image_id TEXT, updated_at INTEGER NOT NULL, entry TEXT)`);
+    // Files made before the entry column: add it (old claims have none).
+    const columns = db.prepare("SELECT name FROM pragma_table_info('claims')").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "entry")) db.exec("ALTER TABLE claims ADD COLUMN entry TEXT");
   }
 
   async tryClaim(c: Omit<Claim, "state" | "attempts" | "updatedAt">): Promise<ClaimResult> {
     const claim: Claim = { ...c, state: "claimed", attempts: 1, updatedAt: Date.now() };
     const res = this.db
       .prepare(
-        `INSERT INTO claims (md5, sha256, state, owner, lease_until, source, attempts, image_id, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(md5) DO NOTHING`,
+        `INSERT INTO claims (md5, sha256, state, owner, lease_until, source, entry, attempts, image_id, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(md5) DO NOTHING`,
       )
-      .run(claim.md5, claim.sha256, claim.state, claim.owner, claim.leaseUntil, claim.source, claim.attempts, claim.imageId ?? null, claim.updatedAt);
+      .run(claim.md5, claim.sha256, claim.state, claim.owner, claim.leaseUntil, claim.source, claim.entry ?? null, claim.attempts, claim.imageId ?? null, claim.updatedAt);
     if (res.changes === 1) return { won: true, claim };
     const existing = await this.get(c.md5);
     // Removed between insert and read (a readmit): try again.
@@ -57,19 +62,19 @@ export class SqliteClaimsStore implements ClaimsStore {
     return this.change("UPDATE claims SET lease_until = ?, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", leaseUntil, Date.now(), md5, owner);
   }
 
-  async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+  async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean> {
     if (seenLeaseUntil >= Date.now()) return false;
     return this.change(
-      `UPDATE claims SET state = 'claimed', owner = ?, lease_until = ?, source = ?, attempts = attempts + 1, updated_at = ?
+      `UPDATE claims SET state = 'claimed', owner = ?, lease_until = ?, source = ?, entry = ?, attempts = attempts + 1, updated_at = ?
        WHERE md5 = ? AND state IN ('claimed', 'failed') AND lease_until = ?`,
-      owner, leaseUntil, source, Date.now(), md5, seenLeaseUntil,
+      owner, leaseUntil, source, entry ?? null, Date.now(), md5, seenLeaseUntil,
     );
   }
 
-  async resume(md5: string, owner: string, leaseUntil: number, source: string): Promise<boolean> {
+  async resume(md5: string, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean> {
     return this.change(
-      "UPDATE claims SET lease_until = ?, source = ?, attempts = attempts + 1, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'",
-      leaseUntil, source, Date.now(), md5, owner,
+      "UPDATE claims SET lease_until = ?, source = ?, entry = ?, attempts = attempts + 1, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'",
+      leaseUntil, source, entry ?? null, Date.now(), md5, owner,
     );
   }
 

@@ -85,6 +85,22 @@ export function claimsContract(name: string, open: () => Promise<ClaimsStore>): 
       expect(await store.get(failed)).toMatchObject({ state: "claimed", owner: "b", source: "in/b.jpg" });
     });
 
+    it("keeps the identity of the file that won, through resume and takeover, into done", async () => {
+      const store = await open();
+      const id = md5();
+      await store.tryClaim({ ...base(id, "a"), entry: "entry-1" });
+      expect(await store.get(id)).toMatchObject({ entry: "entry-1" });
+      expect(await store.resume(id, "a", Date.now() + 60_000, "in/a.jpg", "entry-2")).toBe(true);
+      await store.markFailed(id, "a");
+      const failed = (await store.get(id))!;
+      expect(await store.takeover(id, failed.leaseUntil, "b", Date.now() + 60_000, "in/b.jpg", "entry-3")).toBe(true);
+      await store.markDone(id, "b", "ab/cd/x.jpg");
+      expect(await store.get(id)).toMatchObject({ state: "done", source: "in/b.jpg", entry: "entry-3" });
+      const old = md5();
+      await store.tryClaim(base(old, "a"));
+      expect((await store.get(old))!.entry).toBeUndefined();
+    });
+
     it("tombstones any state, blocks claims, and readmits", async () => {
       const store = await open();
       const id = md5();

@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { createCatalogClient, unary, type CatalogClient, type UnaryMethod } from "@booru/catalog";
 import { CliError, EXIT } from "./exit.js";
-import { printJson, printTable } from "./format.js";
+import { printable, printJson, printTable } from "./format.js";
 
 export const DEFAULT_SERVER = "127.0.0.1:50051";
 
@@ -60,7 +60,8 @@ export function parseCommand(args: string[], options: Options, positionals: { mi
 
 export function connect(values: Parsed["values"], env: NodeJS.ProcessEnv = process.env): Connection {
   const server = (values.server as string | undefined) || env.BOORU_SERVER || DEFAULT_SERVER;
-  const token = (values.token as string | undefined) || env.BOORU_TOKEN || undefined;
+  // A token pasted with a trailing space or newline is still the token.
+  const token = ((values.token as string | undefined) || env.BOORU_TOKEN || "").trim() || undefined;
   const client = createCatalogClient(server, { caFile: env.BOORU_TLS_CA || undefined });
   return {
     server,
@@ -72,18 +73,18 @@ export function connect(values: Parsed["values"], env: NodeJS.ProcessEnv = proce
   };
 }
 
-/** One line and an exit code for a failed call. */
-export function cliErrorOf(err: unknown, server: string): CliError {
+/** One line and an exit code for a failed call to the catalog (or, for `booru hash --server`, a hasher). */
+export function cliErrorOf(err: unknown, server: string, what = "catalog"): CliError {
   const e = err as Partial<ServiceError>;
   const details = e.details || e.message || String(err);
   switch (e.code) {
     case status.UNAVAILABLE: {
       // grpc-js nests the socket error in a long sentence; the socket error is what helps.
       const cause = /(connect \w+|getaddrinfo \w+|ECONN\w+|TLS\b[^.]*)/.exec(details)?.[1] ?? details;
-      return new CliError(`cannot reach the catalog at ${server}: ${cause} (is \`booru up\` running? set --server or BOORU_SERVER)`, EXIT.UNAVAILABLE);
+      return new CliError(`cannot reach the ${what} at ${server}: ${cause} (is \`booru up\` running? set --server or BOORU_SERVER)`, EXIT.UNAVAILABLE);
     }
     case status.DEADLINE_EXCEEDED:
-      return new CliError(`the catalog at ${server} did not answer in time`, EXIT.UNAVAILABLE);
+      return new CliError(`the ${what} at ${server} did not answer in time`, EXIT.UNAVAILABLE);
     case status.UNAUTHENTICATED:
       return new CliError(`not authenticated: ${details} (set --token or BOORU_TOKEN)`, EXIT.AUTH);
     case status.PERMISSION_DENIED:
@@ -93,7 +94,7 @@ export function cliErrorOf(err: unknown, server: string): CliError {
     case status.INVALID_ARGUMENT:
       return new CliError(details, EXIT.USAGE);
     default:
-      return new CliError(`the catalog failed: ${details}`, EXIT.FAILURE);
+      return new CliError(`the ${what} failed: ${details}`, EXIT.FAILURE);
   }
 }
 
@@ -120,19 +121,21 @@ async function collectPages<T>(fetch: (token: string) => Promise<{ items: T[]; n
 }
 
 /** Prints the help of a command; returns the exit code. */
-export function printHelp(usage: string, summary: string, flags: string): number {
-  process.stdout.write(`usage: ${usage}\n\n${summary}\n\nflags:\n${flags ? flags + "\n" : ""}${COMMON_HELP}\n`);
+export function printHelp(usage: string, summary: string, flags: string, common = COMMON_HELP): number {
+  process.stdout.write(`usage: ${usage}\n\n${summary}\n\nflags:\n${flags ? flags + "\n" : ""}${common}\n`);
   return EXIT.OK;
 }
 
 function moreHint(command: string, next: string): void {
-  if (next) process.stderr.write(`more: ${command} --page-token ${next} (or --all)\n`);
+  if (next) process.stderr.write(printable(`more: ${command} --page-token ${next} (or --all)`) + "\n");
 }
 
 export interface ListOutput<T> {
   command: string;
   fetch(pageToken: string): Promise<{ items: T[]; next: string }>;
-  json(items: T[], next: string): unknown;
+  /** With --json: `{ <key>: [...], nextPageToken }`, the list there even when empty. */
+  key: string;
+  toJSON(item: T): unknown;
   headers: string[];
   row(item: T): string[];
   empty: string;
@@ -142,7 +145,7 @@ export interface ListOutput<T> {
 export async function printList<T>(conn: Connection, values: Parsed["values"], out: ListOutput<T>): Promise<number> {
   const { items, next } = await collectPages(out.fetch, (values["page-token"] as string | undefined) ?? "", Boolean(values.all));
   if (conn.json) {
-    printJson(out.json(items, next));
+    printJson({ [out.key]: items.map(out.toJSON), nextPageToken: next });
     return EXIT.OK;
   }
   printTable(out.headers, items.map(out.row), out.empty);

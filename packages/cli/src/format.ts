@@ -1,13 +1,16 @@
 /** Output for people (tables, sizes, times) and for scripts (one JSON document). */
-import { parseBytes, parseDuration } from "@booru/runtime";
+import { parseBytes, parseDuration, printable, safeJson } from "@booru/runtime";
 import { CliError, EXIT } from "./exit.js";
 
+export { printable, safeJson };
+
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+  process.stdout.write(safeJson(value, 2) + "\n");
 }
 
-/** Columns padded to the widest cell; the last column is not padded. */
-export function table(headers: string[], rows: string[][]): string {
+/** Columns padded to the widest cell; the last column is not padded. Cells are made printable. */
+export function table(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(headers), ...rows.map(line)].join("\n");
@@ -17,10 +20,11 @@ export function printTable(headers: string[], rows: string[][], empty: string): 
   process.stdout.write((rows.length ? table(headers, rows) : empty) + "\n");
 }
 
-/** Key/value lines for one record. */
+/** Key/value lines for one record, made printable. */
 export function printFields(fields: [string, string][]): void {
-  const width = Math.max(...fields.map(([k]) => k.length));
-  process.stdout.write(fields.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n");
+  const lines = fields.map(([k, v]) => [printable(k), printable(v)] as const);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  process.stdout.write(lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n");
 }
 
 export function formatBytes(n: number): string {
@@ -65,4 +69,8 @@ export function timeFlag(value: string | boolean | undefined, name: string, now 
   throw new CliError(`--${name} must be an ISO date/time (2024-05-01, 2024-05-01T12:00Z) or a duration ago (30m, 2h), got ${JSON.stringify(value)}`, EXIT.USAGE);
 }
 
-export const shortName = (s: string, max = 40) => (s.length > max ? `…${s.slice(-(max - 1))}` : s);
+/** The end of a long name (the file name matters more than its folders), made printable first. */
+export function shortName(name: string, max = 40): string {
+  const s = printable(name);
+  return s.length > max ? `…${s.slice(-(max - 1))}` : s;
+}

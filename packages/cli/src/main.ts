@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "@booru/runtime";
 import { EXIT, CliError } from "./exit.js";
+import { printable } from "./format.js";
 
 type Command = { run(args: string[]): Promise<number>; summary: string };
 
@@ -42,14 +43,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load()).run(args);
   } catch (err) {
+    // One line each; messages may quote paths and server answers, so they are made printable.
     if (err instanceof ConfigError) {
-      process.stderr.write(`booru ${name}: ${err.message}\n`);
+      process.stderr.write(`booru ${name}: ${printable(err.message)}\n`);
       return EXIT.CONFIG;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`booru ${name}: ${err.message}\n`);
+      process.stderr.write(`booru ${name}: ${printable(err.message)}\n`);
       return err.exitCode;
     }
-    throw err;
+    process.stderr.write(`booru ${name}: ${printable((err as Error)?.message ?? String(err))}\n`);
+    return EXIT.FAILURE;
   }
 }

@@ -1,16 +1,25 @@
-import { parseFlags, startApp, describeSpec, commonSettings, type App } from "@booru/runtime";
+import { parseFlags, startApp, describeSpec, commonSettings, type App, type Spec } from "@booru/runtime";
 import { allModules } from "./modules.js";
 import { EXIT } from "./exit.js";
+
+export interface ServeOptions {
+  /** Overrides BOORU_TARGET (`booru up` runs every module). */
+  targets?: string[];
+  banner?: (app: App) => string;
+  /** Settings the command does not take, left out of --help. */
+  omit?: string[];
+}
 
 /**
  * Starts modules in this process and keeps it running until SIGTERM/SIGINT: the first signal
  * stops gracefully within BOORU_SHUTDOWN_TIMEOUT (exit 0), a second one or the deadline
  * forces exit 1.
  */
-export async function serve(args: string[], opts: { targets?: string[]; banner?: (app: App) => string } = {}): Promise<number> {
-  if (args.includes("--help")) {
-    const spec = Object.assign({}, commonSettings, ...allModules.map((m) => m.settings));
-    process.stdout.write(`flags (each also an environment variable):\n${describeSpec(spec)}\n`);
+export async function serve(args: string[], opts: ServeOptions = {}): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    const spec: Spec = Object.assign({}, commonSettings, ...allModules.map((m) => m.settings));
+    const shown = Object.fromEntries(Object.entries(spec).filter(([, s]) => !opts.omit?.includes(s.env)));
+    process.stdout.write(`flags (each also an environment variable):\n${describeSpec(shown)}\n`);
     return EXIT.OK;
   }
   const app = await startApp(allModules, { flags: parseFlags(args), targets: opts.targets });

@@ -61,7 +61,7 @@ describe("booru client commands", () => {
     const listed = await api<catalogV1.ListImagesRequest, catalogV1.ListImagesResponse>(cat.client.listImages, catalogV1.ListImagesRequest.fromPartial({ pageSize: 50 }));
     const json = await booru(["ls", "--json"], env);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual(catalogV1.ListImagesResponse.toJSON(listed));
+    expect(JSON.parse(json.stdout)).toEqual({ images: listed.images.map((i) => catalogV1.Image.toJSON(i)), nextPageToken: "" });
 
     const table = await booru(["ls"], env);
     const rows = table.stdout.trim().split("\n");
@@ -131,7 +131,8 @@ describe("booru client commands", () => {
 
   it("dupes, rejected and stats print what the API returns", async () => {
     const dupes = await booru(["dupes", "--json"], env);
-    expect(JSON.parse(dupes.stdout)).toEqual(catalogV1.ListDuplicatesResponse.toJSON(await api(cat.client.listDuplicates, catalogV1.ListDuplicatesRequest.fromPartial({}))));
+    const listed = await api<catalogV1.ListDuplicatesRequest, catalogV1.ListDuplicatesResponse>(cat.client.listDuplicates, catalogV1.ListDuplicatesRequest.fromPartial({}));
+    expect(JSON.parse(dupes.stdout)).toEqual({ duplicates: listed.duplicates.map((d) => catalogV1.Duplicate.toJSON(d)), nextPageToken: "" });
     expect((await booru(["dupes"], env)).stdout).toMatch(new RegExp(`${images[0]!.md5}\\s+moved\\s+dup/cli-dup.jpg`));
     const rejected = await booru(["rejected", "--reason", "corrupt"], env);
     expect(rejected.stdout).toMatch(/corrupt\s+bad\/cli-rej.jpg/);
@@ -181,4 +182,77 @@ describe("booru client commands", () => {
     });
     expect((await people).stdout).toMatch(/ingested\s+\w{32}.*\[ingested 1 {2}duplicates 0 {2}rejected 0 {2}deleted 0 {2}\| {2}0\.1 images\/s\]/);
   });
+
+  it("every --json listing holds its list, also when it is empty", async () => {
+    const unknown = makeImage("nothing-here").md5;
+    const outputs = await Promise.all([
+      booru(["dupes", "--md5", unknown, "--json"], env),
+      booru(["rejected", "--reason", "too-many-pixels", "--json"], env),
+      booru(["ls", "--format", "nonexistent", "--json"], env),
+    ]);
+    expect(outputs.map((o) => [o.code, JSON.parse(o.stdout)])).toEqual([
+      [0, { duplicates: [], nextPageToken: "" }],
+      [0, { rejections: [], nextPageToken: "" }],
+      [0, { images: [], nextPageToken: "" }],
+    ]);
+  });
+
+  it("rejected --reason names the valid reasons for one it does not know (exit 2)", async () => {
+    const res = await booru(["rejected", "--reason", "nonsense"], env);
+    expect([res.code, res.stdout]).toEqual([2, ""]);
+    expect(res.stderr).toBe('booru rejected: --reason must be one of corrupt, unsupported, too-large, too-many-pixels, md5-collision, deleted, outside-inbox, max-deliveries, got "nonsense"\n');
+  });
+
+  it("hash --help is a real help text on stdout", async () => {
+    const res = await booru(["hash", "--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^usage: booru hash FILE\.\.\. /);
+    for (const flag of ["--json", "--server HOST:PORT", "--token TOKEN", "--timeout DURATION"]) expect(res.stdout).toContain(`  ${flag}`);
+    expect(res.stdout.split("\n").length).toBeGreaterThan(6);
+  });
+
+  it("takes a token with a trailing space or newline (pasted) as that token", async () => {
+    expect((await booru(["stats"], { ...env, BOORU_TOKEN: `${TOKENS.read} ` })).code).toBe(0);
+    expect((await booru(["stats", "--token", `${TOKENS.read}\n`], { BOORU_SERVER: cat.target })).code).toBe(0);
+  });
+
+  it("watch without a token, or with a wrong one, fails at once like every other command", async () => {
+    const none = await booru(["watch"], { BOORU_SERVER: cat.target });
+    expect([none.code, none.stdout, none.stderr]).toEqual([5, "", "booru watch: not authenticated: missing bearer token (set --token or BOORU_TOKEN)\n"]);
+    const wrong = await booru(["watch", "--token", "wrong-token-0123456789"], { BOORU_SERVER: cat.target });
+    expect([wrong.code, wrong.stderr]).toEqual([5, "booru watch: not authenticated: unknown token (set --token or BOORU_TOKEN)\n"]);
+  });
+
+  it("prints hostile file names escaped for people and exactly in JSON", async () => {
+    // Sets the window title, clears the screen, a C1 CSI, DEL, a fake second line, right-to-left override.
+    const evil = "x\u001b]0;owned\u0007\u001b[2J\u009b31m\u007f\nfake: all good\t\u202egpj.exe";
+    const shown = "x\\e]0;owned\\x07\\e[2J\\x9b31m\\x7f\\nfake: all good\\t\\u202egpj.exe";
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+    const image = catalogV1.Image.fromPartial({ ...makeImage("evil", { ingestedUnixMs: Date.now() + 60_000 }), originalName: evil, sourcePath: `in/${evil}` });
+    await api(cat.client.putImage, { image, thumbnail: Buffer.alloc(0) }, TOKENS.write);
+    await api(cat.client.recordDuplicate, { duplicate: { ...makeDuplicate("evil-dup", image.md5, Date.now() + 60_000), sourcePath: evil } }, TOKENS.write);
+    await api(cat.client.recordRejection, { rejection: { ...makeRejection("evil-rej", "corrupt", Date.now() + 60_000), sourcePath: evil, message: `cannot decode ${evil}` } }, TOKENS.write);
+
+    const human = await Promise.all([booru(["ls", "--limit", "1"], env), booru(["show", image.md5], env), booru(["dupes", "--limit", "1"], env), booru(["rejected", "--limit", "1"], env)]);
+    for (const out of human) {
+      expect(out.code).toBe(0);
+      expect(out.stdout).not.toMatch(raw);
+      expect(out.stdout).toContain("\\u202egpj.exe");
+    }
+    expect(human[1]!.stdout).toContain(`name          ${shown}\n`);
+    expect(human[1]!.stdout).toContain(`source        in/${shown}\n`);
+
+    const json = JSON.parse((await booru(["show", image.md5, "--json"], env)).stdout);
+    expect([json.originalName, json.sourcePath]).toEqual([evil, `in/${evil}`]);
+    const rejected = JSON.parse((await booru(["rejected", "--limit", "1", "--json"], env)).stdout);
+    expect(rejected.rejections[0].message).toBe(`cannot decode ${evil}`);
+
+    const watched = booru(["watch", "--count", "1"], env, (err) => {
+      if (err.includes("watching")) void api(cat.client.recordRejection, { rejection: { ...makeRejection("evil-live", "corrupt", Date.now()), sourcePath: evil } }, TOKENS.write);
+    });
+    const live = await watched;
+    expect(live.stdout).not.toMatch(raw);
+    expect(live.stdout).toContain(`rejected   corrupt  ${shown}`);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, flagFor, parseConfig, parseFlags, settings } from "./config.js";
+import { ConfigError, describeSpec, flagFor, parseBytes, parseConfig, parseDuration, parseFlags, settings } from "./config.js";
 
 const spec = {
   listen: settings.address("BOORU_LISTEN", "127.0.0.1:50051", "gRPC address"),
@@ -32,5 +32,27 @@ describe("config", () => {
 
   it("rejects unknown flags instead of running with defaults", () => {
     expect(() => parseConfig(spec, parseFlags(["--listn", "1.2.3.4:5"]), {})).toThrow("unknown flag --listn");
+  });
+
+  it("--help writes defaults the way users type them, and each address example is its own default", () => {
+    const help = describeSpec({
+      window: settings.duration("BOORU_DUPLICATE_WINDOW", 20 * 60_000, "window"),
+      delay: settings.duration("BOORU_SHUTDOWN_DELAY", 0, "delay"),
+      settle: settings.duration("BOORU_SETTLE_TIME", 2500, "settle"),
+      max: settings.bytes("BOORU_HASHER_MAX_BYTES", 256 * 1024 ** 2, "max"),
+      metrics: settings.address("BOORU_METRICS_LISTEN", "127.0.0.1:9464", "metrics"),
+      ignore: settings.list("BOORU_IGNORE", ["*.part", ".*"], "ignore"),
+      data: settings.string("BOORU_DATA", "./data", "data"),
+    });
+    expect(help).toContain("default 20m)");
+    expect(help).toContain("default 0)");
+    expect(help).toContain("default 2500ms)");
+    expect(help).toContain("default 256MiB)");
+    expect(help).toContain("(HOST:PORT such as 127.0.0.1:9464 or 0.0.0.0:0; default 127.0.0.1:9464)");
+    expect(help).toContain("default *.part,.*)");
+    expect(help).toContain("default ./data)");
+    expect(help).not.toContain("50051");
+    // What help prints parses back to the default.
+    expect([parseDuration("20m"), parseDuration("2500ms"), parseBytes("256MiB")]).toEqual([20 * 60_000, 2500, 256 * 1024 ** 2]);
   });
 });

@@ -15,6 +15,8 @@ export interface Setting<T> {
   allowed: string;
   default: T;
   parse(raw: string): T;
+  /** A value written the way users type it (20m, 256MiB, a,b), for --help. */
+  show(value: T): string;
 }
 
 /** The flag for an environment variable: BOORU_METRICS_LISTEN -> --metrics-listen. */
@@ -22,12 +24,13 @@ export function flagFor(env: string): string {
   return "--" + env.replace(/^BOORU_/, "").toLowerCase().replace(/_/g, "-");
 }
 
-function setting<T>(env: string, def: T, help: string, allowed: string, parse: (raw: string) => T | undefined): Setting<T> {
+function setting<T>(env: string, def: T, help: string, allowed: string, parse: (raw: string) => T | undefined, show: (value: T) => string = (v) => JSON.stringify(v)): Setting<T> {
   return {
     env,
     help,
     allowed,
     default: def,
+    show,
     parse(raw) {
       const value = parse(raw.trim());
       if (value === undefined) throw new ConfigError(`invalid ${env}=${JSON.stringify(raw)}: expected ${allowed}`);
@@ -47,6 +50,19 @@ export function parseDuration(raw: string): number | undefined {
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "ms"]!);
 }
 
+/** Milliseconds in the largest unit that divides them: 1200000 -> 20m, 2500 -> 2500ms. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** Bytes in the largest binary unit that divides them: 268435456 -> 256MiB. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) if (bytes > 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  return String(bytes);
+}
+
 export function parseBytes(raw: string): number | undefined {
   const m = SIZE.exec(raw);
   if (!m) return undefined;
@@ -55,7 +71,7 @@ export function parseBytes(raw: string): number | undefined {
 
 export const settings = {
   string(env: string, def: string, help: string): Setting<string> {
-    return setting(env, def, help, "a string", (r) => r);
+    return setting(env, def, help, "a string", (r) => r, (v) => v || '""');
   },
   /** Optional string: empty means unset. */
   optional(env: string, help: string): Setting<string | undefined> {
@@ -74,21 +90,21 @@ export const settings = {
   },
   /** Milliseconds; accepts 250ms, 30s, 5m, 1h or a plain number of milliseconds. */
   duration(env: string, def: number, help: string): Setting<number> {
-    return setting(env, def, help, "a duration such as 500ms, 30s, 5m or 1h", parseDuration);
+    return setting(env, def, help, "a duration such as 500ms, 30s, 5m or 1h", parseDuration, formatDuration);
   },
   /** Bytes; accepts 512, 64kb, 100MiB, 2GB. */
   bytes(env: string, def: number, help: string): Setting<number> {
-    return setting(env, def, help, "a size such as 4096, 64KiB, 100MB or 2GiB", parseBytes);
+    return setting(env, def, help, "a size such as 4096, 64KiB, 100MB or 2GiB", parseBytes, formatSize);
   },
   oneOf<const V extends string>(env: string, values: readonly V[], def: V, help: string): Setting<V> {
-    return setting(env, def, help, `one of ${values.join(", ")}`, (r) => (values as readonly string[]).includes(r) ? (r as V) : undefined);
+    return setting(env, def, help, `one of ${values.join(", ")}`, (r) => (values as readonly string[]).includes(r) ? (r as V) : undefined, String);
   },
   list(env: string, def: string[], help: string): Setting<string[]> {
-    return setting(env, def, help, "a comma-separated list", (r) => r.split(",").map((s) => s.trim()).filter(Boolean));
+    return setting(env, def, help, "a comma-separated list", (r) => r.split(",").map((s) => s.trim()).filter(Boolean), (v) => v.join(","));
   },
   /** HOST:PORT; port 0 picks a free port. */
   address(env: string, def: string, help: string): Setting<string> {
-    return setting(env, def, help, "HOST:PORT such as 127.0.0.1:50051 or 0.0.0.0:0", (r) => (parseHostPort(r) ? r : undefined));
+    return setting(env, def, help, `HOST:PORT such as ${def} or 0.0.0.0:0`, (r) => (parseHostPort(r) ? r : undefined), String);
   },
 };
 
@@ -146,6 +162,9 @@ export function parseConfig<S extends Spec>(spec: S, flags: Map<string, string>,
 /** One line per setting, for --help. */
 export function describeSpec(spec: Spec): string {
   return Object.values(spec)
-    .map((s) => `  ${flagFor(s.env).padEnd(28)} ${s.env.padEnd(28)} ${s.help} (${s.allowed}${s.default === undefined ? "" : `; default ${JSON.stringify(s.default)}`})`)
+    .map((s) => {
+      const def = s.default === undefined ? "" : s.show(s.default);
+      return `  ${flagFor(s.env).padEnd(28)} ${s.env.padEnd(28)} ${s.help} (${s.allowed}${def ? `; default ${def}` : ""})`;
+    })
     .join("\n");
 }

@@ -1,7 +1,10 @@
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeGenericClientConstructor, credentials, status, type ServiceDefinition, type Client } from "@grpc/grpc-js";
+import { makeGenericClientConstructor, credentials, status, type ServiceDefinition, type Client, type ClientReadableStream, type ServerWritableStream } from "@grpc/grpc-js";
 import { GrpcHost } from "./grpc-host.js";
 import { Authenticator, bearer, parseTokens } from "./auth.js";
+import { checkAccess } from "./auth-client.js";
+import { AppError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { checkHealth } from "./health-client.js";
 
@@ -13,11 +16,15 @@ const json = {
 };
 const definition = {
   echo: { path: "/test.Echo/Echo", requestStream: false, responseStream: false, ...json },
+  ticks: { path: "/test.Echo/Ticks", requestStream: false, responseStream: true, ...json },
 } as unknown as ServiceDefinition;
 const EchoClient = makeGenericClientConstructor(definition, "Echo");
 const log = createLogger("test", "silent");
 
-type Echo = Client & { echo(req: unknown, md: unknown, cb: (err: { code: number } | null, res?: { text: string }) => void): void };
+type Echo = Client & {
+  echo(req: unknown, md: unknown, cb: (err: { code: number } | null, res?: { text: string }) => void): void;
+  ticks(req: unknown, md: unknown): ClientReadableStream<{ n: number }>;
+};
 const call = (c: Echo, text: string, token?: string) =>
   new Promise<{ text: string }>((resolve, reject) => c.echo({ text }, bearer(token), (err, res) => (err ? reject(err) : resolve(res!))));
 
@@ -27,11 +34,17 @@ afterEach(async () => {
   hosts = [];
 });
 
+/** Writes two messages, then ends. */
+async function ticks(_req: unknown, call: ServerWritableStream<unknown, { n: number }>) {
+  call.write({ n: 1 });
+  call.write({ n: 2 });
+}
+
 async function startHost(handler: (req: { text: string }) => Promise<{ text: string }>, opts: { auth?: Authenticator; scopes?: boolean } = {}) {
   const host = new GrpcHost({ listen: "127.0.0.1:0", log, auth: opts.auth ?? new Authenticator([]) });
   hosts.push(host);
   await host.bind();
-  host.addService("test.Echo", definition, { echo: handler }, opts.scopes ? { scopes: { echo: "write" } } : {});
+  host.addService("test.Echo", definition, { echo: handler, ticks }, opts.scopes ? { scopes: { echo: "write", ticks: "read" } } : {});
   const client = new EchoClient(host.localTarget, credentials.createInsecure()) as unknown as Echo;
   return { host, client };
 }
@@ -93,9 +106,65 @@ describe("GrpcHost", () => {
     await expect(call(client, "x", "writer-token-0123456789")).resolves.toEqual({ text: "x" });
   });
 
+  it("ends a server stream it refuses or that fails with its status, not a hang", async () => {
+    const streaming = { watch: { path: "/test.Watch/Watch", requestStream: false, responseStream: true, ...json } } as unknown as ServiceDefinition;
+    const auth = new Authenticator(parseTokens("reader-token-0123456789 read cli\n"));
+    const host = new GrpcHost({ listen: "127.0.0.1:0", log, auth });
+    hosts.push(host);
+    await host.bind();
+    host.addService("test.Watch", streaming, { watch: async () => { throw new AppError(status.NOT_FOUND, "nothing to watch"); } }, { scopes: {} });
+    const client = new (makeGenericClientConstructor(streaming, "Watch"))(host.localTarget, credentials.createInsecure()) as unknown as Client & { watch(req: unknown, md: unknown, opts: unknown): NodeJS.EventEmitter };
+    const watch = (token?: string) =>
+      new Promise<{ code: number; details: string }>((resolve) => {
+        const stream = client.watch({}, bearer(token), { deadline: Date.now() + 5000 });
+        stream.on("data", () => undefined);
+        stream.on("error", (err: { code: number; details: string }) => resolve(err));
+      });
+    await expect(watch()).resolves.toMatchObject({ code: status.UNAUTHENTICATED, details: "missing bearer token" });
+    await expect(watch("reader-token-0123456789")).resolves.toMatchObject({ code: status.NOT_FOUND, details: "nothing to watch" });
+    client.close();
+  });
+
   it("refuses to serve an authenticated API beyond loopback without tokens", async () => {
     const host = new GrpcHost({ listen: "0.0.0.0:0", log, auth: new Authenticator([]) });
     hosts.push(host);
     expect(() => host.addService("test.Echo", definition, { echo: async (r: unknown) => r }, { scopes: {} })).toThrow(/without tokens/);
+  });
+
+  it("ends a refused server stream with its status (a watch without a token does not hang)", async () => {
+    const auth = new Authenticator(parseTokens("reader-token-0123456789 read cli\n"));
+    const { client } = await startHost(async (r) => r, { auth, scopes: true });
+    const outcome = (token?: string) =>
+      new Promise<{ code: number; got: number[] }>((resolve) => {
+        const got: number[] = [];
+        const stream = client.ticks({}, bearer(token));
+        stream.on("data", (m) => got.push(m.n));
+        stream.on("error", (err: { code: number }) => resolve({ code: err.code, got }));
+        stream.on("end", () => resolve({ code: status.OK, got }));
+      });
+    await expect(outcome()).resolves.toEqual({ code: status.UNAUTHENTICATED, got: [] });
+    await expect(outcome("wrong-token-0123456789")).resolves.toEqual({ code: status.UNAUTHENTICATED, got: [] });
+    await expect(outcome("reader-token-0123456789")).resolves.toEqual({ code: status.OK, got: [1, 2] });
+  });
+
+  it("answers Auth.Check: who the caller is, or why not", async () => {
+    const auth = new Authenticator(parseTokens("reader-token-0123456789 read cli\n"));
+    const { host } = await startHost(async (r) => r, { auth, scopes: true });
+    expect(await checkAccess(host.localTarget, "reader-token-0123456789", "read")).toEqual({ kind: "ok", name: "cli" });
+    expect(await checkAccess(host.localTarget, "reader-token-0123456789", "write")).toEqual({ kind: "denied", message: "token cli lacks the write scope" });
+    expect(await checkAccess(host.localTarget, undefined, "read")).toEqual({ kind: "denied", message: "missing bearer token" });
+    expect((await checkAccess("127.0.0.1:1", undefined, "read", { timeoutMs: 500 })).kind).toBe("unreachable");
+  });
+
+  it("says a port in use in plain words", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const host = new GrpcHost({ listen: `127.0.0.1:${port}`, log, auth: new Authenticator([]) });
+      await expect(host.bind()).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the address is in use (another booru running?); choose another with BOORU_LISTEN`);
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import {
   Server,
   ServerCredentials,
+  setLogger,
   status,
   type Metadata,
   type ServiceDefinition,
@@ -11,15 +12,14 @@ import {
   type ServerWritableStream,
   type sendUnaryData,
 } from "@grpc/grpc-js";
-import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import { ReflectionService } from "@grpc/reflection";
-import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
-import { descriptorSetPath } from "@booru/proto";
+import { HealthImplementation, service as healthService, type ServingStatus } from "grpc-health-check";
+import { authV1 } from "@booru/proto";
 import type { Logger } from "./logger.js";
-import { AppError, toServiceError } from "./errors.js";
+import { AppError, failStream, toServiceError } from "./errors.js";
 import { Authenticator, type Scope } from "./auth.js";
-import { parseHostPort } from "./config.js";
+import { ConfigError, parseHostPort } from "./config.js";
 import { withServerSpan } from "./tracing.js";
+import { DescriptorIndex, ServerReflection, serviceNamesOf } from "./reflection.js";
 
 /** A handler is a plain async function; the host adapts it to grpc-js's call shapes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,6 +32,8 @@ export interface ServiceOptions {
 
 export interface GrpcHostOptions {
   listen: string;
+  /** The setting that names `listen`, for error messages. */
+  setting?: string;
   log: Logger;
   auth: Authenticator;
   tlsCert?: string;
@@ -39,7 +41,49 @@ export interface GrpcHostOptions {
   maxMessageBytes?: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackAddress(listen: string): boolean {
+  const host = parseHostPort(listen)?.host ?? "";
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** A bind failure in plain words: the address, what is wrong, what to do. */
+export function listenError(listen: string, setting: string, err: unknown): ConfigError {
+  const message = (err as Error).message ?? String(err);
+  const code = /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)\b/.exec(message)?.[1] ?? (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EADDRINUSE: "the address is in use (another booru running?)",
+    EADDRNOTAVAIL: "that is not an address of this machine",
+    EACCES: "not allowed (ports below 1024 need privileges)",
+    ENOTFOUND: "unknown host name",
+    EAI_AGAIN: "host name lookup failed",
+  };
+  return new ConfigError(`cannot listen on ${listen}: ${why[code ?? ""] ?? message}; choose another with ${setting}`);
+}
+
+/**
+ * grpc-js also prints a failed bind to stderr itself ("E No address added..."); bind() reports
+ * it once, in plain words, so that line is dropped. Everything else is printed as grpc-js does.
+ */
+let bindNoiseDropped = false;
+function dropBindNoise(): void {
+  if (bindNoiseDropped) return;
+  bindNoiseDropped = true;
+  setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith("No address added")) console.error(`E ${String(message)}`, ...rest);
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+  });
+}
+
+const SCOPE_OF: Partial<Record<authV1.Scope, Scope>> = {
+  [authV1.Scope.READ]: "read",
+  [authV1.Scope.HASH]: "hash",
+  [authV1.Scope.WRITE]: "write",
+  [authV1.Scope.ADMIN]: "admin",
+};
 
 /**
  * One gRPC server per process, shared by every module it runs, with grpc.health.v1 reporting
@@ -54,18 +98,43 @@ export class GrpcHost {
    */
   readonly health = new HealthImplementation({ "": "NOT_SERVING", liveness: "SERVING" });
   private readonly services = new Map<string, { inFlight: number; closing: boolean; idle: (() => void)[] }>();
+  /** Every service name the server routes, as reflection lists them. */
+  private readonly routed = new Set<string>();
+  private readonly descriptors = DescriptorIndex.load();
   private boundPort = 0;
 
   constructor(private readonly opts: GrpcHostOptions) {
     const max = opts.maxMessageBytes ?? 8 * 1024 * 1024;
     this.server = new Server({ "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
     this.health.addToServer(this.server);
-    const descriptors = loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath));
-    new ReflectionService(descriptors).addToServer(this.server);
+    this.route(healthService);
+    // Health stays open for probes; this API's schema needs a `read` token once tokens are
+    // configured (the schema of health and reflection themselves is public).
+    const reflection = new ServerReflection(this.descriptors, {
+      listServices: () => [...this.routed].sort(),
+      authorize: (metadata) => void (opts.auth.enabled && opts.auth.check(metadata, "read")),
+    });
+    reflection.addToServer(this.server).forEach((d) => this.route(d));
+    // Auth.Check authenticates by itself (with the scope asked for), so no scope here.
+    const check = (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata);
+    this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", { inFlight: 0, closing: false, idle: [] }, false, false, check, undefined) });
+    this.route(authV1.AuthService);
+  }
+
+  /** Auth.Check: whether the caller's token has a scope, so a client finds a bad token at start. */
+  private async checkAccess(req: authV1.CheckRequest, metadata: Metadata): Promise<authV1.CheckResponse> {
+    const scope = SCOPE_OF[req.scope];
+    if (!scope) throw new AppError(status.INVALID_ARGUMENT, "scope must be one of read, hash, write, admin");
+    return { name: this.opts.auth.check(metadata, scope) };
   }
 
   get isLoopback(): boolean {
-    return LOOPBACK.has(parseHostPort(this.opts.listen)?.host ?? "");
+    return isLoopbackAddress(this.opts.listen);
+  }
+
+  /** Where it listens, as bound: the configured host with the real port (0.0.0.0 stays 0.0.0.0). */
+  get address(): string {
+    return `${parseHostPort(this.opts.listen)?.host ?? "127.0.0.1"}:${this.boundPort}`;
   }
 
   /** The address other modules of this process dial to reach this server. */
@@ -83,10 +152,10 @@ export class GrpcHost {
     const creds = this.opts.tlsCert && this.opts.tlsKey
       ? ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.opts.tlsCert), private_key: readFileSync(this.opts.tlsKey) }], false)
       : ServerCredentials.createInsecure();
+    dropBindNoise();
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.opts.listen, creds, (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync(this.opts.listen, creds, (err, port) => (err ? reject(listenError(this.opts.listen, this.opts.setting ?? "BOORU_LISTEN", err)) : resolve(port))),
     );
-    this.opts.log.info({ listen: this.opts.listen, port: this.boundPort, tls: Boolean(this.opts.tlsCert) }, "gRPC listening");
     return this.boundPort;
   }
 
@@ -104,7 +173,15 @@ export class GrpcHost {
       impl[method] = this.wrap(name, state, def.requestStream, def.responseStream, handler, scope);
     }
     this.server.addService(definition, impl);
+    this.route(definition);
     this.setStatus(name, "NOT_SERVING");
+  }
+
+  private route(definition: ServiceDefinition): void {
+    for (const service of serviceNamesOf(definition)) {
+      if (!this.descriptors.has(service)) this.opts.log.warn({ service }, "reflection cannot describe this service: its proto is not in packages/proto/descriptors.binpb (npm run generate)");
+      this.routed.add(service);
+    }
   }
 
   setStatus(service: string, value: ServingStatus): void {
@@ -174,12 +251,12 @@ export class GrpcHost {
         try {
           begin(call.metadata);
         } catch (err) {
-          call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+          failStream(call, toServiceError(err));
           return;
         }
         withServerSpan(call.getPath(), call.metadata, () => handler(call.request, call))
           .then(() => call.end())
-          .catch((err) => call.destroy(Object.assign(new Error(String(fail(err).details)), fail(err))))
+          .catch((err) => failStream(call, fail(err)))
           .finally(end);
       };
     }

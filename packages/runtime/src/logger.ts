@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
+import { printable } from "./text.js";
 
 export type { Logger };
 export type LogFormat = "json" | "pretty" | "auto";
@@ -7,8 +8,11 @@ export type LogFormat = "json" | "pretty" | "auto";
 const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
 const OMIT = new Set(["level", "time", "msg", "pid", "hostname", "service", "module"]);
 
-/** One readable line per record for people at a terminal: `12:00:01 INFO  [dedup] ingested md5=...`. */
-function prettyLine(json: string): string {
+/**
+ * One readable line per record for people at a terminal: `12:00:01 INFO  [dedup] ingested md5=...`.
+ * Made printable: a logged file name must not reach the terminal as escape sequences.
+ */
+export function prettyLine(json: string): string {
   try {
     const r = JSON.parse(json) as Record<string, unknown>;
     const time = String(r.time ?? "").slice(11, 19);
@@ -16,9 +20,9 @@ function prettyLine(json: string): string {
       .filter(([k]) => !OMIT.has(k))
       .map(([k, v]) => (k === "err" && v && typeof v === "object" ? `err=${JSON.stringify((v as { message?: string }).message)}` : `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`));
     const where = r.module ? `[${String(r.module)}] ` : "";
-    return `${time} ${(LEVELS[Number(r.level)] ?? "?").padEnd(5)} ${where}${String(r.msg ?? "")}${fields.length ? "  " + fields.join(" ") : ""}\n`;
+    return printable(`${time} ${(LEVELS[Number(r.level)] ?? "?").padEnd(5)} ${where}${String(r.msg ?? "")}${fields.length ? "  " + fields.join(" ") : ""}`) + "\n";
   } catch {
-    return json;
+    return printable(json) + "\n";
   }
 }
 

@@ -2,6 +2,7 @@ import http from "node:http";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import type { Logger } from "./logger.js";
 import { parseHostPort } from "./config.js";
+import { listenError } from "./grpc-host.js";
 
 export { Registry };
 
@@ -13,8 +14,8 @@ export function createRegistry(labels: Record<string, string> = {}): Registry {
   return registry;
 }
 
-/** Serves GET /metrics; returns a function that closes the server. */
-export async function serveMetrics(registry: Registry, listen: string, log: Logger): Promise<{ port: number; close(): Promise<void> }> {
+/** Serves GET /metrics; returns where it listens and a function that closes the server. */
+export async function serveMetrics(registry: Registry, listen: string, log: Logger): Promise<{ port: number; address: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.method === "GET" && req.url?.split("?")[0] === "/metrics") {
       registry
@@ -30,13 +31,13 @@ export async function serveMetrics(registry: Registry, listen: string, log: Logg
   });
   const { host, port } = parseHostPort(listen)!;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err) => reject(listenError(listen, "--metrics-listen (BOORU_METRICS_LISTEN)", err)));
     server.listen(port, host.replace(/^\[|\]$/g, ""), () => resolve());
   });
   const bound = (server.address() as { port: number }).port;
-  log.info({ listen, port: bound }, "metrics listening");
   return {
     port: bound,
+    address: `${host}:${bound}`,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

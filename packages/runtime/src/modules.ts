@@ -1,12 +1,12 @@
-import { mkdir } from "node:fs/promises";
 import type { ServingStatus } from "grpc-health-check";
 import { Counter } from "prom-client";
 import { ConfigError, parseConfig, type ConfigOf, type Spec } from "./config.js";
 import { commonSettings, dataPaths, type CommonConfig, type DataPaths } from "./common.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRegistry, serveMetrics, type Registry } from "./metrics.js";
-import { GrpcHost } from "./grpc-host.js";
-import { Authenticator, loadTokens } from "./auth.js";
+import { GrpcHost, isLoopbackAddress } from "./grpc-host.js";
+import { Authenticator, loadTokens, newInternalToken, type TokenEntry } from "./auth.js";
+import { checkFolders, checkOverlaps, type FolderNeed } from "./folders.js";
 import { connectNatsBus, createMemoryBus, type Bus } from "./bus/index.js";
 import { connectMongo, openSqlite, type MongoHandle, type SqliteDb } from "./stores.js";
 import { startTracing, stopTracing } from "./tracing.js";
@@ -22,11 +22,21 @@ export interface ModuleContext {
   /** MongoDB when MONGO_URL is set; undefined means use SQLite. */
   mongo(): Promise<MongoHandle | undefined>;
   sqlite(): SqliteDb;
-  /** gRPC targets of the hasher and catalog: configured, or this process's own server. */
-  hasherTarget(): string;
-  catalogTarget(): string;
+  /**
+   * Where the hasher or catalog is and the token to present there: the configured address with
+   * BOORU_TOKEN, or this process's own server with the process's internal token (modules in one
+   * process never need a user's token to talk to each other).
+   */
+  peer(name: "hasher" | "catalog"): Peer;
   /** Reports this module's health (shown as the health service named after the module). */
   setHealth(status: ServingStatus): void;
+}
+
+export interface Peer {
+  target: string;
+  token?: string;
+  /** True when the peer is this process. */
+  local: boolean;
 }
 
 export interface Running {
@@ -39,6 +49,10 @@ export interface ModuleDef<S extends Spec = Spec> {
   /** Modules that must start first when they run in the same process. */
   deps: string[];
   settings: S;
+  /** Registers gRPC services callers need a token for (so the process needs tokens beyond loopback). */
+  servesApi?: boolean;
+  /** The folders (and SQLite file) it works in; checked, and created, before anything starts. */
+  folders?(paths: DataPaths, common: CommonConfig): FolderNeed[];
   start(ctx: ModuleContext, config: ConfigOf<S>): Promise<Running>;
 }
 
@@ -70,7 +84,11 @@ export function startOrder(all: readonly ModuleDef[], targets: readonly string[]
 export interface App {
   log: Logger;
   grpcPort: number;
+  /** The gRPC address as bound: the configured host and the real port. */
+  grpcAddress: string;
   metricsPort: number;
+  /** Whether callers need a token (BOORU_TOKENS_FILE). */
+  tokens: boolean;
   modules: string[];
   paths: DataPaths;
   common: CommonConfig;
@@ -97,16 +115,25 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   const common = parsed as unknown as CommonConfig;
   const order = startOrder(all, opts.targets ?? common.target);
   const paths = dataPaths(common);
+  // Everything that can be checked is checked before anything binds or starts.
+  const tokens = common.tokensFile ? loadTokens(common.tokensFile) : [];
+  checkListen(order, common, tokens);
+  await checkModuleFolders(order, common, paths);
   const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel, common.logFormat);
   const metrics = createRegistry();
+  const internalToken = newInternalToken();
+  const auth = new Authenticator(tokens, internalToken);
+  const grpc = new GrpcHost({ listen: common.listen, setting: "--listen (BOORU_LISTEN)", log, auth, tlsCert: common.tlsCert, tlsKey: common.tlsKey });
+  const grpcPort = await grpc.bind();
+  const metricsServer = await serveMetrics(metrics, common.metricsListen, log).catch(async (err: unknown) => {
+    await grpc.shutdown(0);
+    throw err;
+  });
+  log.info({ grpc: grpc.address, metrics: metricsServer.address, tls: Boolean(common.tlsCert), tokens: auth.enabled }, "listening");
   // Before any module builds a gRPC client: channelOptions() adds the tracing interceptor then.
   if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
-  const auth = new Authenticator(common.tokensFile ? loadTokens(common.tokensFile) : []);
-  const grpc = new GrpcHost({ listen: common.listen, log, auth, tlsCert: common.tlsCert, tlsKey: common.tlsKey });
   const resources = new Resources(common, paths, log, metrics);
-  const grpcPort = await grpc.bind();
-  const metricsServer = await serveMetrics(metrics, common.metricsListen, log);
-  for (const dir of [...paths.inboxes, paths.library, paths.duplicates, paths.rejected]) await mkdir(dir, { recursive: true });
+  const peer = (addr: string | undefined): Peer => (addr ? { target: addr, token: common.token, local: false } : { target: grpc.localTarget, token: internalToken, local: true });
 
   const running: { name: string; handle: Running }[] = [];
   const moduleHealth = new Map<string, ServingStatus>();
@@ -147,8 +174,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
       bus: () => resources.bus(),
       mongo: () => resources.mongo(),
       sqlite: () => resources.sqlite(),
-      hasherTarget: () => common.hasherAddr ?? grpc.localTarget,
-      catalogTarget: () => common.catalogAddr ?? grpc.localTarget,
+      peer: (name) => peer(name === "hasher" ? common.hasherAddr : common.catalogAddr),
       setHealth: (s) => {
         moduleHealth.set(m.name, s);
         grpc.setStatus(m.name, s);
@@ -164,14 +190,38 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
       if (!moduleHealth.has(m.name)) ctx.setHealth("SERVING");
       log.info({ module: m.name }, "module started");
     } catch (err) {
-      log.error({ err, module: m.name }, "module failed to start");
+      // A ConfigError is the whole story in one line (the CLI prints it); anything else gets its stack.
+      if (!(err instanceof ConfigError)) log.error({ err, module: m.name }, "module failed to start");
       await stop();
       throw err;
     }
   }
   refreshOverall();
-  log.info({ modules: order.map((m) => m.name), grpc: grpc.localTarget, metrics: metricsServer.port }, "ready");
-  return { log, grpcPort, metricsPort: metricsServer.port, modules: order.map((m) => m.name), paths, common, stop };
+  log.info({ modules: order.map((m) => m.name), grpc: grpc.address, metrics: metricsServer.address }, "ready");
+  return { log, grpcPort, grpcAddress: grpc.address, metricsPort: metricsServer.port, tokens: auth.enabled, modules: order.map((m) => m.name), paths, common, stop };
+}
+
+/** Serving an API beyond loopback needs tokens: refused before anything binds. */
+function checkListen(order: readonly ModuleDef[], common: CommonConfig, tokens: TokenEntry[]): void {
+  const apis = order.filter((m) => m.servesApi).map((m) => m.name);
+  if (apis.length === 0 || tokens.length > 0 || isLoopbackAddress(common.listen)) return;
+  throw new ConfigError(`refusing to serve ${apis.join(" and ")} on ${common.listen} without tokens: anyone who can reach it could use it; set BOORU_TOKENS_FILE (--tokens-file) or listen on 127.0.0.1`);
+}
+
+/** The folders the selected modules use: no inbox overlapping another folder, each usable. */
+async function checkModuleFolders(order: readonly ModuleDef[], common: CommonConfig, paths: DataPaths): Promise<void> {
+  const needs = order.flatMap((m) => m.folders?.(paths, common) ?? []);
+  if (needs.some((n) => n.role === "inbox")) {
+    // The whole configuration, not only this process's part: a watcher alone must not watch a library either.
+    const others: FolderNeed[] = [
+      { role: "library", path: paths.library, write: true },
+      { role: "duplicates folder", path: paths.duplicates, write: true },
+      { role: "rejected folder", path: paths.rejected, write: true },
+      ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
+    ];
+    await checkOverlaps(paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })), others);
+  }
+  await checkFolders(needs);
 }
 
 /** Shared connections, opened on first use and closed once at shutdown. */
@@ -190,7 +240,7 @@ class Resources {
   bus(): Promise<Bus> {
     this.busP ??= this.common.natsUrl
       ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: this.common.duplicateWindow, log: this.log })
-      : Promise.resolve(createMemoryBus(this.common.duplicateWindow));
+      : Promise.resolve(createMemoryBus(this.log, this.common.duplicateWindow));
     return this.busP;
   }
 

@@ -7,6 +7,7 @@ import { channelOptions } from "./grpc-client.js";
 import { Authenticator } from "./auth.js";
 import { createLogger } from "./logger.js";
 import { invalid } from "./errors.js";
+import { Reason } from "./reasons.js";
 import { startTracing, stopTracing, traceHeaders, tracingEnabled, withTrace } from "./tracing.js";
 
 // A tiny JSON-encoded service, so the test needs no generated code.
@@ -51,7 +52,7 @@ describe("tracing on", () => {
         return req;
       },
       Fail: async () => {
-        throw invalid("corrupt", "not an image");
+        throw invalid(Reason.CORRUPT, "not an image");
       },
     });
     await host.bind();

@@ -1,6 +1,6 @@
 import { Metadata, status, type ServerWritableStream } from "@grpc/grpc-js";
 import type { catalogV1 } from "@booru/proto";
-import type { Handler, Scope } from "@booru/runtime";
+import { failStream, type Handler, type Scope } from "@booru/runtime";
 import type { EventHub } from "./events.js";
 import type { CatalogService } from "./service.js";
 
@@ -46,7 +46,7 @@ function watch(hub: EventHub, call: ServerWritableStream<catalogV1.WatchEventsRe
     };
     const stopListening = hub.listen((event) => {
       if (call.writableLength > MAX_BUFFERED_EVENTS) {
-        call.destroy(Object.assign(new Error("watcher fell too far behind"), { code: status.RESOURCE_EXHAUSTED }));
+        failStream(call, { code: status.RESOURCE_EXHAUSTED, details: "watcher fell too far behind" });
         finish();
         return;
       }

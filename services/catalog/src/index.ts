@@ -1,5 +1,5 @@
 import { openClaimsStore, type ClaimsStore } from "@booru/claims";
-import { catalogV1 } from "@booru/proto";
+import { catalogV1, ingestV1 } from "@booru/proto";
 import { defineModule, settings, type ModuleContext } from "@booru/runtime";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
@@ -45,6 +45,12 @@ export const catalogModule = defineModule({
     indexRefresh: settings.duration("BOORU_CATALOG_INDEX_REFRESH", 300_000, "how often the similarity index is reconciled with the store, healing missed events"),
     maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
   },
+  servesApi: true,
+  // The library: DeleteImage removes files there.
+  folders: (paths, common) => [
+    { role: "library", path: paths.library, write: true },
+    ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
+  ],
   async start(ctx, config) {
     const repos = await openRepos(ctx);
     const index = new SimilarityIndex();
@@ -69,8 +75,19 @@ export const catalogModule = defineModule({
       log: ctx.log,
     });
     ctx.grpc.addService(CATALOG_SERVICE, catalogV1.CatalogService, catalogHandlers(service, hub), { scopes: CATALOG_SCOPES });
+    const stopReports = (await ctx.bus()).reports.subscribe((data) => {
+      let report: ingestV1.InboxReport;
+      try {
+        report = ingestV1.InboxReport.decode(data);
+      } catch (err) {
+        ctx.log.warn({ err }, "undecodable inbox report dropped");
+        return;
+      }
+      service.recordInboxReport(report).catch((err: unknown) => ctx.log.warn({ err, inbox: report.inbox }, "inbox report not stored"));
+    });
     return {
       async stop(deadlineMs) {
+        stopReports();
         clearInterval(timer);
         // Live streams end first; they would otherwise keep the drain waiting to the deadline.
         hub.close();

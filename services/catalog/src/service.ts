@@ -1,13 +1,13 @@
 import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
 import type { ClaimsStore } from "@booru/claims";
-import { catalogV1 } from "@booru/proto";
-import { AppError, invalid, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
+import { catalogV1, type ingestV1 } from "@booru/proto";
+import { AppError, badRequest, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
 import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
 import { kindName, similarityHashes, type Repos } from "./repos/types.js";
 import type { SimilarityIndex } from "./similarity.js";
-import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, sha256Arg } from "./validate.js";
+import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, reasonArg, sha256Arg } from "./validate.js";
 
 export interface CatalogDeps {
   repos: Repos;
@@ -22,6 +22,8 @@ export interface CatalogDeps {
 }
 
 const MAX_PAGE = 1000;
+/** Watchers report every minute; an inbox not heard of for this long is left out of the stats. */
+export const REPORT_FRESH_MS = 5 * 60_000;
 
 /** The catalog's use cases; the gRPC handlers only adapt requests to these. */
 export class CatalogService {
@@ -33,7 +35,7 @@ export class CatalogService {
 
   async putImage(req: catalogV1.PutImageRequest): Promise<catalogV1.PutImageResponse> {
     const image = checkImage(req.image, this.now());
-    if (req.thumbnail.length > this.deps.maxThumbnailBytes) throw invalid("too-large", `thumbnail is ${req.thumbnail.length} bytes, more than ${this.deps.maxThumbnailBytes}`);
+    if (req.thumbnail.length > this.deps.maxThumbnailBytes) throw badRequest(`thumbnail is ${req.thumbnail.length} bytes, more than ${this.deps.maxThumbnailBytes}`);
     const thumbnail = req.thumbnail.length > 0 ? { data: req.thumbnail, mime: image.thumbnailMime, width: image.thumbnailWidth, height: image.thumbnailHeight } : undefined;
     const { created, image: stored } = await this.deps.repos.images.put(image, thumbnail);
     this.deps.metrics.writes.inc({ op: "put", result: created ? "created" : "exists" });
@@ -47,7 +49,7 @@ export class CatalogService {
 
   async recordDuplicate(req: catalogV1.RecordDuplicateRequest): Promise<catalogV1.RecordDuplicateResponse> {
     const dup = req.duplicate;
-    if (!dup) throw invalid("missing-duplicate", "duplicate is required");
+    if (!dup) throw badRequest("duplicate is required");
     checkEventId(dup.id, "duplicate");
     const record = { ...dup, md5: md5Arg(dup.md5, "duplicate.md5"), atUnixMs: dup.atUnixMs || this.now() };
     const created = await this.deps.repos.duplicates.put(record);
@@ -58,9 +60,9 @@ export class CatalogService {
 
   async recordRejection(req: catalogV1.RecordRejectionRequest): Promise<catalogV1.RecordRejectionResponse> {
     const rej = req.rejection;
-    if (!rej) throw invalid("missing-rejection", "rejection is required");
+    if (!rej) throw badRequest("rejection is required");
     checkEventId(rej.id, "rejection");
-    if (!rej.reason || rej.reason.length > 64) throw invalid("bad-reason", "rejection.reason is required (at most 64 characters)");
+    reasonArg(rej.reason, "rejection.reason");
     const record = { ...rej, md5: rej.md5 ? md5Arg(rej.md5, "rejection.md5") : "", atUnixMs: rej.atUnixMs || this.now() };
     const created = await this.deps.repos.rejections.put(record);
     this.deps.metrics.writes.inc({ op: "rejection", result: created ? "created" : "exists" });
@@ -97,9 +99,9 @@ export class CatalogService {
 
   async findSimilar(req: catalogV1.FindSimilarRequest): Promise<catalogV1.FindSimilarResponse> {
     const algorithm = algorithmOf(req.algorithm);
-    if (!algorithm) throw invalid("bad-algorithm", `unknown algorithm ${req.algorithm}`);
+    if (!algorithm) throw badRequest(`unknown algorithm ${req.algorithm}`);
     const maxDistance = req.maxDistance ?? defaultDistance(algorithm);
-    if (maxDistance > MAX_DISTANCE[algorithm]) throw invalid("bad-distance", `max_distance must be 0..${MAX_DISTANCE[algorithm]} for ${algorithm}`);
+    if (maxDistance > MAX_DISTANCE[algorithm]) throw badRequest(`max_distance must be 0..${MAX_DISTANCE[algorithm]} for ${algorithm}`);
     const limit = limitArg(req.limit, 50, MAX_PAGE, "limit");
     let hex = req.hash?.toLowerCase();
     let self: string | undefined;
@@ -111,7 +113,7 @@ export class CatalogService {
       if (!hex) throw new AppError(status.FAILED_PRECONDITION, `image ${image.md5} has no ${algorithm === "frames" ? "frame signature (not an animation or video)" : algorithm}`);
     }
     const value = parseValue(algorithm, hex ?? "");
-    if (!value) throw invalid("bad-hash", algorithm === "frames" ? "hash must be a frame signature (256 hex digits)" : `hash must be ${MAX_DISTANCE[algorithm] / 4} hex digits for ${algorithm}`);
+    if (!value) throw badRequest(algorithm === "frames" ? "hash must be a frame signature (256 hex digits)" : `hash must be ${MAX_DISTANCE[algorithm] / 4} hex digits for ${algorithm}`);
 
     const end = this.deps.metrics.similarSeconds.startTimer({ algorithm });
     // One extra when asking by md5: the image itself is not a result.
@@ -131,7 +133,7 @@ export class CatalogService {
 
   async listRejections(req: catalogV1.ListRejectionsRequest): Promise<catalogV1.ListRejectionsResponse> {
     const limit = limitArg(req.pageSize, 100, MAX_PAGE, "page_size");
-    const page = await this.deps.repos.rejections.list(req.reason || undefined, limit, decodeToken(req.pageToken));
+    const page = await this.deps.repos.rejections.list(req.reason ? reasonArg(req.reason, "reason") : undefined, limit, decodeToken(req.pageToken));
     return { rejections: page.items, nextPageToken: encodeToken(page.next) };
   }
 
@@ -153,13 +155,26 @@ export class CatalogService {
   }
 
   async getStats(): Promise<catalogV1.GetStatsResponse> {
-    const [images, duplicates, rejectedByReason] = await Promise.all([
+    const [images, duplicates, rejectedByReason, reports] = await Promise.all([
       this.deps.repos.images.stats(this.now() - 60_000),
       this.deps.repos.duplicates.count(),
       this.deps.repos.rejections.countByReason(),
+      this.deps.repos.inboxReports.list(this.now() - REPORT_FRESH_MS),
     ]);
-    const rejected = Object.values(rejectedByReason).reduce((a, b) => a + b, 0);
-    return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected };
+    const ignoredByReason: Record<string, number> = {};
+    for (const r of reports) for (const [why, n] of Object.entries(r.ignoredByReason)) ignoredByReason[why] = (ignoredByReason[why] ?? 0) + n;
+    const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected: sum(rejectedByReason), ignored: sum(ignoredByReason), ignoredByReason };
+  }
+
+  /** A watcher's view of one inbox (over the bus, latest wins); malformed reports are dropped. */
+  async recordInboxReport(report: ingestV1.InboxReport): Promise<void> {
+    const counts = Object.entries(report.ignoredByReason);
+    if (!report.inbox || report.inbox.length > 4096 || counts.length > 16 || counts.some(([why, n]) => !/^[a-z-]{1,32}$/.test(why) || !Number.isSafeInteger(n) || n < 0)) {
+      this.deps.log.warn({ inbox: report.inbox.slice(0, 200), watcherId: report.watcherId.slice(0, 200) }, "malformed inbox report dropped");
+      return;
+    }
+    await this.deps.repos.inboxReports.put({ inbox: report.inbox, watcherId: report.watcherId.slice(0, 256), ignoredByReason: Object.fromEntries(counts), receivedUnixMs: this.now() });
   }
 
   private async removeLibraryFile(libraryPath: string): Promise<void> {

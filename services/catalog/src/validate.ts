@@ -1,7 +1,7 @@
-/** Request checks: every bad input is a clear INVALID_ARGUMENT with a reason code, nothing stored. */
+/** Request checks: every bad input is a clear INVALID_ARGUMENT naming the field, nothing stored. */
 import path from "node:path";
 import { catalogV1 } from "@booru/proto";
-import { invalid } from "@booru/runtime";
+import { badRequest, parseReason, REASON_NAMES } from "@booru/runtime";
 import { DEFAULT_SIGNATURE_DISTANCE, parseSignature } from "@booru/hasher/signature";
 import { BITS, type Algorithm } from "./hashes.js";
 import type { Cursor } from "./repos/types.js";
@@ -13,20 +13,26 @@ const MAX_TEXT = 4096;
 
 export function md5Arg(value: string | undefined, field = "md5"): string {
   const md5 = (value ?? "").trim().toLowerCase();
-  if (!MD5.test(md5)) throw invalid("bad-md5", `${field} must be 32 hex digits, got ${JSON.stringify(value ?? "").slice(0, 80)}`);
+  if (!MD5.test(md5)) throw badRequest(`${field} must be 32 hex digits, got ${JSON.stringify(value ?? "").slice(0, 80)}`);
   return md5;
 }
 
 export function sha256Arg(value: string | undefined): string {
   const sha = (value ?? "").trim().toLowerCase();
-  if (!SHA256.test(sha)) throw invalid("bad-sha256", "sha256 must be 64 hex digits");
+  if (!SHA256.test(sha)) throw badRequest("sha256 must be 64 hex digits");
   return sha;
+}
+
+/** A rejection reason as users see it (one of the Reason enum's names). */
+export function reasonArg(value: string, field: string): string {
+  if (!parseReason(value)) throw badRequest(`${field} must be one of ${REASON_NAMES.join(", ")}, got ${JSON.stringify(value).slice(0, 80)}`);
+  return value;
 }
 
 /** 1..max, 0 means the default. */
 export function limitArg(value: number, def: number, max: number, field: string): number {
   if (value === 0) return def;
-  if (value > max) throw invalid("bad-limit", `${field} must be 1..${max}, got ${value}`);
+  if (value > max) throw badRequest(`${field} must be 1..${max}, got ${value}`);
   return value;
 }
 
@@ -42,34 +48,34 @@ export function decodeToken(token: string): Cursor | undefined {
   } catch {
     // fall through to the error below
   }
-  throw invalid("bad-page-token", "page_token is not one this server returned");
+  throw badRequest("page_token is not one this server returned");
 }
 
 function checkHash(name: string, value: string | undefined, chars: number): void {
-  if (value && (value.length !== chars || !HEX.test(value))) throw invalid("bad-hash", `hashes.${name} must be ${chars} lowercase hex digits`);
+  if (value && (value.length !== chars || !HEX.test(value))) throw badRequest(`hashes.${name} must be ${chars} lowercase hex digits`);
 }
 
 /** A record from dedup: identity, hashes of the right shape, a library path that stays relative. */
 export function checkImage(image: catalogV1.Image | undefined, now: number): catalogV1.Image {
-  if (!image) throw invalid("missing-image", "image is required");
+  if (!image) throw badRequest("image is required");
   const md5 = md5Arg(image.md5, "image.md5");
   const h = image.hashes;
-  if (!h) throw invalid("missing-hashes", "image.hashes is required");
-  if (h.md5 && h.md5.toLowerCase() !== md5) throw invalid("bad-md5", "image.hashes.md5 differs from image.md5");
+  if (!h) throw badRequest("image.hashes is required");
+  if (h.md5 && h.md5.toLowerCase() !== md5) throw badRequest("image.hashes.md5 differs from image.md5");
   sha256Arg(h.sha256);
   for (const name of ["phash64", "dhash64", "ahash64"] as const) checkHash(name, h[name], 16);
   for (const name of ["phash256", "blockhash256"] as const) checkHash(name, h[name], 64);
-  if (h.frameSignature && (h.frameSignature !== h.frameSignature.toLowerCase() || !parseSignature(h.frameSignature))) throw invalid("bad-hash", "hashes.frame_signature must be 256 lowercase hex digits (16 phash64 values)");
+  if (h.frameSignature && (h.frameSignature !== h.frameSignature.toLowerCase() || !parseSignature(h.frameSignature))) throw badRequest("hashes.frame_signature must be 256 lowercase hex digits (16 phash64 values)");
   const lib = image.libraryPath;
-  if (!lib || path.isAbsolute(lib) || lib.split(/[\\/]/).includes("..") || lib.includes("\0")) throw invalid("bad-library-path", "image.library_path must be a relative path inside the library");
+  if (!lib || path.isAbsolute(lib) || lib.split(/[\\/]/).includes("..") || lib.includes("\0")) throw badRequest("image.library_path must be a relative path inside the library");
   for (const [field, value] of [["original_name", image.originalName], ["source_path", image.sourcePath], ["library_path", lib]] as const) {
-    if (value.length > MAX_TEXT) throw invalid("too-long", `image.${field} is longer than ${MAX_TEXT} characters`);
+    if (value.length > MAX_TEXT) throw badRequest(`image.${field} is longer than ${MAX_TEXT} characters`);
   }
   return { ...image, md5, hashes: { ...h, md5, sha256: h.sha256.toLowerCase() }, ingestedUnixMs: image.ingestedUnixMs || now };
 }
 
 export function checkEventId(id: string, what: string): void {
-  if (!id || id.length > 256) throw invalid("bad-id", `${what}.id is required (at most 256 characters)`);
+  if (!id || id.length > 256) throw badRequest(`${what}.id is required (at most 256 characters)`);
 }
 
 export function defaultDistance(algorithm: Algorithm): number {

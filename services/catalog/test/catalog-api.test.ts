@@ -61,7 +61,7 @@ describe("catalog API (SQLite, in-process bus)", () => {
     ];
     for (const image of bad) expect([image.md5, await codeOf(call(c().putImage, { image, thumbnail: Buffer.alloc(0) }, TOKENS.write))]).toEqual([image.md5, status.INVALID_ARGUMENT]);
     const big = await call(c().putImage, { image: makeImage("b5"), thumbnail: Buffer.alloc(3 * 1024 * 1024) }, TOKENS.write).catch((e: Error) => e.message);
-    expect(big).toMatch(/too-large/);
+    expect(big).toMatch(/thumbnail is \d+ bytes/);
     expect(await codeOf(call(c().getImage, { md5: makeImage("b5").md5 }))).toBe(status.NOT_FOUND);
     expect(await codeOf(call(c().listImages, catalogV1.ListImagesRequest.fromPartial({ pageSize: 5000 })))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(call(c().listImages, catalogV1.ListImagesRequest.fromPartial({ pageToken: "garbage" })))).toBe(status.INVALID_ARGUMENT);
@@ -118,6 +118,14 @@ describe("catalog API (SQLite, in-process bus)", () => {
     expect(after.rejectedByReason).toMatchObject({ corrupt: 1, "too-large": 1 });
     const dups = await call<catalogV1.ListDuplicatesRequest, catalogV1.ListDuplicatesResponse>(c().listDuplicates, catalogV1.ListDuplicatesRequest.fromPartial({ md5 }));
     expect(dups.duplicates.map((d) => d.id)).toEqual(["dup-1"]);
+  });
+
+  it("knows the rejection reasons: an unknown one is refused, naming the valid ones", async () => {
+    const err = await call(c().listRejections, catalogV1.ListRejectionsRequest.fromPartial({ reason: "nonsense" })).catch((e: Error) => e);
+    expect(await codeOf(Promise.reject(err))).toBe(status.INVALID_ARGUMENT);
+    expect((err as Error).message).toMatch(/reason must be one of corrupt, truncated, unsupported, .*gave-up/);
+    expect(await codeOf(call(c().recordRejection, { rejection: makeRejection("rej-bad", "made-up", Date.now()) }, TOKENS.write))).toBe(status.INVALID_ARGUMENT);
+    expect(await call(c().listRejections, catalogV1.ListRejectionsRequest.fromPartial({ reason: "truncated" }))).toEqual({ rejections: [], nextPageToken: "" });
   });
 
   it("counts images, bytes and the last minute's ingests", async () => {

@@ -134,6 +134,15 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(ofMd5.map((d) => d.id)).toEqual(["d4", "d3", "d2", "d1", "d0"]);
     });
 
+    it("keeps the latest report per inbox and lists the fresh ones", async () => {
+      const report = (inbox: string, name: number, at: number) => ({ inbox, watcherId: "w", ignoredByReason: { name, extension: 1 }, receivedUnixMs: at });
+      await repos.inboxReports.put(report("/in/a", 1, 100));
+      await repos.inboxReports.put(report("/in/b", 5, 50));
+      await repos.inboxReports.put(report("/in/a", 2, 200));
+      expect((await repos.inboxReports.list(0)).sort((x, y) => x.inbox.localeCompare(y.inbox))).toEqual([report("/in/a", 2, 200), report("/in/b", 5, 50)]);
+      expect(await repos.inboxReports.list(100)).toEqual([report("/in/a", 2, 200)]);
+    });
+
     it("stores rejections once per id, by reason", async () => {
       const reasons = ["corrupt", "corrupt", "too-large", "corrupt", "unsupported"];
       for (const [i, reason] of reasons.entries()) expect(await repos.rejections.put(makeRejection(`r${i}`, reason, 50 + i))).toBe(true);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, connectMongo } from "@booru/runtime";
-import { catalogV1 } from "@booru/proto";
+import { bearer, connectMongo, connectNatsBus, createLogger } from "@booru/runtime";
+import { catalogV1, ingestV1 } from "@booru/proto";
 import { mongoUrl, natsUrl, uniqueName } from "../../../test/harness/index.js";
 import { mongoRepos } from "../src/repos/mongo.js";
 import { unary } from "../src/index.js";
@@ -54,6 +54,24 @@ describe("catalog replicas (MongoDB, NATS)", () => {
       expect(await eventually(() => similar(a, "fedcba9876543210"), (m) => m.length === 0)).toEqual([]);
     } finally {
       await mongo.close();
+    }
+  });
+
+  it("counts what the watchers report they ignore, per inbox, latest report wins, in every replica's stats", async () => {
+    const bus = await connectNatsBus({ url: natsUrl(), prefix: name, name: "watcher-stand-in", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+    const stats = (r: Running) => unary<catalogV1.GetStatsRequest, catalogV1.GetStatsResponse>(r.client.getStats.bind(r.client), {}, { token: TOKENS.read });
+    const report = (inbox: string, ignoredByReason: Record<string, number>) =>
+      bus.reports.publish(ingestV1.InboxReport.encode(ingestV1.InboxReport.fromPartial({ inbox, watcherId: "w1", ignoredByReason, atUnixMs: Date.now() })).finish());
+    try {
+      report("/in/one", { name: 4, extension: 1 });
+      report("/in/two", { name: 1 });
+      // Malformed: dropped, counts nothing.
+      report("/in/bad", { "NOT A REASON": 9 });
+      expect(await eventually(() => stats(b), (s) => s.ignored === 6)).toMatchObject({ ignored: 6, ignoredByReason: { name: 5, extension: 1 } });
+      report("/in/one", { name: 0, extension: 0 });
+      expect(await eventually(() => stats(a), (s) => s.ignored === 1)).toMatchObject({ ignored: 1, ignoredByReason: { name: 1, extension: 0 } });
+    } finally {
+      await bus.close();
     }
   });
 });

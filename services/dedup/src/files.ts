@@ -71,11 +71,12 @@ async function fsyncPath(p: string, flags = "r"): Promise<void> {
  * after a crash the library holds either the whole file or nothing. An existing file of the
  * same size is a finished earlier attempt and is kept. The temp name is fixed per file, so the
  * retry after a crash overwrites what the crashed attempt left instead of leaving it behind.
+ * True when this call put the file there (false: it was there already).
  */
-export async function fileIntoLibrary(libraryRoot: string, rel: string, source: string, data: Buffer | undefined, size: number): Promise<void> {
+export async function fileIntoLibrary(libraryRoot: string, rel: string, source: string, data: Buffer | undefined, size: number): Promise<boolean> {
   const dest = path.join(libraryRoot, rel);
   const done = async () => (await stat(dest).catch(() => undefined))?.size === size;
-  if (await done()) return;
+  if (await done()) return false;
   await mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}.partial`;
   if (data) {
@@ -95,8 +96,10 @@ export async function fileIntoLibrary(libraryRoot: string, rel: string, source: 
   } catch (err) {
     // Another attempt at the same bytes renamed it first.
     if (!isMissing(err) || !(await done())) throw err;
+    return false;
   }
   await fsyncPath(path.dirname(dest));
+  return true;
 }
 
 /** `name.ext`, `name (1).ext`, `name (2).ext`, ... */

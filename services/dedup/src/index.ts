@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
-import { bearer, defineModule, settings } from "@booru/runtime";
+import { setTimeout as sleep } from "node:timers/promises";
+import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "@booru/claims";
 import { createHasherClient } from "@booru/hasher";
 import { createCatalogClient } from "@booru/catalog";
@@ -8,6 +9,7 @@ import { Ingestor } from "./ingest.js";
 import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
 import { grpcCatalog, grpcHasher } from "./ports.js";
+import { verifyPeers, type PeerCheck } from "./peers.js";
 
 export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
@@ -18,7 +20,10 @@ export const DEDUP_DURABLE = "dedup";
 export const dedupSettings = {
   dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
   duplicatesPolicy: settings.oneOf("BOORU_DUPLICATES_POLICY", ["move", "delete", "keep"], "move", "what happens to a duplicate: moved to duplicates/, deleted, or kept in place"),
-  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failed deliveries after which a file goes to rejected/ (max-deliveries)", 1, 1000),
+  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failures that are not outages (unexpected errors, deadlines), or deliveries without an answer, after which a file goes to rejected/ (max-deliveries)", 1, 1000),
+  retryMaxAttempts: settings.int("BOORU_RETRY_MAX_ATTEMPTS", 25, "failed attempts (a service or the database unavailable) after which a file goes to rejected/ (gave-up); retries back off from 1s to 5m", 1, 100_000),
+  retryMaxTime: settings.duration("BOORU_RETRY_MAX_TIME", 2 * 3_600_000, "time from a file's first attempt after which one still retrying or waiting goes to rejected/ (gave-up)"),
+  settleMax: settings.duration("BOORU_SETTLE_MAX", 120_000, "a file that ends early (or is empty) is waited for while modified within this long, by its file server's clock (a writer that paused longer than BOORU_SETTLE_TIME); then rejected (truncated)"),
   lease: settings.duration("BOORU_LEASE", 60_000, "claim lease; a crashed replica's claim is taken over after this"),
   ackWait: settings.duration("BOORU_ACK_WAIT", 30_000, "an unacked message is redelivered after this (progress acks extend it)"),
   tombstonePolicy: settings.oneOf("BOORU_TOMBSTONE_POLICY", ["reject", "readmit"], "reject", "bytes of a deleted image: rejected (deleted) or ingested again"),
@@ -35,6 +40,13 @@ export const dedupModule = defineModule({
   name: "dedup",
   deps: ["hasher", "catalog"],
   settings: dedupSettings,
+  folders: (paths, common) => [
+    ...paths.inboxes.map((p) => ({ role: "inbox", path: p, write: true })),
+    { role: "library", path: paths.library, write: true },
+    { role: "duplicates folder", path: paths.duplicates, write: true },
+    { role: "rejected folder", path: paths.rejected, write: true },
+    ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
+  ],
   async start(ctx, cfg) {
     const claims = await openClaimsStore(ctx);
     const bus = await ctx.bus();
@@ -42,10 +54,16 @@ export const dedupModule = defineModule({
     // name), so claims a crashed run left behind are resumed at once instead of after the lease.
     const owner = cfg.replicaId ?? `${hostname()}:${ctx.grpc.port}`;
     const tls = { caFile: ctx.common.tlsCa };
-    const hasherClient = createHasherClient(ctx.hasherTarget(), tls);
-    const catalogClient = createCatalogClient(ctx.catalogTarget(), tls);
+    const peers: PeerCheck[] = [
+      { name: "hasher", peer: ctx.peer("hasher"), scope: "hash" },
+      { name: "catalog", peer: ctx.peer("catalog"), scope: "write" },
+    ];
+    // Before the first file: a refused token stops the start here (nothing is copied anywhere).
+    const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
+    const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
+    const hasherClient = createHasherClient(hasherPeer.target, tls);
+    const catalogClient = createCatalogClient(catalogPeer.target, tls);
     // Trace context goes into the metadata through the channel's interceptor (channelOptions).
-    const md = () => bearer(ctx.common.token);
     const metrics = dedupMetrics(ctx.metrics, () => bus.files.depth(DEDUP_DURABLE));
     const inboxes = await Promise.all(ctx.paths.inboxes.map((i) => realpath(i).catch(() => i)));
     const ingestor = new Ingestor(
@@ -61,26 +79,44 @@ export const dedupModule = defineModule({
         tombstonePolicy: cfg.tombstonePolicy,
         maxDeliveries: cfg.maxDeliveries,
         keepBytes: cfg.dedupBuffer,
-        inFlightRetryMs: Math.min(1000, cfg.lease),
+        settleMaxMs: cfg.settleMax,
+        fileClock: new FileClock(ctx.log),
       },
       claims,
-      grpcHasher(hasherClient, Math.max(cfg.hasherTimeout, cfg.hasherMediaTimeout) + 5_000, md),
-      grpcCatalog(catalogClient, cfg.catalogTimeout, md),
+      grpcHasher(hasherClient, Math.max(cfg.hasherTimeout, cfg.hasherMediaTimeout) + 5_000, () => bearer(hasherPeer.token)),
+      grpcCatalog(catalogClient, cfg.catalogTimeout, () => bearer(catalogPeer.token)),
       metrics,
       ctx.log,
     );
     const handler = createHandler(ingestor, metrics, ctx.log, {
-      maxDeliveries: cfg.maxDeliveries,
       ackWaitMs: cfg.ackWait,
+      retry: { maxAttempts: cfg.retryMaxAttempts, maxTimeMs: cfg.retryMaxTime, maxErrors: cfg.maxDeliveries },
       requeue: async (data, headers) => void (await bus.files.publish(data, { headers })),
     });
-    const sub = await bus.files.consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
-    ctx.log.info({ owner, concurrency: cfg.dedupConcurrency, policy: cfg.duplicatesPolicy }, "dedup consuming");
+    let sub: Subscription | undefined;
+    const consume = async () => {
+      sub = await bus.files.consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
+      ctx.log.info({ owner, concurrency: cfg.dedupConcurrency, policy: cfg.duplicatesPolicy }, "dedup consuming");
+    };
+    const stopping = new AbortController();
+    let waiting: Promise<void> = Promise.resolve();
+    if (first.ok) await consume();
+    else {
+      // A peer that is not up yet: files wait in the bus until both have accepted the token.
+      ctx.log.warn({ waitingFor: first.waitingFor }, "cannot check dedup's tokens yet; files wait until the hasher and catalog answer");
+      ctx.setHealth("NOT_SERVING");
+      waiting = waitForPeers(peers, tls.caFile, stopping.signal, async () => {
+        await consume();
+        ctx.setHealth("SERVING");
+      }, (message) => ctx.log.error(message));
+    }
     return {
       async stop(deadlineMs) {
+        stopping.abort();
+        await waiting;
         let timer: NodeJS.Timeout | undefined;
         const finished = await Promise.race([
-          sub.stop().then(() => true),
+          (sub?.stop() ?? Promise.resolve()).then(() => true),
           new Promise<boolean>((r) => (timer = setTimeout(() => r(false), deadlineMs))),
         ]);
         clearTimeout(timer);
@@ -92,3 +128,17 @@ export const dedupModule = defineModule({
     };
   },
 });
+
+/** Checks the peers again with growing pauses until both accept the token, then calls `ready`. */
+async function waitForPeers(peers: PeerCheck[], caFile: string | undefined, signal: AbortSignal, ready: () => Promise<void>, refused: (message: string) => void): Promise<void> {
+  for (let pause = 1_000; !signal.aborted; pause = Math.min(pause * 2, 30_000)) {
+    const slept = await sleep(pause, true, { signal }).catch(() => false);
+    if (!slept) return;
+    try {
+      if ((await verifyPeers(peers, { caFile, timeoutMs: 5_000 })).ok) return await ready();
+    } catch (err) {
+      // Refused: nothing is taken; said again on every check until the tokens are fixed.
+      refused((err as Error).message);
+    }
+  }
+}

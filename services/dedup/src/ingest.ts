@@ -6,12 +6,14 @@
 import { createHash } from "node:crypto";
 import { lstat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { status } from "@grpc/grpc-js";
 import { catalogV1, type hasherV1, type ingestV1 } from "@booru/proto";
-import { OutsideRootError, isInside, reasonOf, resolveInside, type Logger } from "@booru/runtime";
+import { OutsideRootError, Reason, isInside, reasonName, reasonOf, resolveInside, type FileClock, type Logger } from "@booru/runtime";
 import type { Claim, ClaimsStore } from "@booru/claims";
 import { digestFile, fileChunks, fileIntoLibrary, isMissing, libraryExt, libraryRelPath, moveNoClobber, writeJsonDurably, type FileDigest } from "./files.js";
 import type { CatalogPort, HasherPort } from "./ports.js";
 import type { DedupMetrics } from "./metrics.js";
+import { formatDuration, type RetryWhy } from "./retry.js";
 
 export type DuplicatesPolicy = "move" | "delete" | "keep";
 
@@ -27,21 +29,31 @@ export interface IngestOptions {
   maxDeliveries: number;
   /** Files up to this size are read into memory once and sent from there. */
   keepBytes: number;
-  inFlightRetryMs: number;
+  /** A file that ends early (or is empty) is waited for while modified within this long (BOORU_SETTLE_MAX). */
+  settleMaxMs: number;
+  /** The file servers' clocks: file times are compared with file times. */
+  fileClock: FileClock;
+}
+
+/** One processing of one message. */
+export interface Attempt {
+  /** 1 for the first, counting every retry and requeued copy. */
+  number: number;
+  /** The bus's delivery count of this copy: past BOORU_MAX_DELIVERIES the process died on it each time. */
+  delivery: number;
+  /** When the first attempt started (this side's clock). */
+  firstAt: number;
 }
 
 export type Outcome =
   | { kind: "ingested"; md5: string; finished?: boolean }
   | { kind: "duplicate"; md5: string; policy: DuplicatesPolicy }
-  | { kind: "rejected"; reason: string; message: string; md5?: string }
+  | { kind: "rejected"; reason: Reason; message: string; md5?: string }
   | { kind: "vanished"; md5?: string }
   /** The file changed after the event was published; a newer event follows. */
   | { kind: "stale" }
-  /** Try again later. `counts`: the attempt counts toward max-deliveries (unexpected errors do; waiting does not). */
-  | { kind: "retry"; why: string; delayMs: number; counts: boolean; md5?: string };
-
-/** Hasher reason codes that mean "this file will never work": rejected, not retried. */
-const REJECT_REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
+  /** Try again later (see retry.ts for how long, and when to stop). */
+  | { kind: "retry"; why: RetryWhy; md5?: string; error?: unknown; deadline?: boolean };
 
 interface Located {
   ev: ingestV1.FileDiscovered;
@@ -49,9 +61,14 @@ interface Located {
   rel: string;
   /** The entry in the inbox (a symlink stays a symlink): what is moved or removed. */
   entry: string;
-  attempts: number;
+  attempt: Attempt;
   /** mtime of the inbox entry when processing started (0 until read). */
   mtimeMs: number;
+  /**
+   * Identity of the inbox entry (inbox, path, inode, size, mtime, ctime), kept in the claim: a
+   * redelivery finds the very file it filed, and anything else at that path is a new drop.
+   */
+  entryId: string;
   /** Stable id for catalog records of this event, so retries store them once. */
   eventId: string;
 }
@@ -69,11 +86,13 @@ export class Ingestor {
     private readonly log: Logger,
   ) {}
 
-  async process(ev: ingestV1.FileDiscovered, attempts: number, progress: () => void): Promise<Outcome> {
-    const found = await this.locate(ev, attempts);
+  async process(ev: ingestV1.FileDiscovered, attempt: Attempt, progress: () => void): Promise<Outcome> {
+    const found = await this.locate(ev, attempt);
     if ("kind" in found) return found;
     const { at, real } = found;
-    if (attempts > this.opts.maxDeliveries) return this.reject(at, "max-deliveries", `gave up after ${attempts - 1} deliveries`);
+    if (attempt.delivery > this.opts.maxDeliveries) {
+      return this.reject(at, Reason.MAX_DELIVERIES, `delivered ${attempt.delivery} times without an answer (the process stopped or hung while handling it)`);
+    }
     let digest: FileDigest;
     try {
       digest = await digestFile(real, this.opts.keepBytes);
@@ -81,19 +100,27 @@ export class Ingestor {
       if (isMissing(err)) return { kind: "vanished" };
       throw err;
     }
-    if (digest.size === 0) return this.reject(at, "corrupt", "empty file");
+    // Often a file just created, its bytes still to come (a browser's placeholder, a slow copy).
+    if (digest.size === 0) return this.whileWritten(at, Reason.CORRUPT, "empty file");
     return this.claim(at, real, digest, progress, true);
   }
 
+  /** Gives a file up after its retries (gave-up, max-deliveries): to rejected/ with the reason and the last error. */
+  async giveUp(ev: ingestV1.FileDiscovered, attempt: Attempt, reason: Reason, message: string): Promise<Outcome> {
+    const found = await this.locate(ev, attempt);
+    if ("kind" in found) return found;
+    return this.reject(found.at, reason, message);
+  }
+
   /** The event's file, resolved inside its inbox and unchanged since it settled; or why not. */
-  private async locate(ev: ingestV1.FileDiscovered, attempts: number): Promise<Outcome | { at: Located; real: string }> {
+  private async locate(ev: ingestV1.FileDiscovered, attempt: Attempt): Promise<Outcome | { at: Located; real: string }> {
     const inbox = this.opts.inboxes.find((i) => i === path.resolve(ev.inbox || "/nonexistent"));
     const rel = ev.path.split("/").filter(Boolean).join(path.sep);
-    const eventId = createHash("sha1").update(`${ev.inbox}\0${ev.path}\0${ev.size}\0${ev.mtimeUnixMs}`).digest("hex");
-    const at: Located = { ev, inbox: inbox ?? ev.inbox, rel, entry: "", attempts, mtimeMs: 0, eventId };
+    const eventId = createHash("sha1").update(`${ev.inbox}\0${ev.path}\0${ev.size}\0${ev.mtimeUnixMs}\0${ev.ctimeUnixMs}`).digest("hex");
+    const at: Located = { ev, inbox: inbox ?? ev.inbox, rel, entry: "", attempt, mtimeMs: 0, entryId: "", eventId };
     if (!inbox || !rel || !isInside(inbox, path.resolve(inbox, rel))) {
       // Not under a folder of ours: record it, touch nothing.
-      return this.recordOnly(at, "outside-inbox", `${ev.path} is not inside a configured inbox`);
+      return this.recordOnly(at, Reason.OUTSIDE_INBOX, `${ev.path} is not inside a configured inbox`);
     }
     at.entry = path.resolve(inbox, rel);
     let real: string;
@@ -101,23 +128,37 @@ export class Ingestor {
       real = await resolveInside(inbox, rel);
     } catch (err) {
       if (isMissing(err)) return { kind: "vanished" };
-      if (err instanceof OutsideRootError) return this.reject(at, "outside-inbox", err.message);
+      if (err instanceof OutsideRootError) return this.reject(at, Reason.OUTSIDE_INBOX, err.message);
       throw err;
     }
     const [st, entrySt] = await Promise.all([lstat(real), lstat(at.entry)]).catch((err) => (isMissing(err) ? [] : Promise.reject(err)));
     if (!st || !entrySt) return { kind: "vanished" };
     at.mtimeMs = entrySt.mtimeMs;
+    at.entryId = createHash("sha1").update(`${inbox}\0${rel}\0${entrySt.ino}\0${entrySt.size}\0${entrySt.mtimeMs}\0${entrySt.ctimeMs}`).digest("hex");
     if (ev.size && (entrySt.size !== ev.size || Math.floor(entrySt.mtimeMs) !== ev.mtimeUnixMs)) {
       // Changed since it settled (still being written?): the watcher publishes it again once it settles.
       return { kind: "stale" };
     }
-    if (!st.isFile()) return this.reject(at, "unsupported", "not a regular file");
+    if (!st.isFile()) return this.reject(at, Reason.UNSUPPORTED, "not a regular file");
     return { at, real };
+  }
+
+  /**
+   * A file that ends early (or has no bytes yet) while it was modified within BOORU_SETTLE_MAX,
+   * by the clock of the folder's own file server, and first seen less than that long ago: its
+   * writer may only have paused, so it is waited for (a write that resumes makes this event
+   * stale, and the watcher publishes the file again once it settles). Afterwards it is rejected.
+   */
+  private async whileWritten(at: Located, reason: Reason, message: string, md5?: string): Promise<Outcome> {
+    const age = await this.opts.fileClock.age(at.inbox, at.mtimeMs);
+    const waited = Date.now() - at.attempt.firstAt;
+    if (Math.max(age, waited) < this.opts.settleMaxMs) return { kind: "retry", why: "truncated", md5 };
+    return this.reject(at, reason, `${message}; unchanged for ${formatDuration(Math.max(age, waited))} (BOORU_SETTLE_MAX)`, md5);
   }
 
   private async claim(at: Located, real: string, d: FileDigest, progress: () => void, mayReadmit: boolean): Promise<Outcome> {
     const { md5, sha256 } = d;
-    const res = await this.claims.tryClaim({ md5, sha256, owner: this.opts.owner, leaseUntil: Date.now() + this.opts.leaseMs, source: at.ev.path });
+    const res = await this.claims.tryClaim({ md5, sha256, owner: this.opts.owner, leaseUntil: Date.now() + this.opts.leaseMs, source: at.ev.path, entry: at.entryId });
     if (res.won) {
       this.metrics.claims.inc({ outcome: "won" });
       return this.run(at, real, d, progress);
@@ -127,11 +168,12 @@ export class Ingestor {
       case "done":
         if (existing.sha256 && existing.sha256 !== sha256) {
           this.metrics.claims.inc({ outcome: "collision" });
-          return this.reject(at, "md5-collision", `md5 ${md5} is already held by other bytes (sha256 ${existing.sha256})`, md5);
+          return this.reject(at, Reason.MD5_COLLISION, `md5 ${md5} is already held by other bytes (sha256 ${existing.sha256})`, md5);
         }
-        if (existing.source === at.ev.path && at.mtimeMs <= existing.updatedAt && !this.held.has(md5)) {
-          // An earlier attempt stopped after the claim was done (the file is older than the claim):
-          // only the removal is left. The same bytes dropped again at that path later are a duplicate.
+        if (existing.entry === at.entryId && !this.held.has(md5)) {
+          // The very file an earlier attempt filed and recorded, which stopped before removing
+          // it: only the removal is left. Anything else at that path, whatever its times, is a
+          // new drop of the same bytes, so a duplicate with its own record.
           await this.removeEntry(at.entry);
           return { kind: "ingested", md5, finished: true };
         }
@@ -143,7 +185,7 @@ export class Ingestor {
           await this.claims.readmit(md5);
           return this.claim(at, real, d, progress, false);
         }
-        return this.reject(at, "deleted", `md5 ${md5} was deleted from the catalog`, md5);
+        return this.reject(at, Reason.DELETED, `md5 ${md5} was deleted from the catalog`, md5);
       default:
         return this.takeOverOrWait(at, real, d, existing, progress);
     }
@@ -156,25 +198,24 @@ export class Ingestor {
       // the lease looks expired under load, taking over from ourselves would let two runs race
       // to finish and one copy would be removed instead of disposed of as a duplicate.
       this.metrics.claims.inc({ outcome: "in_flight_retry" });
-      return { kind: "retry", why: "in-flight", delayMs: this.opts.inFlightRetryMs, counts: false, md5: d.md5 };
+      return { kind: "retry", why: "in-flight", md5: d.md5 };
     }
     // Our own claim that this process does not hold: left by an earlier run of this replica that crashed.
     if (existing.state === "claimed" && existing.owner === this.opts.owner) {
-      if (await this.claims.resume(d.md5, this.opts.owner, now + this.opts.leaseMs, at.ev.path)) {
+      if (await this.claims.resume(d.md5, this.opts.owner, now + this.opts.leaseMs, at.ev.path, at.entryId)) {
         this.metrics.claims.inc({ outcome: "takeover" });
         return this.run(at, real, d, progress);
       }
     }
     if (existing.state === "failed" || existing.leaseUntil < now) {
-      if (await this.claims.takeover(d.md5, existing.leaseUntil, this.opts.owner, now + this.opts.leaseMs, at.ev.path)) {
+      if (await this.claims.takeover(d.md5, existing.leaseUntil, this.opts.owner, now + this.opts.leaseMs, at.ev.path, at.entryId)) {
         this.metrics.claims.inc({ outcome: "takeover" });
         return this.run(at, real, d, progress);
       }
     }
     // The same bytes are in flight elsewhere: never dispose of this copy while the original might still fail.
     this.metrics.claims.inc({ outcome: "in_flight_retry" });
-    const wait = Math.min(Math.max(existing.leaseUntil - now, 200), this.opts.inFlightRetryMs);
-    return { kind: "retry", why: "in-flight", delayMs: wait, counts: false, md5: d.md5 };
+    return { kind: "retry", why: "in-flight", md5: d.md5 };
   }
 
   /** Holds the claim (heartbeats) while the file goes through hasher, library and catalog. */
@@ -198,7 +239,7 @@ export class Ingestor {
       }
       if (lost || !(await this.claims.markDone(md5, this.opts.owner, outcome.libraryPath))) {
         // Another replica took the claim over; the next delivery sees its result.
-        return { kind: "retry", why: "claim-lost", delayMs: this.opts.inFlightRetryMs, counts: false, md5 };
+        return { kind: "retry", why: "claim-lost", md5 };
       }
       await this.removeEntry(at.entry);
       return { kind: "ingested", md5 };
@@ -218,17 +259,20 @@ export class Ingestor {
       res = await this.hasher.hash(name, d.size, fileChunks(real, d.data));
     } catch (err) {
       const reason = reasonOf(err);
-      if (reason && REJECT_REASONS.has(reason)) return this.reject(at, reason, (err as { details?: string }).details ?? String(err), d.md5);
+      const message = (err as { details?: string }).details ?? String(err);
+      if (reason === Reason.TRUNCATED) return this.whileWritten(at, reason, message, d.md5);
+      // Any other reason the hasher gives means "this file will never work": rejected, not retried.
+      if (reason) return this.reject(at, reason, message, d.md5);
       if (isMissing(err)) return { kind: "vanished", md5: d.md5 };
       throw err;
     }
     if (res.hashes?.md5 !== d.md5) {
       // The file changed between the two reads (still being written): look again later.
-      return { kind: "retry", why: "changed", delayMs: 2000, counts: true, md5: d.md5 };
+      return { kind: "retry", why: "changed", md5: d.md5 };
     }
     const libraryPath = libraryRelPath(d.md5, libraryExt(res.info?.format ?? "", name));
-    await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
-    await this.catalog.putImage(
+    const created = await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
+    await this.putImage(d.md5, created ? path.join(this.opts.library, libraryPath) : undefined, 
       catalogV1.PutImageRequest.fromPartial({
         image: {
           md5: d.md5,
@@ -246,6 +290,25 @@ export class Ingestor {
       }),
     );
     return { kind: "filed", libraryPath };
+  }
+
+  /**
+   * Records the image. When the catalog refused the record for sure (the token: dedup checks it
+   * at start, but the catalog's tokens may change; or the request), the copy this attempt put
+   * into the library goes again, so no library file is left without its record, also when the
+   * file ends in rejected/. Not after a timeout or a cut connection: the record may exist then,
+   * and the retry finishes the work. Nor when another replica took the claim over meanwhile.
+   */
+  private async putImage(md5: string, createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
+    try {
+      await this.catalog.putImage(req);
+    } catch (err) {
+      const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT].includes((err as { code?: number }).code as status);
+      if (createdCopy && refused && (await this.claims.heartbeat(md5, this.opts.owner, Date.now() + this.opts.leaseMs).catch(() => false))) {
+        await unlink(createdCopy).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   private async disposeDuplicate(at: Located, md5: string): Promise<Outcome> {
@@ -270,33 +333,34 @@ export class Ingestor {
   }
 
   /** Moves the inbox entry to rejected/ with `<name>.reason.json` and records it. Never deletes. */
-  private async reject(at: Located, reason: string, message: string, md5?: string): Promise<Outcome> {
+  private async reject(at: Located, reason: Reason, message: string, md5?: string): Promise<Outcome> {
     const time = new Date().toISOString();
+    const name = reasonName(reason);
     try {
       await moveNoClobber(at.entry, this.opts.rejected, at.rel, {
         companion: ".reason.json",
-        beforeRemove: async (name) => {
-          await writeJsonDurably(path.join(this.opts.rejected, name + ".reason.json"), { reason, message, time, attempts: at.attempts, source: at.ev.path, inbox: at.inbox, ...(md5 ? { md5 } : {}) });
-          await this.record(at, reason, message, name.split(path.sep).join("/"), md5);
+        beforeRemove: async (stored) => {
+          await writeJsonDurably(path.join(this.opts.rejected, stored + ".reason.json"), { reason: name, message, time, attempts: at.attempt.number, source: at.ev.path, inbox: at.inbox, ...(md5 ? { md5 } : {}) });
+          await this.record(at, reason, message, stored.split(path.sep).join("/"), md5);
         },
       });
     } catch (err) {
       if (isMissing(err)) return { kind: "vanished", md5 };
       throw err;
     }
-    this.metrics.rejected.inc({ reason });
+    this.metrics.rejected.inc({ reason: name });
     return { kind: "rejected", reason, message, md5 };
   }
 
-  private async recordOnly(at: Located, reason: string, message: string): Promise<Outcome> {
+  private async recordOnly(at: Located, reason: Reason, message: string): Promise<Outcome> {
     await this.record(at, reason, message, "");
-    this.metrics.rejected.inc({ reason });
+    this.metrics.rejected.inc({ reason: reasonName(reason) });
     return { kind: "rejected", reason, message };
   }
 
-  private record(at: Located, reason: string, message: string, storedPath: string, md5?: string): Promise<void> {
+  private record(at: Located, reason: Reason, message: string, storedPath: string, md5?: string): Promise<void> {
     return this.catalog.recordRejection(
-      catalogV1.Rejection.fromPartial({ id: at.eventId, sourcePath: at.ev.path, reason, message, storedPath, atUnixMs: Date.now(), attempts: at.attempts, md5: md5 ?? "" }),
+      catalogV1.Rejection.fromPartial({ id: at.eventId, sourcePath: at.ev.path, reason: reasonName(reason), message, storedPath, atUnixMs: Date.now(), attempts: at.attempt.number, md5: md5 ?? "" }),
     );
   }
 

@@ -21,6 +21,7 @@ export function dedupMetrics(registry: Registry, depth: () => Promise<QueueDepth
     duplicates: new Counter({ name: "booru_duplicates_disposed_total", help: "duplicates disposed of before any decode", labelNames: ["policy"], registers: [registry] }),
     rejected: new Counter({ name: "booru_rejected_total", help: "files sent to rejected/", labelNames: ["reason"], registers: [registry] }),
     ingested: new Counter({ name: "booru_ingested_total", help: "files filed into the library and catalogued", registers: [registry] }),
+    retries: new Counter({ name: "booru_ingest_retries_total", help: "files requeued to try again later, by why (transient, error, in-flight, truncated, ...)", labelNames: ["why"], registers: [registry] }),
     duration: new Histogram({
       name: "booru_ingest_duration_seconds",
       help: "one file, from message to ack",

@@ -10,6 +10,7 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
 import sharp from "sharp";
+import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
 
 export const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
@@ -109,13 +110,13 @@ export async function dropCorpus(inbox: string, o: CorpusOptions): Promise<Corpu
   const bad: [string, Buffer, string][] = [
     ["bad/empty.jpg", Buffer.alloc(0), "corrupt"],
     ["bad/empty.png", Buffer.alloc(0), "corrupt"],
-    ["bad/truncated.jpg", jpeg.subarray(0, Math.floor(jpeg.length / 2)), "corrupt"],
-    ["bad/truncated-2.jpg", jpeg.subarray(0, jpeg.length - 20), "corrupt"],
+    ["bad/truncated.jpg", jpeg.subarray(0, Math.floor(jpeg.length / 2)), "truncated"],
+    ["bad/truncated-2.jpg", jpeg.subarray(0, jpeg.length - 20), "truncated"],
     ["bad/notes.jpg", Buffer.from("this is a text file, not a picture\n".repeat(20)), "unsupported"],
     ["bad/readme.png", Buffer.from("# readme\nplain text\n"), "unsupported"],
     ["bad/bomb.png", pngBomb(), "too-many-pixels"],
     ["bad/garbage.png", Buffer.concat([png.subarray(0, 8), randomBytes(3000)]), "corrupt"],
-    ["bad/cut.png", png.subarray(0, Math.floor(png.length / 2)), "corrupt"],
+    ["bad/cut.png", png.subarray(0, Math.floor(png.length / 2)), "truncated"],
   ];
   for (const [rel, data, reason] of bad) {
     put(rel, data);
@@ -135,12 +136,15 @@ export async function dropCorpus(inbox: string, o: CorpusOptions): Promise<Corpu
 }
 
 /** Every file under `root` (relative paths), following no links. */
+/** Every file below root (relative paths), sorted. */
 export function listFiles(root: string): string[] {
   if (!existsSync(root)) return [];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const abs = path.join(dir, e.name);
+      // The pipeline's own clock probes live for a millisecond; they are not inputs.
+      if (e.name.startsWith(CLOCK_PROBE_PREFIX)) continue;
       if (e.isDirectory()) walk(abs);
       else out.push(path.relative(root, abs));
     }
@@ -150,7 +154,7 @@ export function listFiles(root: string): string[] {
 }
 
 export interface Folders {
-  inbox: string;
+  inboxes: string[];
   library: string;
   duplicates: string;
   rejected: string;
@@ -173,5 +177,5 @@ export function account(f: Folders, corpus: Corpus, recordSource: Map<string, st
   );
   const dupMd5sOk = dupFiles.every((d) => corpus.uniqueMd5s.has(md5(readFileSync(path.join(f.duplicates, d)))));
   const librarySizesOk = library.every((p) => statSync(path.join(f.library, p)).size > 0 && md5(readFileSync(path.join(f.library, p))) === path.basename(p).split(".")[0]);
-  return { inboxLeft: listFiles(f.inbox), libraryMd5s: new Set(libraryMd5s), libraryCount: library.length, places, reasons, dupMd5sOk, librarySizesOk };
+  return { inboxLeft: f.inboxes.flatMap((inbox) => listFiles(inbox)), libraryMd5s: new Set(libraryMd5s), libraryCount: library.length, places, reasons, dupMd5sOk, librarySizesOk };
 }

@@ -109,7 +109,7 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
     }
   });
 
-  it("gives up on a file that keeps failing after BOORU_MAX_DELIVERIES and moves it to rejected/ (max-deliveries)", async () => {
+  it("gives up on a file that keeps failing after BOORU_MAX_DELIVERIES and moves it to rejected/ (max-deliveries) with the error", async () => {
     clear();
     fakes.putImageBroken = true;
     const data = mkdtempSync(path.join(tmpdir(), "dedup-poison-"));
@@ -121,7 +121,7 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
       await until(() => listFiles(inbox).length === 0, 30_000, "an empty inbox");
       expect(listFiles(app.paths.rejected)).toEqual(["poison.png", "poison.png.reason.json"]);
       const reason = JSON.parse(readFileSync(path.join(app.paths.rejected, "poison.png.reason.json"), "utf8"));
-      expect(reason).toMatchObject({ reason: "max-deliveries", attempts: 3 });
+      expect(reason).toMatchObject({ reason: "max-deliveries", attempts: 2, message: "failed 2 times: INTERNAL: internal error" });
       expect([...fakes.rejections.values()].map((r) => r.reason)).toEqual(["max-deliveries"]);
     } finally {
       fakes.putImageBroken = false;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { status, type ServerReadableStream } from "@grpc/grpc-js";
 import { catalogV1, hasherV1 } from "@booru/proto";
-import { AppError, Authenticator, GrpcHost, createLogger, defineModule, invalid, type ModuleDef } from "@booru/runtime";
+import { AppError, Authenticator, GrpcHost, Reason, createLogger, defineModule, invalid, type ModuleDef } from "@booru/runtime";
 
 const MAGIC: [string, Buffer][] = [
   ["png", Buffer.from([0x89, 0x50, 0x4e, 0x47])],
@@ -81,10 +81,11 @@ function addFakeServices(host: GrpcHost): Fakes {
       await new Promise((r) => setTimeout(r, fakes.hashDelayMs));
       if (fakes.hasherDown) throw new AppError(status.UNAVAILABLE, "hasher down");
       const format = MAGIC.find(([, m]) => data.subarray(0, m.length).equals(m))?.[0];
-      if (!format) throw invalid("unsupported", "not an image");
-      if (format === "jpeg" && !data.subarray(-2).equals(Buffer.from([0xff, 0xd9]))) throw invalid("corrupt", "truncated JPEG");
-      if (format === "png" && !data.subarray(-8, -4).equals(Buffer.from("IEND"))) throw invalid("corrupt", "no IEND");
-      if (format === "png" && data.readUInt32BE(16) * data.readUInt32BE(20) > 100_000_000) throw invalid("too-many-pixels", "too many pixels");
+      if (!format) throw invalid(Reason.UNSUPPORTED, "not an image");
+      if (format === "png" && data.subarray(12, 16).toString() !== "IHDR") throw invalid(Reason.CORRUPT, "no IHDR");
+      if (format === "jpeg" && !data.subarray(-2).equals(Buffer.from([0xff, 0xd9]))) throw invalid(Reason.TRUNCATED, "JPEG without its end");
+      if (format === "png" && !data.subarray(-8, -4).equals(Buffer.from("IEND"))) throw invalid(Reason.TRUNCATED, "PNG without IEND");
+      if (format === "png" && data.readUInt32BE(16) * data.readUInt32BE(20) > 100_000_000) throw invalid(Reason.TOO_MANY_PIXELS, "too many pixels");
       return hasherV1.HashResponse.fromPartial({
         hashes: { md5: createHash("md5").update(data).digest("hex"), sha256: createHash("sha256").update(data).digest("hex"), hashVersion: 1 },
         info: { format, width: 1, height: 1, bytes: data.length, frames: 1 },

@@ -2,19 +2,16 @@
  * Conformance with the reference implementations (../shared/conformance beside the repo) and
  * robustness of the perceptual hashes, through the public local API (the server's code path).
  */
-import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { hamming } from "./imagehash.js";
 import { hashLocalFile } from "./local.js";
+import { CONFORMANCE, haveConformance } from "../../../test/harness/conformance.js";
 
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const CONFORMANCE = path.resolve(REPO, "../shared/conformance");
-const present = existsSync(path.join(CONFORMANCE, "expected.json"));
-if (!present) console.warn(`conformance tests skipped: ${CONFORMANCE} is absent (CI places shared/ beside the checkout)`);
+const present = haveConformance("hasher conformance tests");
 
 const PERCEPTUAL = ["phash64", "phash256", "dhash64", "ahash64", "colorhash42"] as const;
 // Bounds we reach (measured: 0 on every image; see the printed table) with room for decoder drift.
@@ -59,7 +56,7 @@ describe.skipIf(!present)("robustness", () => {
   const tmp = mkdtempSync(path.join(tmpdir(), "hasher-robust-"));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const source = path.join(CONFORMANCE, "images", "00002701.jpg");
-  const write = async (name: string, img: sharp.Sharp) => {
+  const write = async (name: string, img: Sharp) => {
     const file = path.join(tmp, name);
     writeFileSync(file, await img.toBuffer());
     return file;

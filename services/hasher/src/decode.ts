@@ -5,7 +5,7 @@
  */
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { status } from "@grpc/grpc-js";
-import { AppError, invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
 
 // Native work uses sharp's own threads; its operation cache only grows RSS in a server that
 // never sees the same image twice.
@@ -70,10 +70,10 @@ export async function decode(input: Buffer | string, limits: DecodeLimits, heade
   const meta = header ?? (await readHeader(input));
   const format = meta.format === "heif" && meta.compression !== "av1" ? "heic" : meta.format!;
   const mime = FORMATS[format];
-  if (!mime) throw invalid("unsupported", `${format} images are not supported`);
+  if (!mime) throw invalid(Reason.UNSUPPORTED, `${format} images are not supported`);
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
-  if (width * height > limits.maxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${limits.maxPixels} pixels`);
+  if (width * height > limits.maxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${limits.maxPixels} pixels`);
   const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
   const p = sharp(input, { failOn: "error", ignoreIcc: true, limitInputPixels: limits.maxPixels, sequentialRead: true }).timeout({ seconds }).autoOrient();
   const info = { width: meta.width ?? 0, height: meta.height ?? 0, format: format === "heif" ? "avif" : format, frames: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, orientation: meta.orientation ?? 0, mime };
@@ -111,17 +111,17 @@ export async function readHeader(input: Buffer | string): Promise<Metadata> {
     return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     const message = (err as Error).message ?? "";
-    if (/unsupported image format/i.test(message)) throw invalid("unsupported", "not a format the hasher reads (images, animations, videos, archives)");
-    throw invalid("corrupt", `unreadable image header: ${firstLine(message)}`);
+    if (/unsupported image format/i.test(message)) throw invalid(Reason.UNSUPPORTED, "not a format the hasher reads (images, animations, videos, archives)");
+    throw invalid(Reason.CORRUPT, `unreadable image header: ${firstLine(message)}`);
   }
 }
 
 function asDecodeError(err: unknown): Error {
-  if ((err as { reason?: string }).reason) return err as Error;
+  if (err instanceof AppError && err.reason) return err;
   const message = (err as Error).message ?? String(err);
-  if (/pixel limit/i.test(message)) return invalid("too-many-pixels", firstLine(message));
+  if (/pixel limit/i.test(message)) return invalid(Reason.TOO_MANY_PIXELS, firstLine(message));
   if (/timeout/i.test(message)) return new AppError(status.DEADLINE_EXCEEDED, `decode timed out: ${firstLine(message)}`);
-  return invalid("corrupt", `cannot decode image: ${firstLine(message)}`);
+  return invalid(Reason.CORRUPT, `cannot decode image: ${firstLine(message)}`);
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { hamming } from "./imagehash.js";
 import { hashLocalFile } from "./local.js";
@@ -13,7 +13,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  * A smooth random picture (16x12 noise scaled up): energy at every low frequency, like a
  * photo, so perceptual hashes are stable (hard-edged synthetic patterns are not).
  */
-async function picture(width: number, height: number, seed = 1): Promise<sharp.Sharp> {
+async function picture(width: number, height: number, seed = 1): Promise<Sharp> {
   const raw = Buffer.alloc(16 * 12 * 3);
   let s = seed;
   for (let i = 0; i < raw.length; i++) raw[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
@@ -21,7 +21,7 @@ async function picture(width: number, height: number, seed = 1): Promise<sharp.S
   return sharp(png);
 }
 
-async function file(name: string, img: sharp.Sharp): Promise<string> {
+async function file(name: string, img: Sharp): Promise<string> {
   const p = path.join(tmp, name);
   writeFileSync(p, await img.toBuffer());
   return p;

@@ -1,6 +1,6 @@
 /** Thin gRPC adapter: options from the first message, bytes from the rest. */
-import { status, type ServerReadableStream } from "@grpc/grpc-js";
-import { AppError } from "@booru/runtime";
+import type { ServerReadableStream } from "@grpc/grpc-js";
+import { badRequest } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
 import type { HashService } from "./service.js";
 import type { HasherMetrics } from "./metrics.js";
@@ -16,7 +16,7 @@ async function hashCall(service: HashService, metrics: HasherMetrics, call: Hash
   const first = await messages.next();
   const options = first.done ? undefined : first.value.options;
   // A client bug, not a property of the file: no reason code, so nobody rejects the file for it.
-  if (!options) throw new AppError(status.INVALID_ARGUMENT, "the first message must carry the options");
+  if (!options) throw badRequest("the first message must carry the options");
   service.checkDeclaredSize(options.size);
   async function* chunks(): AsyncGenerator<Buffer> {
     for (let m = await messages.next(); !m.done; m = await messages.next()) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ahash, bitsToHex, colorhash, dhash, phash } from "./imagehash.js";
+import { ahash, bitsToHex, colorhash, dhash, hamming, phash } from "./imagehash.js";
 
 function image(w: number, h: number, f: (x: number, y: number) => number): Uint8Array {
   const l = new Uint8Array(w * h);
@@ -24,11 +24,18 @@ describe("imagehash definitions", () => {
   });
 
   it("phash is stable under a brightness shift and differs between images", () => {
-    const a = image(128, 128, (x, y) => (x * 3 + y * y) % 256);
-    const b = image(128, 128, (x, y) => Math.min(255, ((x * 3 + y * y) % 256) + 0));
+    // Values 0..199 shifted up by 40: every pixel brighter, none clipped at 255.
+    const a = image(128, 128, (x, y) => (x * 3 + y * y) % 200);
+    const b = image(128, 128, (x, y) => ((x * 3 + y * y) % 200) + 40);
     const c = image(128, 128, (x, y) => ((x ^ y) * 7) % 256);
-    expect(phash(a, 128, 128, 16)).toBe(phash(b, 128, 128, 16));
-    expect(phash(a, 128, 128, 16)).not.toBe(phash(c, 128, 128, 16));
+    expect(b.every((v, i) => v === a[i]! + 40)).toBe(true);
+    // A shift only moves the DC term; coefficients that are 0 in exact arithmetic may flip on
+    // rounding noise (measured: 2 bits), so "stable" is a few bits, against about half the bits
+    // for another image.
+    expect(hamming(phash(a, 128, 128, 16), phash(b, 128, 128, 16))).toBeLessThanOrEqual(4);
+    expect(hamming(phash(a, 128, 128, 8), phash(b, 128, 128, 8))).toBeLessThanOrEqual(2);
+    expect(hamming(phash(a, 128, 128, 16), phash(c, 128, 128, 16))).toBeGreaterThan(64);
+    expect(hamming(phash(a, 128, 128, 8), phash(c, 128, 128, 8))).toBeGreaterThan(16);
     expect(phash(a, 128, 128, 8)).toHaveLength(16);
     expect(phash(a, 128, 128, 16)).toHaveLength(64);
   });

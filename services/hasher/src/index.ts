@@ -21,6 +21,8 @@ export const hasherModule = defineModule({
   name: "hasher",
   deps: [],
   settings: hasherSettings,
+  // Decoding is expensive: beyond loopback only callers with a token (hash or write scope) get it.
+  servesApi: true,
   async start(ctx, config) {
     // Removes the temp files (and kills the ffmpeg) a crashed hasher left behind.
     const { space, removed } = await TempSpace.open(config.hasherTempDir);
@@ -30,7 +32,7 @@ export const hasherModule = defineModule({
     const pool = createHashPool(config.hasherWorkers);
     const service = new HashService(config, pool, { tools, temp: space });
     const metrics = new HasherMetrics(ctx.metrics);
-    ctx.grpc.addService(SERVICE, hasherV1.HasherService, { hash: hashHandler(service, metrics) });
+    ctx.grpc.addService(SERVICE, hasherV1.HasherService, { hash: hashHandler(service, metrics) }, { scopes: { hash: "hash" } });
     ctx.grpc.setStatus(SERVICE, "SERVING");
     ctx.log.info({ workers: config.hasherWorkers, maxBytes: config.hasherMaxBytes, maxPixels: config.hasherMaxPixels, temp: space.dir }, "hasher ready");
     return {

@@ -11,7 +11,7 @@
 import type { Metadata } from "sharp";
 import sharp from "sharp";
 import { readFile } from "node:fs/promises";
-import { invalid } from "@booru/runtime";
+import { invalid, parseReason, Reason, reasonOf } from "@booru/runtime";
 import { hasherV1 } from "@booru/proto";
 import { decode, decodeRaw, readHeader, workingSide, type DecodeLimits, type Decoded, type MediaInfo } from "./decode.js";
 import { animationFacts, frameDelays, framesAtSampleTimes, sharpAnimationSignature } from "./media/animation.js";
@@ -25,6 +25,7 @@ import type { HashPool } from "./pool.js";
 import type { Deadline, MediaDeps } from "./service.js";
 import type { HasherConfig } from "./settings.js";
 import { formatSignature } from "./signature.js";
+import { endsEarly } from "./truncation.js";
 
 type Info = Omit<hasherV1.ImageInfo, "bytes">;
 
@@ -64,7 +65,29 @@ function limits(ctx: MediaContext): DecodeLimits {
   return { maxPixels: ctx.config.hasherMaxPixels, timeoutMs: ctx.deadline.remainingMs, thumbSide: ctx.config.thumbSize };
 }
 
-export function decodeMedia(file: Received, ctx: MediaContext): Promise<MediaResult> {
+/**
+ * The file's kind decoded. An image that ends before its own framing says it does is
+ * 'truncated' (dedup waits for it while it may still be written), not corrupt.
+ */
+export async function decodeMedia(file: Received, ctx: MediaContext): Promise<MediaResult> {
+  try {
+    return await decodeKind(file, ctx);
+  } catch (err) {
+    throw (await cutShort(err, file)) ? truncated((err as Error).message) : err;
+  }
+}
+
+/** A decode that failed as corrupt or unsupported because the bytes stop early (libvips calls a cut TIFF unsupported). */
+async function cutShort(err: unknown, file: Received): Promise<boolean> {
+  const reason = reasonOf(err);
+  if ((reason !== Reason.CORRUPT && reason !== Reason.UNSUPPORTED) || file.sniffed.route === "video") return false;
+  // A spooled image is within the image byte limit: read back only now, on the failure path.
+  return endsEarly(file.bytes ?? (await readFile(file.path!)));
+}
+
+const truncated = (message: string) => invalid(Reason.TRUNCATED, `the file ends before its format says it does (${message.split("\n")[0]!.slice(0, 200)})`);
+
+function decodeKind(file: Received, ctx: MediaContext): Promise<MediaResult> {
   const input = file.path ?? file.bytes!;
   switch (file.sniffed.route) {
     case "video":
@@ -135,10 +158,10 @@ async function ffmpegImage(input: Buffer | string, head: Buffer, format: "bmp" |
 async function heic(input: Buffer | string, meta: Metadata, ctx: MediaContext): Promise<MediaResult> {
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
-  if (width * height > ctx.config.hasherMaxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${ctx.config.hasherMaxPixels} pixels`);
+  if (width * height > ctx.config.hasherMaxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${ctx.config.hasherMaxPixels} pixels`);
   const bytes = typeof input === "string" ? await readFile(input) : input;
   const res = await ctx.pool.heif(bytes, ctx.config.hasherMaxPixels, ctx.deadline.signal);
-  if ("reason" in res) throw invalid(res.reason, res.message);
+  if ("reason" in res) throw invalid(parseReason(res.reason) ?? Reason.CORRUPT, res.message);
   const i: MediaInfo = { width: width || res.image.width, height: height || res.image.height, format: "heic", frames: 1, hasAlpha: res.image.channels === 4, orientation: meta.orientation ?? 0, mime: "image/heic" };
   return { img: await decodeRaw(res.image, limits(ctx), i), info: info(i, hasherV1.MediaKind.IMAGE) };
 }
@@ -165,7 +188,7 @@ async function archive(input: Buffer | string, ctx: MediaContext): Promise<Media
   const zip = await openArchive(input, { maxEntries: c.hasherMaxArchiveEntries, maxUnpackedBytes: c.hasherMaxArchiveUnpacked, maxRatio: c.hasherMaxCompressionRatio, maxEntryBytes: c.hasherMaxBytes });
   try {
     const first = zip.images[0];
-    if (!first) throw invalid("unsupported", "the archive holds no image (archives inside it are not opened)");
+    if (!first) throw invalid(Reason.UNSUPPORTED, "the archive holds no image (archives inside it are not opened)");
     const bytes = await zip.read(first);
     const { img } = await entryImage(bytes, ctx);
     const base = { ...img.info, format: zip.ugoira ? "ugoira" : "zip", mime: "application/zip" };
@@ -182,7 +205,7 @@ async function archive(input: Buffer | string, ctx: MediaContext): Promise<Media
 /** An image inside an archive: any still format, never another archive or a video. */
 async function entryImage(bytes: Buffer, ctx: MediaContext): Promise<MediaResult> {
   const sniffed = sniff(bytes);
-  if (sniffed.route === "zip" || sniffed.route === "video") throw invalid("unsupported", "the archive's first image is an archive or a video (not opened)");
+  if (sniffed.route === "zip" || sniffed.route === "video") throw invalid(Reason.UNSUPPORTED, "the archive's first image is an archive or a video (not opened)");
   return still(bytes, sniffed, bytes, ctx);
 }
 

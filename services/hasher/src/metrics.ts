@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { reasonOf } from "@booru/runtime";
+import { reasonName, reasonOf } from "@booru/runtime";
 
 /** booru_hasher_* as named in docs/metrics.md. */
 export class HasherMetrics {
@@ -34,9 +34,8 @@ export class HasherMetrics {
   }
 }
 
-const REASONS = new Set(["corrupt", "unsupported", "too-large", "too-many-pixels", "too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"]);
-
+/** The reason code (corrupt, truncated, too-large, ...) or "error". */
 function resultOf(err: unknown): string {
-  const reason = (err as { reason?: string }).reason ?? reasonOf(err);
-  return reason && REASONS.has(reason) ? reason : "error";
+  const reason = reasonOf(err);
+  return reason ? reasonName(reason) : "error";
 }

@@ -8,7 +8,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { AppError, invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
 import { BufferPool } from "./buffers.js";
 import { thumbnail, type ThumbSpec } from "./decode.js";
@@ -123,7 +123,7 @@ export class HashService {
   }
 
   private async hashFile(file: Received, opts: HashRequestOptions, deadline: Deadline): Promise<hasherV1.HashResponse> {
-    if (file.size === 0) throw invalid("corrupt", "empty file");
+    if (file.size === 0) throw invalid(Reason.CORRUPT, "empty file");
     const ctx: MediaContext = { config: this.config, pool: this.pool, deadline, media: () => this.mediaDeps() };
     const decoding = decodeMedia(file, ctx);
     // A failed decode surfaces at the await below, not as an unhandled rejection meanwhile.
@@ -180,10 +180,7 @@ export class HashService {
           if (sniffed.route === "video" || sniffed.route === "zip") deadline.extendTo(this.config.hasherMediaTimeout);
         }
         if (total > limit) throw tooLarge(limit);
-        if (!spool && sniffed && (sniffed.route === "video" || total > this.config.hasherMemoryBytes || (opts.size ?? 0) > this.config.hasherMemoryBytes)) {
-          spool = await Spool.open((await this.mediaDeps()).temp);
-          for (const p of parts.splice(0)) await spool.write(p);
-        }
+        if (!spool && sniffed && (sniffed.route === "video" || total > this.config.hasherMemoryBytes || (opts.size ?? 0) > this.config.hasherMemoryBytes)) spool = await this.spool(parts);
       }
       sniffed ??= sniff(Buffer.concat(parts));
       if (total > this.maxBytes(sniffed)) throw tooLarge(this.maxBytes(sniffed));
@@ -197,6 +194,13 @@ export class HashService {
     let offset = 0;
     for (const part of parts) offset += part.copy(file.view, offset);
     return { sniffed, size: total, bytes: file.view, head: file.view, release: async () => file.release() };
+  }
+
+  /** A temp file with the parts received so far (taken out of `parts`). */
+  private async spool(parts: Buffer[]): Promise<Spool> {
+    const spool = await Spool.open((await this.mediaDeps()).temp);
+    for (const p of parts.splice(0)) await spool.write(p);
+    return spool;
   }
 
   private thumbSpec(req: Partial<hasherV1.ThumbnailSpec> | undefined): ThumbSpec | undefined {
@@ -276,7 +280,7 @@ async function digests(bytes: Buffer): Promise<{ md5: string; sha256: string }> 
 const DIGEST_SLICE = 256 * 1024;
 
 function tooLarge(max: number): AppError {
-  return invalid("too-large", `file is larger than the limit of ${max} bytes`);
+  return invalid(Reason.TOO_LARGE, `file is larger than the limit of ${max} bytes`);
 }
 
 /** The work's result, or the signal's reason once it aborts (the work is left to wind down). */

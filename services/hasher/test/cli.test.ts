@@ -1,16 +1,15 @@
 /** `booru hash` as a user runs it (compiled CLI: run `npx tsc -b` first). */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "@booru/runtime";
 import { hasherModule } from "@booru/hasher";
-import { REPO, runBooru } from "../../../test/harness/booru.js";
+import { runBooru } from "../../../test/harness/booru.js";
+import { CONFORMANCE, haveConformance } from "../../../test/harness/conformance.js";
 import { ENCODE, haveFfmpeg, sceneVideo } from "../../../test/harness/media.js";
 
-const CONFORMANCE = path.resolve(REPO, "../shared/conformance");
-const present = existsSync(path.join(CONFORMANCE, "expected.json"));
-if (!present) console.warn(`booru hash tests skipped: ${CONFORMANCE} is absent`);
+const present = haveConformance("booru hash tests");
 
 describe.skipIf(!present)("booru hash", () => {
   const tmp = mkdtempSync(path.join(tmpdir(), "booru-hash-"));

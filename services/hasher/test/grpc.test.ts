@@ -10,7 +10,7 @@ import path from "node:path";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reasonOf, startApp, type App } from "@booru/runtime";
+import { reasonName, reasonOf, startApp, type App } from "@booru/runtime";
 import { callHash, createHasherClient, hashLocalFile, hasherModule, type HasherClient } from "@booru/hasher";
 import { noiseJpeg } from "../../../test/harness/files.js";
 
@@ -31,7 +31,8 @@ describe("Hasher gRPC service", () => {
       (e: ServiceError) => e,
     );
     expect(err?.code, "expected INVALID_ARGUMENT").toBe(status.INVALID_ARGUMENT);
-    return reasonOf(err);
+    const reason = reasonOf(err);
+    return reason === undefined ? undefined : reasonName(reason);
   };
 
   beforeAll(async () => {
@@ -83,9 +84,12 @@ describe("Hasher gRPC service", () => {
     expect(skipped.hashes!.phash256).toBe(res.hashes!.phash256);
   });
 
-  it("answers corrupt, unsupported, too-many-pixels and too-large with their reason codes", async () => {
+  it("answers truncated, corrupt, unsupported, too-many-pixels and too-large with their reason codes", async () => {
     const jpeg = await noiseJpeg(800, 600);
-    expect(await reasonFor(jpeg.subarray(0, Math.floor(jpeg.length / 2)))).toBe("corrupt");
+    expect(await reasonFor(jpeg.subarray(0, Math.floor(jpeg.length / 2)))).toBe("truncated");
+    const png = Buffer.from(await sharp(jpeg).png().toBuffer());
+    for (let i = 100; i < 300; i++) png[i]! ^= 0xff;
+    expect(await reasonFor(png)).toBe("corrupt");
     expect(await reasonFor(Buffer.from("just some text, not an image\n".repeat(100)))).toBe("unsupported");
     const huge = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: "#808080" } }).png().toBuffer();
     expect(await reasonFor(huge)).toBe("too-many-pixels");
@@ -102,6 +106,7 @@ describe("Hasher gRPC service", () => {
     const count = (result: string) => Number(new RegExp(`booru_hasher_requests_total\\{result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
     expect(count("ok")).toBeGreaterThanOrEqual(4);
     expect(count("corrupt")).toBeGreaterThanOrEqual(2);
+    expect(count("truncated")).toBe(1);
     expect(count("unsupported")).toBe(1);
     expect(count("too-many-pixels")).toBe(1);
     expect(count("too-large")).toBe(2);

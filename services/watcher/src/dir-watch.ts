@@ -9,11 +9,15 @@
 import { watch, type FSWatcher } from "node:fs";
 import { lstat } from "node:fs/promises";
 import path from "node:path";
-import type { NameFilter } from "./filters.js";
+import type { EntryFilter, Skip } from "./filters.js";
 import { scanInbox } from "./scan.js";
 
 export interface DirWatchHandlers {
   onFile(file: string): void;
+  /** An entry left alone because of its name or extension. */
+  onSkip(entry: string, why: Exclude<Skip, "own">): void;
+  /** An entry that went away. */
+  onGone(entry: string): void;
   onError(err: unknown, dir: string): void;
 }
 
@@ -23,7 +27,7 @@ export class DirWatcher {
 
   constructor(
     private readonly root: string,
-    private readonly filter: NameFilter,
+    private readonly filter: EntryFilter,
     private readonly handlers: DirWatchHandlers,
   ) {}
 
@@ -65,19 +69,22 @@ export class DirWatcher {
   }
 
   private async onEntry(dir: string, name: string): Promise<void> {
-    if (this.closed || this.filter.ignoredName(name)) return;
+    if (this.closed) return;
     const full = path.join(dir, name);
     const st = await lstat(full).catch(() => undefined);
     if (!st) {
       if (this.watchers.has(full)) this.unwatch(full);
+      this.handlers.onGone(full);
       return;
     }
     // Symlinked folders are never entered (a link is published as an entry; dedup judges it).
-    if (st.isDirectory()) {
-      if (!this.watchers.has(full)) await this.watchTree(full, async (file) => this.handlers.onFile(file));
-      return;
-    }
-    if ((st.isFile() || st.isSymbolicLink()) && this.filter.wanted(full)) this.handlers.onFile(full);
+    const isDir = st.isDirectory();
+    if (!isDir && !st.isFile() && !st.isSymbolicLink()) return;
+    const skip = isDir ? this.filter.folder(full) : this.filter.file(full);
+    if (skip === "own") return;
+    if (skip) this.handlers.onSkip(full, skip);
+    else if (!isDir) this.handlers.onFile(full);
+    else if (!this.watchers.has(full)) await this.watchTree(full, async (file) => this.handlers.onFile(file));
   }
 
   /**
@@ -85,6 +92,7 @@ export class DirWatcher {
    * found on the way (those that landed before their folder's watch was set).
    */
   private async watchTree(dir: string, onFile: (file: string) => Promise<void>): Promise<void> {
-    await scanInbox(dir, this.filter, onFile, () => this.closed, (folder) => this.watchDir(folder)).catch((err) => this.handlers.onError(err, dir));
+    const handlers = { onFile, onSkip: this.handlers.onSkip, stopped: () => this.closed, onFolder: (folder: string) => this.watchDir(folder) };
+    await scanInbox(dir, this.filter, handlers).catch((err) => this.handlers.onError(err, dir));
   }
 }

@@ -1,15 +1,17 @@
 import { createHash } from "node:crypto";
+import { realpath } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { Counter, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { ingestV1 } from "@booru/proto";
-import { defineModule, settings, SpanKind, traceHeaders, withTrace, type Bus, type Logger } from "@booru/runtime";
-import { createNameFilter, type NameFilter } from "./filters.js";
+import { defineModule, FileClock, isInside, settings, SpanKind, traceHeaders, withTrace, type Bus, type DataPaths, type Logger } from "@booru/runtime";
+import { createEntryFilter, type EntryFilter } from "./filters.js";
+import { IgnoredEntries } from "./ignored.js";
 import { scanInbox } from "./scan.js";
 import { Settler, type FileFacts } from "./settle.js";
 import { DirWatcher } from "./dir-watch.js";
 
-export { createNameFilter, globToRegExp } from "./filters.js";
+export { createEntryFilter, globToRegExp } from "./filters.js";
 export { scanInbox } from "./scan.js";
 export { Settler } from "./settle.js";
 
@@ -24,15 +26,29 @@ export const watcherSettings = {
   watchPollInterval: settings.duration("BOORU_WATCH_POLL_INTERVAL", 2000, "polling interval with --watch-poll"),
   settleTime: settings.duration("BOORU_SETTLE_TIME", 2000, "a file is published once its size and mtime have not changed for this long"),
   rescanInterval: settings.duration("BOORU_RESCAN_INTERVAL", 300_000, "full reconcile scan interval (0: only at start)"),
-  ignore: settings.list("BOORU_IGNORE", ["*.part", "*.crdownload", "*.tmp", "*.partial", "*.download", ".*", "~*"], "name patterns never published (* and ?)"),
+  ignore: settings.list(
+    "BOORU_IGNORE",
+    // Downloads in progress (browsers, torrent and download managers), editors' temp and lock files, hidden files.
+    ["*.part", "*.crdownload", "*.tmp", "*.partial", "*.download", "*.opdownload", "*.!qB", "*.!ut", "*.aria2", "*.filepart", "*.temp", ".*", "~*"],
+    "name patterns never published (* and ?): temporary names are waited for until renamed; counted by booru stats",
+  ),
   extensions: settings.list("BOORU_EXTENSIONS", DEFAULT_EXTENSIONS, "file extensions that are published"),
   watcherId: settings.optional("BOORU_WATCHER_ID", "name on published events (default host:pid)"),
 };
 
-/** Same inbox, path, size and mtime => same id, so rescans and replicas publish a file once per window. */
+/**
+ * Same inbox, path, size and mtime => same id, so rescans and replicas publish a file once per
+ * window. Not the ctime: dedup's own hard link (moving a file to duplicates/ or rejected/)
+ * changes it, and the watcher would publish the file again while it is being moved.
+ */
 export function messageId(inbox: string, rel: string, facts: FileFacts): string {
   return createHash("sha256").update(`${inbox}\0${rel}\0${facts.size}\0${facts.mtimeMs}`).digest("hex").slice(0, 40);
 }
+
+/** Inbox reports are sent this often even when nothing changed (the catalog drops stale ones). */
+const REPORT_EVERY_MS = 60_000;
+/** After a change, the report waits this long for more (a batch of temporary files). */
+const REPORT_DEBOUNCE_MS = 1_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +57,35 @@ function watcherMetrics(registry: import("prom-client").Registry) {
     discovered: new Counter({ name: "booru_files_discovered_total", help: "files that settled and were published (or dropped as a repeat)", registers: [registry] }),
     published: new Counter({ name: "booru_files_published_total", help: "JetStream publish outcome", labelNames: ["result"], registers: [registry] }),
     scans: new Histogram({ name: "booru_watcher_scan_duration_seconds", help: "full inbox scans", labelNames: ["kind"], buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] }),
+    ignored: new Gauge({ name: "booru_watcher_ignored_entries", help: "entries in the inboxes that are not published, by why: name (temporary, partial, hidden) or extension", labelNames: ["why"], registers: [registry] }),
   };
+}
+
+/**
+ * The pipeline's own folders and files, as the watcher will meet them under each inbox: as
+ * configured, with symlinks resolved, and as seen through the inbox's own path when that path
+ * goes through a symlink. A path that does not exist yet is resolved through its nearest
+ * existing parent, so a folder created later inside an inbox is still recognised.
+ */
+export async function ownPaths(paths: DataPaths, inboxes: string[]): Promise<string[]> {
+  const sqlite = paths.sqlite;
+  const own = [paths.library, paths.duplicates, paths.rejected, sqlite, `${sqlite}-wal`, `${sqlite}-shm`, `${sqlite}-journal`];
+  const real = await Promise.all(own.map(realPathOf));
+  const out = new Set([...own, ...real]);
+  for (const inbox of inboxes) {
+    const realInbox = await realPathOf(inbox);
+    for (const r of real) if (isInside(realInbox, r)) out.add(path.join(inbox, path.relative(realInbox, r)));
+  }
+  return [...out];
+}
+
+async function realPathOf(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(await realPathOf(parent), path.basename(p));
+  }
 }
 
 interface Publisher {
@@ -51,7 +95,7 @@ interface Publisher {
 function createPublisher(bus: Bus, watcherId: string, metrics: ReturnType<typeof watcherMetrics>, log: Logger): Publisher {
   return async (inbox, file, facts) => {
     const rel = path.relative(inbox, file).split(path.sep).join("/");
-    const ev = ingestV1.FileDiscovered.fromPartial({ inbox, path: rel, size: facts.size, mtimeUnixMs: facts.mtimeMs, discoveredUnixMs: Date.now(), watcherId });
+    const ev = ingestV1.FileDiscovered.fromPartial({ inbox, path: rel, size: facts.size, mtimeUnixMs: facts.mtimeMs, ctimeUnixMs: facts.ctimeMs, discoveredUnixMs: Date.now(), watcherId });
     const data = ingestV1.FileDiscovered.encode(ev).finish();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -75,20 +119,32 @@ export const watcherModule = defineModule({
   name: "watcher",
   deps: ["dedup"],
   settings: watcherSettings,
+  folders: (paths) => paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })),
   async start(ctx, cfg) {
     const bus = await ctx.bus();
     const metrics = watcherMetrics(ctx.metrics);
-    const filter = createNameFilter(cfg.ignore, cfg.extensions);
-    const publish = createPublisher(bus, cfg.watcherId ?? `${hostname()}:${process.pid}`, metrics, ctx.log);
+    const filter = createEntryFilter({ ignore: cfg.ignore, extensions: cfg.extensions, own: await ownPaths(ctx.paths, ctx.paths.inboxes) });
+    const watcherId = cfg.watcherId ?? `${hostname()}:${process.pid}`;
+    const publish = createPublisher(bus, watcherId, metrics, ctx.log);
+    const clock = new FileClock(ctx.log);
     let stopped = false;
     const watchers: DirWatcher[] = [];
     const settlers: Settler[] = [];
     const scans: (() => Promise<void>)[] = [];
+    const ignored = new Map(ctx.paths.inboxes.map((inbox) => [inbox, new IgnoredEntries(() => reporter.soon())]));
+    const reporter = startReporting(bus, watcherId, ignored, metrics);
     for (const inbox of ctx.paths.inboxes) {
-      const settler = new Settler(cfg.settleTime, (file, facts) => publish(inbox, file, facts), (file, err) => ctx.log.warn({ err, file }, "could not publish file; the next scan retries"));
+      const settler = new Settler({
+        settleMs: cfg.settleTime,
+        fileNow: () => clock.now(inbox),
+        tempSiblings: filter.tempSiblings,
+        onSettled: (file, facts) => publish(inbox, file, facts),
+        onError: (file, err) => ctx.log.warn({ err, file }, "could not publish file; the next scan retries"),
+      });
       settlers.push(settler);
-      if (!cfg.watchPoll) watchers.push(watchInbox(inbox, filter, settler, ctx.log));
-      scans.push(() => scanOnce(inbox, filter, settler, () => stopped));
+      const skipped = ignored.get(inbox)!;
+      if (!cfg.watchPoll) watchers.push(watchInbox(inbox, filter, settler, skipped, ctx.log));
+      scans.push(() => scanOnce(inbox, filter, settler, skipped, () => stopped));
     }
     let scanning: Promise<void> = Promise.resolve();
     const runScans = (kind: "start" | "reconcile" | "poll") => {
@@ -96,6 +152,7 @@ export const watcherModule = defineModule({
         const end = metrics.scans.startTimer({ kind });
         try {
           for (const scan of scans) await scan();
+          reporter.now();
         } catch (err) {
           ctx.log.error({ err, kind }, "inbox scan failed");
         } finally {
@@ -122,6 +179,7 @@ export const watcherModule = defineModule({
     return {
       async stop() {
         stopped = true;
+        reporter.stop();
         clearInterval(rescan);
         clearInterval(poll);
         settlers.forEach((s) => s.close());
@@ -132,13 +190,55 @@ export const watcherModule = defineModule({
   },
 });
 
-async function scanOnce(inbox: string, filter: NameFilter, settler: Settler, stopped: () => boolean): Promise<void> {
-  await scanInbox(inbox, filter, (file) => settler.touch(file), stopped);
+async function scanOnce(inbox: string, filter: EntryFilter, settler: Settler, ignored: IgnoredEntries, stopped: () => boolean): Promise<void> {
+  ignored.beginScan();
+  await scanInbox(inbox, filter, { onFile: (file) => settler.touch(file), onSkip: (entry, why) => ignored.note(entry, why), stopped });
+  // A scan that was stopped half-way saw only part of the inbox.
+  if (!stopped()) ignored.endScan();
 }
 
-function watchInbox(inbox: string, filter: NameFilter, settler: Settler, log: Logger): DirWatcher {
+function watchInbox(inbox: string, filter: EntryFilter, settler: Settler, ignored: IgnoredEntries, log: Logger): DirWatcher {
   return new DirWatcher(inbox, filter, {
     onFile: (file) => void settler.touch(file).catch((err) => log.warn({ err, file }, "settle check failed")),
+    onSkip: (entry, why) => ignored.note(entry, why),
+    onGone: (entry) => ignored.gone(entry),
     onError: (err, dir) => log.error({ err, dir }, "watch error; the periodic scan still runs"),
   });
+}
+
+/**
+ * Publishes each inbox's ignored entries (InboxReport) on the bus for the catalog's stats:
+ * shortly after a change, and every minute regardless (reports are at most once, latest wins).
+ */
+function startReporting(bus: Bus, watcherId: string, inboxes: Map<string, IgnoredEntries>, metrics: ReturnType<typeof watcherMetrics>) {
+  const sent = new Map<string, number>();
+  const send = (all: boolean) => {
+    const totals: Record<string, number> = { name: 0, extension: 0 };
+    for (const [inbox, entries] of inboxes) {
+      const counts = entries.counts();
+      for (const [why, n] of Object.entries(counts)) totals[why] = (totals[why] ?? 0) + n;
+      if (!all && sent.get(inbox) === entries.changes) continue;
+      sent.set(inbox, entries.changes);
+      const report = ingestV1.InboxReport.fromPartial({ inbox, watcherId, ignoredByReason: counts, atUnixMs: Date.now() });
+      bus.reports.publish(ingestV1.InboxReport.encode(report).finish());
+    }
+    for (const [why, n] of Object.entries(totals)) metrics.ignored.set({ why }, n);
+  };
+  let debounce: NodeJS.Timeout | undefined;
+  const heartbeat = setInterval(() => send(true), REPORT_EVERY_MS);
+  return {
+    /** Something changed: report the inboxes that changed, after a short wait for more. */
+    soon() {
+      debounce ??= setTimeout(() => {
+        debounce = undefined;
+        send(false);
+      }, REPORT_DEBOUNCE_MS);
+    },
+    /** Report the inboxes that changed now (after a scan). */
+    now: () => send(false),
+    stop() {
+      clearInterval(heartbeat);
+      clearTimeout(debounce);
+    },
+  };
 }

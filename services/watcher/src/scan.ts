@@ -1,25 +1,30 @@
 /**
  * Streaming walk of an inbox: one folder open at a time, files handed over as they are read,
  * so a folder of millions of files needs neither a list of every path nor many descriptors.
- * Only the paths of folders still to visit are kept. Symlinked folders are never entered.
+ * Only the paths of folders still to visit are kept. Symlinked folders are never entered, nor
+ * the pipeline's own folders (see filters.ts).
  */
 import { opendir } from "node:fs/promises";
 import path from "node:path";
-import type { NameFilter } from "./filters.js";
+import type { EntryFilter, Skip } from "./filters.js";
 
-/** `onFolder` sees each folder (the root too) just before it is read. */
-export async function scanInbox(
-  root: string,
-  filter: NameFilter,
-  onFile: (abs: string) => Promise<void>,
-  stopped: () => boolean = () => false,
-  onFolder: (dir: string) => void = () => {},
-): Promise<number> {
+export interface ScanHandlers {
+  onFile(abs: string): Promise<void>;
+  /** An entry left alone because of its name or extension (the pipeline's own are not reported). */
+  onSkip?(abs: string, why: Exclude<Skip, "own">): void;
+  /** Each folder (the root too), just before it is read. */
+  onFolder?(dir: string): void;
+  stopped?(): boolean;
+}
+
+/** Walks `root`; returns the number of files handed to `onFile`. */
+export async function scanInbox(root: string, filter: EntryFilter, handlers: ScanHandlers): Promise<number> {
+  const stopped = handlers.stopped ?? (() => false);
   const folders = [root];
   let files = 0;
   while (folders.length > 0 && !stopped()) {
     const dir = folders.pop()!;
-    onFolder(dir);
+    handlers.onFolder?.(dir);
     let handle;
     try {
       handle = await opendir(dir, { bufferSize: 128 });
@@ -30,12 +35,16 @@ export async function scanInbox(
     }
     for await (const entry of handle) {
       if (stopped()) break;
-      if (filter.ignoredName(entry.name)) continue;
       const abs = path.join(dir, entry.name);
-      if (entry.isDirectory()) folders.push(abs);
-      else if ((entry.isFile() || entry.isSymbolicLink()) && filter.wanted(abs)) {
+      const isDir = entry.isDirectory();
+      if (!isDir && !entry.isFile() && !entry.isSymbolicLink()) continue;
+      const skip = isDir ? filter.folder(abs) : filter.file(abs);
+      if (skip === "own") continue;
+      if (skip) handlers.onSkip?.(abs, skip);
+      else if (isDir) folders.push(abs);
+      else {
         files++;
-        await onFile(abs);
+        await handlers.onFile(abs);
       }
     }
   }

@@ -1,12 +1,26 @@
 /**
  * A file is published once it is complete: size and mtime unchanged for the settle time.
- * Files already older than the settle time (found by a scan) are published at once.
+ * Files already older than the settle time (found by a scan) are published at once; "older" is
+ * judged by the clock of the file server behind the inbox, never this machine's, so a share
+ * whose clock is behind cannot make a file being written look old.
  */
-import { lstat } from "node:fs/promises";
+import { access, lstat } from "node:fs/promises";
 
 export interface FileFacts {
   size: number;
   mtimeMs: number;
+  /** Set by the file server on every change (a user cannot set it); carried in the event for its record ids. */
+  ctimeMs: number;
+}
+
+export interface SettlerOptions {
+  settleMs: number;
+  /** Now, by the clock of the file server behind the inbox. */
+  fileNow(): Promise<number>;
+  /** Names whose presence means the file is still being written (a download's `x.jpg.part` beside an empty `x.jpg`). */
+  tempSiblings(file: string): string[];
+  onSettled(file: string, facts: FileFacts): Promise<void>;
+  onError(file: string, err: unknown): void;
 }
 
 interface Pending extends FileFacts {
@@ -17,11 +31,7 @@ export class Settler {
   private readonly pending = new Map<string, Pending>();
   private closed = false;
 
-  constructor(
-    private readonly settleMs: number,
-    private readonly onSettled: (file: string, facts: FileFacts) => Promise<void>,
-    private readonly onError: (file: string, err: unknown) => void,
-  ) {}
+  constructor(private readonly opts: SettlerOptions) {}
 
   /** Something happened to this file: (re)start its settle clock. Resolves once it is published or scheduled. */
   async touch(file: string): Promise<void> {
@@ -30,12 +40,9 @@ export class Settler {
     if (!facts) return this.forget(file);
     const prev = this.pending.get(file);
     // Unchanged since the clock started (a poll, a repeated event): let the clock run on.
-    if (prev && prev.size === facts.size && prev.mtimeMs === facts.mtimeMs) return;
+    if (prev && sameContent(prev, facts)) return;
     if (prev) clearTimeout(prev.timer);
-    if (!prev && Date.now() - facts.mtimeMs >= this.settleMs) {
-      this.pending.delete(file);
-      return this.publish(file, facts);
-    }
+    if (!prev && (await this.opts.fileNow()) - facts.mtimeMs >= this.opts.settleMs) return this.settled(file, facts);
     this.schedule(file, facts);
   }
 
@@ -56,7 +63,7 @@ export class Settler {
   }
 
   private schedule(file: string, facts: FileFacts): void {
-    const timer = setTimeout(() => void this.check(file, facts), this.settleMs);
+    const timer = setTimeout(() => void this.check(file, facts), this.opts.settleMs);
     this.pending.set(file, { ...facts, timer });
   }
 
@@ -64,24 +71,33 @@ export class Settler {
     if (this.closed) return;
     const now = await stat(file);
     if (!now) return this.forget(file);
-    if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) return this.schedule(file, now);
-    this.pending.delete(file);
-    await this.publish(file, now);
+    if (!sameContent(now, before)) return this.schedule(file, now);
+    await this.settled(file, now);
   }
 
-  private async publish(file: string, facts: FileFacts): Promise<void> {
+  /** Publishes, unless a temporary sibling says the real bytes are still being written elsewhere. */
+  private async settled(file: string, facts: FileFacts): Promise<void> {
+    if (facts.size === 0 && (await anyExists(this.opts.tempSiblings(file)))) return this.schedule(file, facts);
+    this.pending.delete(file);
     try {
-      await this.onSettled(file, facts);
+      await this.opts.onSettled(file, facts);
     } catch (err) {
-      this.onError(file, err);
+      this.opts.onError(file, err);
     }
   }
+}
+
+const sameContent = (a: FileFacts, b: FileFacts) => a.size === b.size && a.mtimeMs === b.mtimeMs;
+
+async function anyExists(files: string[]): Promise<boolean> {
+  const found = await Promise.all(files.map((f) => access(f).then(() => true, () => false)));
+  return found.includes(true);
 }
 
 async function stat(file: string): Promise<FileFacts | undefined> {
   try {
     const st = await lstat(file);
-    return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+    return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ctimeMs: Math.floor(st.ctimeMs) };
   } catch {
     return undefined;
   }

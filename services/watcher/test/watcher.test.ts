@@ -1,14 +1,14 @@
-/** The watcher against real NATS: what it publishes, in inotify and in polling mode. */
+/** The watcher against real NATS: what it publishes, and what it reports it ignores, in inotify and in polling mode. */
 import { mkdtempSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { connectNatsBus, createLogger, startApp, type ModuleDef } from "@booru/runtime";
 import { ingestV1 } from "@booru/proto";
 import { watcherModule } from "../src/index.js";
 import { natsUrl, uniqueName } from "../../../test/harness/index.js";
 
-async function published(poll: boolean) {
+async function watched(poll: boolean) {
   const data = mkdtempSync(path.join(tmpdir(), "watcher-it-"));
   const prefix = uniqueName();
   const env = {
@@ -22,8 +22,10 @@ async function published(poll: boolean) {
     BOORU_WATCH_POLL: String(poll),
     BOORU_WATCH_POLL_INTERVAL: "200ms",
   };
-  const app = await startApp([watcherModule] as ModuleDef[], { env, targets: ["watcher"] });
   const bus = await connectNatsBus({ url: natsUrl(), prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+  const reports: ingestV1.InboxReport[] = [];
+  const unsubscribe = bus.reports.subscribe((d) => reports.push(ingestV1.InboxReport.decode(d)));
+  const app = await startApp([watcherModule] as ModuleDef[], { env, targets: ["watcher"] });
   const got: ingestV1.FileDiscovered[] = [];
   const sub = await bus.files.consume({ durable: "probe", maxInFlight: 10, ackWaitMs: 10_000, maxDeliver: 1 }, async (m) => {
     got.push(ingestV1.FileDiscovered.decode(m.data));
@@ -37,11 +39,13 @@ async function published(poll: boolean) {
     writeFileSync(path.join(inbox, "notes.txt"), "t");
     // A download finishing: the temp name is renamed to its real one.
     renameSync(path.join(inbox, "b.jpg.part"), path.join(inbox, "b.jpg"));
-    const end = Date.now() + 15_000;
-    while (got.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 1000));
-    return { got, inbox };
+    // Both published, and the watcher's own account of what it left alone: the hidden file and
+    // the text file (the .part is gone). What it counts as ignored it never publishes.
+    await vi.waitFor(() => expect(got.map((e) => e.path).sort()).toEqual(["a.jpg", "b.jpg"]), { timeout: 15_000, interval: 100 });
+    await vi.waitFor(() => expect(reports.at(-1)?.ignoredByReason).toEqual({ name: 1, extension: 1 }), { timeout: 15_000, interval: 100 });
+    return { got, inbox, report: reports.at(-1)! };
   } finally {
+    unsubscribe();
     await sub.stop();
     await bus.close();
     await app.stop();
@@ -50,12 +54,14 @@ async function published(poll: boolean) {
 
 describe("watcher on real NATS", () => {
   for (const poll of [false, true]) {
-    it(`publishes settled files once with their facts, skipping temp, hidden and unlisted names (${poll ? "polling" : "inotify"})`, async () => {
-      const { got, inbox } = await published(poll);
+    it(`publishes settled files once with their facts, and reports the temp, hidden and unlisted names it skips (${poll ? "polling" : "inotify"})`, async () => {
+      const { got, inbox, report } = await watched(poll);
       expect(got.map((e) => e.path).sort()).toEqual(["a.jpg", "b.jpg"]);
       const a = got.find((e) => e.path === "a.jpg")!;
-      expect(a).toMatchObject({ inbox, size: 1, mtimeUnixMs: Math.floor(statSync(path.join(inbox, "a.jpg")).mtimeMs) });
+      const st = statSync(path.join(inbox, "a.jpg"));
+      expect(a).toMatchObject({ inbox, size: 1, mtimeUnixMs: Math.floor(st.mtimeMs), ctimeUnixMs: Math.floor(st.ctimeMs) });
       expect(a.watcherId).not.toBe("");
+      expect(report).toMatchObject({ inbox, watcherId: a.watcherId });
     });
   }
 });

@@ -27,7 +27,8 @@ export async function run(args: string[]): Promise<number> {
         const res = await conn.call((c) => c.listDuplicates, { pageSize, pageToken, md5 });
         return { items: res.duplicates, next: res.nextPageToken };
       },
-      json: (duplicates, nextPageToken) => catalogV1.ListDuplicatesResponse.toJSON({ duplicates, nextPageToken }),
+      key: "duplicates",
+      toJSON: catalogV1.Duplicate.toJSON,
       headers: ["AT", "MD5", "DISPOSITION", "SOURCE", "STORED"],
       row: (d) => [formatTime(d.atUnixMs), d.md5, DISPOSITION[d.disposition] ?? "-", shortName(d.sourcePath, 50), d.storedPath || "-"],
       empty: "no duplicates",

@@ -1,14 +1,24 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { parseDuration, parseFlags, reasonOf, type AppError } from "@booru/runtime";
+import { bearer, parseDuration, Reason, reasonName, reasonOf } from "@booru/runtime";
 import { hasherV1 } from "@booru/proto";
 import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
+import { cliErrorOf, parseCommand, printHelp } from "../client.js";
+import { printable, safeJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";
 
-export const summary = "hash images, animations, videos and archives (locally, or --server ADDR): FILE... [--json] [--server ADDR] [--timeout 10m]";
-
-const USAGE = "usage: booru hash FILE... [--json] [--server ADDR]";
+export const summary = "every hash of local images, animations, videos and archives, computed here (no server needed) or by a hasher (--server)";
+const usage = "booru hash FILE... [--json] [--server HOST:PORT] [--token TOKEN] [--timeout 10m]";
+const help = [
+  "  --json               one JSON array on stdout: per file its kind, hashes and facts, or error and message",
+  "  --server HOST:PORT   send the files to this hasher instead of hashing them here",
+  "  --token TOKEN        bearer token for --server, with the hash (or write) scope (env BOORU_TOKEN)",
+  "  --timeout DURATION   per file with --server (default 10m: a long video takes minutes)",
+  "",
+  "Exit 0 when every file hashed, 1 when one did not (its row says why: corrupt, truncated,",
+  "unsupported, too-large, too-long, archive-bomb, not-found, ...).",
+].join("\n");
 
 interface Row {
   file: string;
@@ -37,41 +47,33 @@ interface Row {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { files, json, server, timeoutMs } = parseArgs(args);
-  const hashOne = server ? remoteHasher(server, timeoutMs) : (file: string) => hashLocalFile(file);
+  const { values, positionals: files, help: wantsHelp } = parseCommand(args, { timeout: { type: "string" } }, { min: 1, max: Infinity, usage });
+  if (wantsHelp) return printHelp(usage, summary, help, "");
+  const json = Boolean(values.json);
+  const server = values.server as string | undefined;
+  const timeoutMs = parseDuration((values.timeout as string | undefined) ?? "10m");
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new CliError(`--timeout must be a duration such as 30s or 500ms, got ${JSON.stringify(values.timeout)}`, EXIT.USAGE);
+  const token = ((values.token as string | undefined) || process.env.BOORU_TOKEN || "").trim() || undefined;
+  const hashOne = server ? remoteHasher(server, timeoutMs, token) : (file: string) => hashLocalFile(file);
   const rows: Row[] = [];
   for (const file of files) {
     const row = await hashOne(file).then(
       (res) => toRow(file, res),
-      (err) => failedRow(file, err, Boolean(server)),
+      (err) => failedRow(file, err, server),
     );
     rows.push(row);
     if (!json) printHuman(row);
   }
-  if (json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+  if (json) process.stdout.write(safeJson(rows, 2) + "\n");
   return rows.some((r) => r.error) ? EXIT.FAILURE : EXIT.OK;
 }
 
-function parseArgs(args: string[]): { files: string[]; json: boolean; server?: string; timeoutMs: number } {
-  if (args.includes("--help")) throw new CliError(USAGE, EXIT.OK);
-  const files = args.filter((a, i) => !a.startsWith("--") && !["--server", "--timeout"].includes(args[i - 1] ?? ""));
-  const flags = parseFlags(args.filter((a) => !files.includes(a)));
-  for (const f of flags.keys()) if (!["--json", "--server", "--timeout"].includes(f)) throw new CliError(`unknown flag ${f}\n${USAGE}`, EXIT.USAGE);
-  if (files.length === 0) throw new CliError(USAGE, EXIT.USAGE);
-  const server = flags.get("--server");
-  if (server === "true") throw new CliError("--server needs an address, e.g. --server 127.0.0.1:50051", EXIT.USAGE);
-  const timeout = flags.get("--timeout") ?? "10m";
-  const timeoutMs = parseDuration(timeout);
-  if (!timeoutMs) throw new CliError(`invalid --timeout ${timeout}: expected e.g. 30s, 500ms or 10m`, EXIT.USAGE);
-  return { files, json: flags.has("--json"), server, timeoutMs };
-}
-
-function remoteHasher(target: string, timeoutMs: number) {
-  const client = createHasherClient(target);
+function remoteHasher(target: string, timeoutMs: number, token: string | undefined) {
+  const client = createHasherClient(target, { caFile: process.env.BOORU_TLS_CA || undefined });
   return async (file: string) => {
     const { size } = await stat(file);
     const chunks = createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
-    return callHash(client, chunks, { fileName: file, size, thumbnail: { skip: true, maxSide: 0, format: 0, quality: 0 } }, timeoutMs);
+    return callHash(client, chunks, { fileName: file, size, thumbnail: { skip: true, maxSide: 0, format: 0, quality: 0 } }, timeoutMs, bearer(token));
   };
 }
 
@@ -115,25 +117,26 @@ export function timing(r: { frames?: number; durationMs?: number; frameRate?: nu
   return parts.join(", ");
 }
 
-function failedRow(file: string, err: unknown, remote: boolean): Row {
-  const e = err as Partial<Pick<AppError, "reason" | "message">> & { code?: unknown; details?: string };
-  const reason = e.reason ?? reasonOf(err);
-  if (reason) return { file, error: reason, message: e.details ?? e.message };
+/** What went wrong with one file; a problem with the server itself (unreachable, token) stops the run. */
+function failedRow(file: string, err: unknown, server: string | undefined): Row {
+  const e = err as { code?: unknown; details?: string; message?: string };
+  const reason = reasonOf(err);
+  if (reason) return { file, error: reasonName(reason), message: e.details ?? e.message };
   if (e.code === "ENOENT") return { file, error: "not-found", message: `no such file: ${file}` };
-  if (e.code === "EISDIR" || e.code === "EACCES") return { file, error: "unreadable", message: e.message };
-  if (remote && e.code === status.UNAVAILABLE) throw new CliError(`hasher unavailable: ${e.details ?? e.message}`, EXIT.UNAVAILABLE);
+  if (e.code === "EISDIR" || e.code === "EACCES") return { file, error: reasonName(Reason.UNREADABLE), message: e.message };
+  if (server && [status.UNAVAILABLE, status.UNAUTHENTICATED, status.PERMISSION_DENIED].includes(e.code as status)) throw cliErrorOf(err, server, "hasher");
   if (e.code === status.DEADLINE_EXCEEDED) return { file, error: "timeout", message: e.details ?? e.message };
   return { file, error: "error", message: e.details ?? e.message ?? String(err) };
 }
 
 function printHuman(r: Row): void {
   if (r.error) {
-    process.stderr.write(`${r.file}: ${r.error}: ${r.message ?? ""}\n`);
+    process.stderr.write(printable(`${r.file}: ${r.error}: ${r.message ?? ""}`) + "\n");
     return;
   }
   const more = timing(r);
   const lines = [
-    `${r.file}  ${r.kind} ${r.width}x${r.height} ${r.format}${more ? `, ${more}` : ""}`,
+    printable(`${r.file}  ${r.kind} ${r.width}x${r.height} ${r.format}${more ? `, ${more}` : ""}`),
     `  md5          ${r.md5}`,
     `  sha256       ${r.sha256}`,
     `  phash64      ${r.phash64}    dhash64 ${r.dhash64}    ahash64 ${r.ahash64}`,

@@ -57,7 +57,8 @@ export async function run(args: string[]): Promise<number> {
         const res = await conn.call((c) => c.listImages, { ...req, pageToken });
         return { items: res.images, next: res.nextPageToken };
       },
-      json: (images, nextPageToken) => catalogV1.ListImagesResponse.toJSON({ images, nextPageToken }),
+      key: "images",
+      toJSON: catalogV1.Image.toJSON,
       headers: ["INGESTED", "MD5", "KIND", "FORMAT", "SIZE", "LENGTH", "BYTES", "NAME"],
       row: imageRow,
       empty: "no images",

@@ -2,7 +2,7 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { catalogV1 } from "@booru/proto";
 import { bearer } from "@booru/runtime";
 import { cliErrorOf, connect, parseCommand, printHelp, type Connection } from "../client.js";
-import { formatTime, intFlag } from "../format.js";
+import { formatTime, intFlag, printable, safeJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";
 
 export const summary = "live ingest progress from every catalog replica: counts and rate";
@@ -39,11 +39,12 @@ class Progress {
   }
 }
 
+/** One event for people; names are made printable (anyone who can drop a file chooses them). */
 function describe(e: catalogV1.Event): string {
-  if (e.ingested) return `ingested   ${e.ingested.md5}  ${e.ingested.sourcePath}`;
-  if (e.duplicate) return `duplicate  ${e.duplicate.md5}  ${e.duplicate.sourcePath}`;
-  if (e.rejected) return `rejected   ${e.rejected.reason}  ${e.rejected.sourcePath}`;
-  return `deleted    ${e.deletedMd5 ?? ""}`;
+  if (e.ingested) return printable(`ingested   ${e.ingested.md5}  ${e.ingested.sourcePath}`);
+  if (e.duplicate) return printable(`duplicate  ${e.duplicate.md5}  ${e.duplicate.sourcePath}`);
+  if (e.rejected) return printable(`rejected   ${e.rejected.reason}  ${e.rejected.sourcePath}`);
+  return printable(`deleted    ${e.deletedMd5 ?? ""}`);
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -88,7 +89,7 @@ function watch(conn: Connection, limit: number): Promise<number> {
     stream.on("data", (res: catalogV1.WatchEventsResponse) => {
       const event = res.event!;
       progress.add(event);
-      if (conn.json) process.stdout.write(JSON.stringify(catalogV1.Event.toJSON(event)) + "\n");
+      if (conn.json) process.stdout.write(safeJson(catalogV1.Event.toJSON(event)) + "\n");
       else if (tty) redraw();
       else process.stdout.write(`${formatTime(event.atUnixMs)}  ${describe(event)}  [${progress.line()}]\n`);
       if (limit && ++seen >= limit) stop();

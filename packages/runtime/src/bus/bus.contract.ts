@@ -2,17 +2,33 @@
  * The bus contract: one suite, run against the in-process adapter (unit) and NATS JetStream
  * (integration), so code written against the port behaves the same on both.
  */
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import type { Logger } from "../logger.js";
 import type { Bus, WorkMessage } from "./types.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function busContract(adapter: string, makeBus: () => Promise<Bus>): void {
+/** A logger that keeps its records, so a test can see what an adapter reported. */
+export function recordingLogger(): { log: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split("\n")) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: "debug" }, sink), records };
+}
+
+export function busContract(adapter: string, makeBus: (log: Logger) => Promise<Bus>): void {
   describe(`bus contract: ${adapter}`, () => {
+    const logged = recordingLogger();
     const withBus = (fn: (bus: Bus) => Promise<void>) => async () => {
-      const bus = await makeBus();
+      const bus = await makeBus(logged.log);
       try {
         await fn(bus);
       } finally {
@@ -89,6 +105,35 @@ export function busContract(adapter: string, makeBus: () => Promise<Bus>): void 
       expect(seen).toBe(1);
     }));
 
+    it("logs a handler that throws (with its error) and redelivers the message after the ack wait", withBus(async (bus) => {
+      await bus.files.publish(enc("boom"), { msgId: "boom" });
+      const counts: number[] = [];
+      const sub = await bus.files.consume({ durable: "c", maxInFlight: 1, ackWaitMs: 400, maxDeliver: 5 }, async (m) => {
+        counts.push(m.deliveryCount);
+        if (m.deliveryCount === 1) throw new Error("handler bug 1234");
+        await m.ack();
+      });
+      await waitUntil(() => counts.length === 2);
+      await sub.stop();
+      expect(counts).toEqual([1, 2]);
+      const record = logged.records.find((r) => (r.err as { message?: string } | undefined)?.message === "handler bug 1234");
+      expect(record).toMatchObject({ level: 50, msg: expect.stringMatching(/handler failed/) });
+    }));
+
+    it("logs a failing event subscriber and still serves the others", withBus(async (bus) => {
+      const got: string[] = [];
+      const offBad = bus.events.subscribe(() => {
+        throw new Error("subscriber bug 5678");
+      });
+      const offGood = bus.events.subscribe((d) => got.push(dec(d)));
+      await sleep(100);
+      bus.events.publish(enc("e"));
+      await waitUntil(() => got.length === 1);
+      offBad();
+      offGood();
+      expect(logged.records.some((r) => (r.err as { message?: string } | undefined)?.message === "subscriber bug 5678")).toBe(true);
+    }));
+
     it("fans events out to every subscriber", withBus(async (bus) => {
       const a: string[] = [];
       const b: string[] = [];
@@ -100,6 +145,20 @@ export function busContract(adapter: string, makeBus: () => Promise<Bus>): void 
       offA();
       offB();
       expect([a, b]).toEqual([["e1"], ["e1"]]);
+    }));
+
+    it("carries reports apart from catalog events", withBus(async (bus) => {
+      const events: string[] = [];
+      const reports: string[] = [];
+      const offE = bus.events.subscribe((d) => events.push(dec(d)));
+      const offR = bus.reports.subscribe((d) => reports.push(dec(d)));
+      await sleep(100);
+      bus.reports.publish(enc("r1"));
+      bus.events.publish(enc("e1"));
+      await waitUntil(() => events.length === 1 && reports.length === 1);
+      offE();
+      offR();
+      expect([events, reports]).toEqual([["e1"], ["r1"]]);
     }));
   });
 }

@@ -1,3 +1,4 @@
+import type { Logger } from "../logger.js";
 import type { Bus, ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
 
 interface Entry {
@@ -19,7 +20,8 @@ export class MemoryQueue implements WorkQueue {
 
   constructor(
     readonly subject: string,
-    private readonly duplicateWindowMs = 120_000,
+    private readonly duplicateWindowMs: number,
+    private readonly log: Logger,
   ) {}
 
   async publish(data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
@@ -102,19 +104,25 @@ export class MemoryQueue implements WorkQueue {
       term: () => void settle(),
     };
     // A handler that throws without settling is redelivered after the ack wait, like JetStream.
-    return handler(msg).catch(() => undefined);
+    return handler(msg).catch((err) => this.log.error({ err, subject: this.subject, durable: opts.durable, delivery: entry.deliveries }, "message handler failed; the message is redelivered after the ack wait"));
   }
 }
 
 export class MemoryFeed implements EventFeed {
   private readonly handlers = new Set<(data: Uint8Array) => void>();
 
+  constructor(
+    readonly subject: string,
+    private readonly log: Logger,
+  ) {}
+
   publish(data: Uint8Array): void {
     for (const h of this.handlers) {
       try {
         h(data);
-      } catch {
-        // one bad subscriber must not stop the others
+      } catch (err) {
+        // One bad subscriber must not stop the others.
+        this.log.error({ err, subject: this.subject }, "event subscriber failed");
       }
     }
   }
@@ -125,11 +133,12 @@ export class MemoryFeed implements EventFeed {
   }
 }
 
-export function createMemoryBus(duplicateWindowMs = 120_000): Bus {
+export function createMemoryBus(log: Logger, duplicateWindowMs = 120_000): Bus {
   return {
     kind: "memory",
-    files: new MemoryQueue("ingest.files", duplicateWindowMs),
-    events: new MemoryFeed(),
+    files: new MemoryQueue("ingest.files", duplicateWindowMs, log),
+    events: new MemoryFeed("booru.events", log),
+    reports: new MemoryFeed("booru.reports", log),
     connected: () => true,
     close: async () => {},
   };

@@ -87,6 +87,11 @@ class JetStreamQueue implements WorkQueue {
     return { pending: info.num_pending, ackPending: info.num_ack_pending };
   }
 
+  /**
+   * Creates the durable consumer, or updates it when it exists. A consumer that cannot be made
+   * (a second consumer on this work-queue stream, a push consumer of that name, JetStream off)
+   * fails here with the server's reason, instead of as a later "consumer not found".
+   */
   private async ensureConsumer(opts: ConsumeOptions): Promise<void> {
     await this.ensureStream();
     const config = {
@@ -99,16 +104,23 @@ class JetStreamQueue implements WorkQueue {
       max_ack_pending: Math.max(opts.maxInFlight * 64, 1000),
       filter_subject: this.subject,
     };
+    const where = `JetStream consumer ${JSON.stringify(opts.durable)} on stream ${this.stream}`;
     try {
       await this.jsm.consumers.add(this.stream, config);
-    } catch {
-      await this.jsm.consumers.update(this.stream, opts.durable, config);
+    } catch (err) {
+      const exists = await this.jsm.consumers.info(this.stream, opts.durable).then(() => true, () => false);
+      if (!exists) throw new Error(`cannot create the ${where}: ${(err as Error).message}`, { cause: err });
+      await this.jsm.consumers.update(this.stream, opts.durable, config).catch((e: Error) => {
+        throw new Error(`cannot update the ${where}: ${e.message}`, { cause: e });
+      });
     }
   }
 
   async consume(opts: ConsumeOptions, handler: WorkHandler): Promise<Subscription> {
     await this.ensureConsumer(opts);
-    const consumer = await this.js.consumers.get(this.stream, opts.durable);
+    const consumer = await this.js.consumers.get(this.stream, opts.durable).catch((err: Error) => {
+      throw new Error(`cannot consume from the JetStream consumer ${JSON.stringify(opts.durable)} on stream ${this.stream}: ${err.message}`, { cause: err });
+    });
     const running = new Set<Promise<void>>();
     let stopped = false;
     let slotFreed: () => void = () => {};
@@ -124,7 +136,9 @@ class JetStreamQueue implements WorkQueue {
         try {
           batch = await consumer.fetch({ max_messages: free, expires: 2000 });
           for await (const m of batch) {
-            const job = handler(wrap(m)).catch(() => undefined).finally(() => {
+            const job = handler(wrap(m))
+              .catch((err) => this.log.error({ err, stream: this.stream, durable: opts.durable, delivery: m.info.deliveryCount }, "message handler failed; the message is redelivered after the ack wait"))
+              .finally(() => {
               running.delete(job);
               slotFreed();
             });
@@ -136,7 +150,7 @@ class JetStreamQueue implements WorkQueue {
           this.log.warn({ err, stream: this.stream }, "JetStream fetch failed; retrying");
           await sleep(backoff);
           backoff = Math.min(backoff * 2, 5000);
-          await this.ensureConsumer(opts).catch(() => undefined);
+          await this.ensureConsumer(opts).catch((e) => this.log.error({ err: e, stream: this.stream }, "JetStream consumer could not be recreated; retrying"));
         }
       }
     })();
@@ -173,6 +187,7 @@ class NatsFeed implements EventFeed {
   constructor(
     private readonly nc: NatsConnection,
     private readonly subject: string,
+    private readonly log: Logger,
   ) {}
 
   publish(data: Uint8Array, headers?: Record<string, string>): void {
@@ -181,7 +196,16 @@ class NatsFeed implements EventFeed {
   }
 
   subscribe(handler: (data: Uint8Array) => void): () => void {
-    const sub = this.nc.subscribe(this.subject, { callback: (err, msg) => (err ? undefined : handler(msg.data)) });
+    const sub = this.nc.subscribe(this.subject, {
+      callback: (err, msg) => {
+        try {
+          if (err) throw err;
+          handler(msg.data);
+        } catch (e) {
+          this.log.error({ err: e, subject: this.subject }, "event subscriber failed");
+        }
+      },
+    });
     return () => sub.unsubscribe();
   }
 }
@@ -200,12 +224,15 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<Bus> {
   const js = nc.jetstream();
   // A prefix "t1" gives stream t1_INGEST on t1.ingest.files; none gives INGEST on ingest.files.
   const p = opts.prefix.replace(/[^A-Za-z0-9_-]/g, "_");
-  const names = p ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, events: `${p}.booru.events` } : { stream: "INGEST", subject: "ingest.files", events: "booru.events" };
+  const names = p
+    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
+    : { stream: "INGEST", subject: "ingest.files", events: "booru.events", reports: "booru.reports" };
   const files = new JetStreamQueue(nc, js, jsm, names.stream, names.subject, opts.duplicateWindowMs, opts.log);
   return {
     kind: "nats",
     files,
-    events: new NatsFeed(nc, names.events),
+    events: new NatsFeed(nc, names.events, opts.log),
+    reports: new NatsFeed(nc, names.reports, opts.log),
     connected: () => up && !nc.isClosed(),
     close: async () => {
       if (!nc.isClosed()) await nc.drain();

@@ -74,6 +74,8 @@ export interface Bus {
   files: WorkQueue;
   /** Catalog events (ingested, duplicate, rejected, deleted). */
   events: EventFeed;
+  /** Snapshots from modules, latest wins (the watcher's InboxReport); lost ones are replaced by the next. */
+  reports: EventFeed;
   /** True while connected (always true in memory). */
   connected(): boolean;
   close(): Promise<void>;

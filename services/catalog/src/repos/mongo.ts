@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { isDuplicateKey } from "@booru/runtime";
 import type { Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -168,6 +168,22 @@ class MongoRejections implements RejectionsRepo {
   }
 }
 
+/** One document per inbox, `_id` = the inbox path. */
+type ReportDoc = Omit<InboxReport, "inbox"> & { _id: string };
+
+class MongoInboxReports implements InboxReportsRepo {
+  constructor(private readonly coll: Collection<ReportDoc>) {}
+
+  async put({ inbox, ...rest }: InboxReport) {
+    await this.coll.replaceOne({ _id: inbox }, rest, { upsert: true });
+  }
+
+  async list(since: number) {
+    const docs = await this.coll.find({ receivedUnixMs: { $gte: since } }).toArray();
+    return docs.map(({ _id, ...rest }) => ({ inbox: _id, ...rest }));
+  }
+}
+
 export async function mongoRepos(db: Db): Promise<Repos> {
   const images = db.collection<ImageDoc>("images");
   const duplicates = db.collection<EventDoc>("duplicates");
@@ -184,5 +200,10 @@ export async function mongoRepos(db: Db): Promise<Repos> {
   ]);
   // Records from before kinds were images.
   await images.updateMany({ kind: { $exists: false } }, { $set: { kind: "image" } });
-  return { images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails")), duplicates: new MongoDuplicates(duplicates), rejections: new MongoRejections(rejections) };
+  return {
+    images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails")),
+    duplicates: new MongoDuplicates(duplicates),
+    rejections: new MongoRejections(rejections),
+    inboxReports: new MongoInboxReports(db.collection<ReportDoc>("inbox_reports")),
+  };
 }

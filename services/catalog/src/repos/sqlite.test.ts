@@ -7,7 +7,7 @@ import { sqliteRepos } from "./sqlite.js";
 
 repoContract("SQLite", async () => {
   const db = openSqlite(":memory:");
-  return { repos: sqliteRepos(db), close: async () => db.close() };
+  return { repos: sqliteRepos(db), close: async () => void db.close() };
 });
 
 describe("SQLite catalog file from before kinds", () => {

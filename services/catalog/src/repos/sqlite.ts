@@ -1,6 +1,6 @@
 import { catalogV1 } from "@booru/proto";
 import type { SqliteDb } from "@booru/runtime";
-import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
 
 /** Tables are prefixed: the embedded SQLite file is shared with the other modules. */
 const SCHEMA = `
@@ -17,6 +17,7 @@ CREATE INDEX IF NOT EXISTS catalog_duplicates_md5 ON catalog_duplicates (md5, at
 CREATE TABLE IF NOT EXISTS catalog_rejections (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS catalog_rejections_newest ON catalog_rejections (at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS catalog_rejections_reason ON catalog_rejections (reason, at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS catalog_inbox_reports (inbox TEXT PRIMARY KEY, received INTEGER NOT NULL, record TEXT NOT NULL);
 `;
 
 /** Columns added after the first release, for files made before them (kind: every old record is an image). */
@@ -162,8 +163,21 @@ class SqliteRejections implements RejectionsRepo {
   }
 }
 
+class SqliteInboxReports implements InboxReportsRepo {
+  constructor(private readonly db: SqliteDb) {}
+
+  async put(r: InboxReport) {
+    this.db.prepare("INSERT OR REPLACE INTO catalog_inbox_reports (inbox, received, record) VALUES (?, ?, ?)").run(r.inbox, r.receivedUnixMs, JSON.stringify(r));
+  }
+
+  async list(since: number) {
+    const rows = this.db.prepare("SELECT record FROM catalog_inbox_reports WHERE received >= ?").all(since) as { record: string }[];
+    return rows.map((row) => JSON.parse(row.record) as InboxReport);
+  }
+}
+
 export function sqliteRepos(db: SqliteDb): Repos {
   db.exec(SCHEMA);
   migrate(db);
-  return { images: new SqliteImages(db), duplicates: new SqliteDuplicates(db), rejections: new SqliteRejections(db) };
+  return { images: new SqliteImages(db), duplicates: new SqliteDuplicates(db), rejections: new SqliteRejections(db), inboxReports: new SqliteInboxReports(db) };
 }

@@ -73,10 +73,27 @@ export interface RejectionsRepo {
   countByReason(): Promise<Record<string, number>>;
 }
 
+/** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */
+export interface InboxReport {
+  inbox: string;
+  watcherId: string;
+  ignoredByReason: Record<string, number>;
+  /** The catalog's clock when it was received. */
+  receivedUnixMs: number;
+}
+
+export interface InboxReportsRepo {
+  /** Replaces the inbox's report. */
+  put(report: InboxReport): Promise<void>;
+  /** Reports received at or after `since`, one per inbox. */
+  list(since: number): Promise<InboxReport[]>;
+}
+
 export interface Repos {
   images: ImagesRepo;
   duplicates: DuplicatesRepo;
   rejections: RejectionsRepo;
+  inboxReports: InboxReportsRepo;
 }
 
 /** Splits a fetch of limit+1 rows into a page and the cursor after it. */

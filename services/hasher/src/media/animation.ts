@@ -4,7 +4,7 @@
  * more to them. (APNG goes through ffmpeg: libvips reads only its default image.)
  */
 import sharp from "sharp";
-import { invalid } from "@booru/runtime";
+import { invalid, Reason } from "@booru/runtime";
 import { SIGNATURE_FRAMES, formatSignature } from "../signature.js";
 import { framePhash, SIGNATURE_SIDE } from "./frames.js";
 
@@ -36,9 +36,9 @@ export function frameDelays(format: string, pages: number, delay: number[] | und
 
 /** Total duration, frame rate; too-many-frames and too-long checked. */
 export function animationFacts(delays: number[], limits: Pick<AnimationLimits, "maxFrames" | "maxDurationMs">): AnimationFacts {
-  if (delays.length > limits.maxFrames) throw invalid("too-many-frames", `${delays.length} frames is more than the limit of ${limits.maxFrames}`);
+  if (delays.length > limits.maxFrames) throw invalid(Reason.TOO_MANY_FRAMES, `${delays.length} frames is more than the limit of ${limits.maxFrames}`);
   const durationMs = delays.reduce((a, b) => a + b, 0);
-  if (durationMs > limits.maxDurationMs) throw invalid("too-long", `${durationMs} ms is longer than the limit of ${limits.maxDurationMs} ms`);
+  if (durationMs > limits.maxDurationMs) throw invalid(Reason.TOO_LONG, `${durationMs} ms is longer than the limit of ${limits.maxDurationMs} ms`);
   return { frames: delays.length, durationMs, frameRate: durationMs > 0 ? (delays.length * 1000) / durationMs : 0 };
 }
 
@@ -71,8 +71,8 @@ export async function sharpAnimationSignature(input: Buffer | string, pages: num
     .raw({ depth: "uchar" })
     .toBuffer({ resolveWithObject: true });
   const channels = info.channels;
-  if (channels !== 3 && channels !== 4) throw invalid("corrupt", `unexpected ${channels}-channel animation`);
-  if (info.height !== SIGNATURE_SIDE * pages) throw invalid("corrupt", `animation decoded to ${info.height / SIGNATURE_SIDE} frames, not ${pages}`);
+  if (channels !== 3 && channels !== 4) throw invalid(Reason.CORRUPT, `unexpected ${channels}-channel animation`);
+  if (info.height !== SIGNATURE_SIDE * pages) throw invalid(Reason.CORRUPT, `animation decoded to ${info.height / SIGNATURE_SIDE} frames, not ${pages}`);
   const frameBytes = SIGNATURE_SIDE * SIGNATURE_SIDE * channels;
   return formatSignature(framesAtSampleTimes(delays).map((k) => framePhash(data.subarray(k * frameBytes, (k + 1) * frameBytes), channels)));
 }

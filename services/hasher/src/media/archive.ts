@@ -11,7 +11,7 @@
 import path from "node:path";
 import type { Readable } from "node:stream";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
-import { invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
 
 export interface ArchiveLimits {
   maxEntries: number;
@@ -47,18 +47,18 @@ const extOf = (name: string) => path.posix.extname(name).slice(1).toLowerCase();
 
 function zipError(err: unknown): Error {
   const message = (err as Error).message ?? String(err);
-  if (/^(invalid relative path|absolute path|invalid characters in fileName)/.test(message)) return invalid("unsafe-path", `archive entry name rejected: ${message.slice(0, 200)}`);
-  if (/too many bytes in the stream|too few bytes in the stream/.test(message)) return invalid("archive-bomb", `an entry inflates to another size than it declares: ${message.slice(0, 200)}`);
-  if ((err as { reason?: string }).reason) return err as Error;
-  return invalid("corrupt", `unreadable zip: ${message.slice(0, 200)}`);
+  if (/^(invalid relative path|absolute path|invalid characters in fileName)/.test(message)) return invalid(Reason.UNSAFE_PATH, `archive entry name rejected: ${message.slice(0, 200)}`);
+  if (/too many bytes in the stream|too few bytes in the stream/.test(message)) return invalid(Reason.ARCHIVE_BOMB, `an entry inflates to another size than it declares: ${message.slice(0, 200)}`);
+  if (err instanceof AppError && err.reason) return err;
+  return invalid(Reason.CORRUPT, `unreadable zip: ${message.slice(0, 200)}`);
 }
 
 function checkEntry(e: Entry, n: number, unpacked: number, limits: ArchiveLimits): void {
-  if (n > limits.maxEntries) throw invalid("archive-bomb", `more than ${limits.maxEntries} entries`);
-  if (e.isEncrypted()) throw invalid("encrypted", `${e.fileName} is encrypted: encrypted archives are not read`);
-  if (unpacked > limits.maxUnpackedBytes) throw invalid("archive-bomb", `more than ${limits.maxUnpackedBytes} bytes unpacked`);
+  if (n > limits.maxEntries) throw invalid(Reason.ARCHIVE_BOMB, `more than ${limits.maxEntries} entries`);
+  if (e.isEncrypted()) throw invalid(Reason.ENCRYPTED, `${e.fileName} is encrypted: encrypted archives are not read`);
+  if (unpacked > limits.maxUnpackedBytes) throw invalid(Reason.ARCHIVE_BOMB, `more than ${limits.maxUnpackedBytes} bytes unpacked`);
   if (e.uncompressedSize >= RATIO_EXEMPT_BELOW && e.uncompressedSize > limits.maxRatio * Math.max(1, e.compressedSize)) {
-    throw invalid("archive-bomb", `${e.fileName} unpacks ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))} times its size (limit ${limits.maxRatio})`);
+    throw invalid(Reason.ARCHIVE_BOMB, `${e.fileName} unpacks ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))} times its size (limit ${limits.maxRatio})`);
   }
 }
 
@@ -124,8 +124,8 @@ function framesOf(json: unknown): { file: string; delay: number }[] | undefined 
 
 /** One entry's bytes, in memory: at most its declared size (yauzl checks the inflated size against it). */
 async function readEntry(zip: ZipFile, e: Entry, limits: ArchiveLimits): Promise<Buffer> {
-  if (e.uncompressedSize > limits.maxEntryBytes) throw invalid("too-large", `${e.fileName} is larger than the limit of ${limits.maxEntryBytes} bytes`);
-  if (!e.canDecodeFileData()) throw invalid("unsupported-codec", `${e.fileName} uses zip compression method ${e.compressionMethod}`);
+  if (e.uncompressedSize > limits.maxEntryBytes) throw invalid(Reason.TOO_LARGE, `${e.fileName} is larger than the limit of ${limits.maxEntryBytes} bytes`);
+  if (!e.canDecodeFileData()) throw invalid(Reason.UNSUPPORTED_CODEC, `${e.fileName} uses zip compression method ${e.compressionMethod}`);
   let stream: Readable;
   try {
     stream = await zip.openReadStreamPromise(e);

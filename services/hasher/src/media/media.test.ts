@@ -11,6 +11,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasherV1 } from "@booru/proto";
+import { reasonName, reasonOf as reasonOfError } from "@booru/runtime";
 import { zipSync } from "fflate";
 import { ENCODE, ffmpeg, haveFfmpeg, hasEncoder, makeBadMedia, picturePng, processesMentioning, reencode, sceneAnimation, sceneFrames, sceneVideo, smoothPicture } from "../../../../test/harness/media.js";
 import { hamming } from "../imagehash.js";
@@ -38,7 +39,14 @@ function service(over: Partial<HasherConfig> = {}): HashService {
 
 const svc = service();
 const hash = (file: string, s = svc) => s.hash(createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>, { size: statSync(file).size });
-const reasonOf = (file: string, s = svc) => hash(file, s).then(() => "hashed", (e: { reason?: string; message: string }) => e.reason ?? `no reason: ${e.message}`);
+const reasonOf = (file: string, s = svc) =>
+  hash(file, s).then(
+    () => "hashed",
+    (e: Error) => {
+      const reason = reasonOfError(e);
+      return reason ? reasonName(reason) : `no reason: ${e.message}`;
+    },
+  );
 const distance = (a: hasherV1.HashResponse, b: hasherV1.HashResponse) => signatureDistance(parseSignature(a.hashes!.frameSignature)!, parseSignature(b.hashes!.frameSignature)!);
 
 /** Nothing left behind: no ffmpeg reading our temp files, no temp file. */

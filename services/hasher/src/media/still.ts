@@ -5,7 +5,7 @@
  * 5.1 reads a JPEG XL from a pipe in pieces libjxl cannot decode, so the caller gives it a temp
  * file of ours (under a generated name).
  */
-import { invalid } from "@booru/runtime";
+import { invalid, Reason } from "@booru/runtime";
 import { opaque } from "../pillow.js";
 import type { RawImage } from "./frames.js";
 import { inputArgs, type ToolInput, type Tools } from "./tools.js";
@@ -13,7 +13,7 @@ import { NetpbmStream, toolError } from "./video.js";
 
 /** BMP's frame size from its header, so an oversized one is refused before ffmpeg sees it. */
 export function bmpSize(bytes: Buffer): { width: number; height: number } {
-  if (bytes.length < 26) throw invalid("corrupt", "truncated BMP header");
+  if (bytes.length < 26) throw invalid(Reason.CORRUPT, "truncated BMP header");
   if (bytes.readUInt32LE(14) === 12) return { width: bytes.readUInt16LE(18), height: bytes.readUInt16LE(20) };
   return { width: Math.abs(bytes.readInt32LE(18)), height: Math.abs(bytes.readInt32LE(22)) };
 }
@@ -24,7 +24,7 @@ const DEMUXERS = { bmp: "bmp_pipe", jxl: "jpegxl_pipe" } as const;
 export async function ffmpegStill(tools: Tools, input: ToolInput, head: Buffer, format: keyof typeof DEMUXERS, maxPixels: number, signal: AbortSignal): Promise<RawImage> {
   if (format === "bmp") {
     const { width, height } = bmpSize(head);
-    if (width * height > maxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${maxPixels} pixels`);
+    if (width * height > maxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${maxPixels} pixels`);
   }
   const inp = inputArgs(input, DEMUXERS[format]);
   const args = ["-hide_banner", "-loglevel", "error", "-max_pixels", String(maxPixels), ...inp.args, "-frames:v", "1", "-f", "image2pipe", "-c:v", "pam", "-pix_fmt", "rgba", "pipe:1"];
@@ -35,7 +35,7 @@ export async function ffmpegStill(tools: Tools, input: ToolInput, head: Buffer, 
     throw toolError(err, `cannot decode the ${format === "bmp" ? "BMP" : "JPEG XL"} image`);
   }
   const img = parser.images[0];
-  if (!img) throw invalid("corrupt", `cannot decode the ${format === "bmp" ? "BMP" : "JPEG XL"} image`);
+  if (!img) throw invalid(Reason.CORRUPT, `cannot decode the ${format === "bmp" ? "BMP" : "JPEG XL"} image`);
   return opaque(img.pixels) ? dropAlpha(img) : img;
 }
 

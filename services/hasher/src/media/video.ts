@@ -10,7 +10,7 @@
  * decode once, long videos seek, so the cost per file is bounded whatever the duration.
  */
 import { status } from "@grpc/grpc-js";
-import { AppError, invalid } from "@booru/runtime";
+import { AppError, invalid, Reason } from "@booru/runtime";
 import { SIGNATURE_FRAMES } from "../signature.js";
 import type { RawImage } from "./frames.js";
 import { inputArgs, ToolFailed, type ToolInput, type Tools } from "./tools.js";
@@ -87,10 +87,10 @@ function orientationOf(st: FfStream): number {
 /** ffmpeg's complaint as a reason: a codec it has no decoder for, else a damaged file. */
 export function toolError(err: unknown, what: string): Error {
   if (!(err instanceof ToolFailed)) return err as Error;
-  if (/decoder .*not found|unknown codec|no decoder|unsupported codec|codec not currently supported/i.test(err.stderr)) return invalid("unsupported-codec", `${what}: ${err.message}`);
-  if (/invalid data found|moov atom not found|could not find codec parameters|end of file|error while decoding|truncat/i.test(err.stderr)) return invalid("corrupt", `${what}: ${err.message}`);
-  if (/max_pixels|exceeds|too large/i.test(err.stderr)) return invalid("too-many-pixels", `${what}: ${err.message}`);
-  return invalid("corrupt", `${what}: ${err.message}`);
+  if (/decoder .*not found|unknown codec|no decoder|unsupported codec|codec not currently supported/i.test(err.stderr)) return invalid(Reason.UNSUPPORTED_CODEC, `${what}: ${err.message}`);
+  if (/invalid data found|moov atom not found|could not find codec parameters|end of file|error while decoding|truncat/i.test(err.stderr)) return invalid(Reason.CORRUPT, `${what}: ${err.message}`);
+  if (/max_pixels|exceeds|too large/i.test(err.stderr)) return invalid(Reason.TOO_MANY_PIXELS, `${what}: ${err.message}`);
+  return invalid(Reason.CORRUPT, `${what}: ${err.message}`);
 }
 
 function baseArgs(input: ToolInput, maxPixels: number): { args: string[]; stdin?: Buffer } {
@@ -111,22 +111,22 @@ export async function probeVideo(tools: Tools, input: ToolInput, limits: VideoLi
   }
   const streams = json.streams ?? [];
   const st = streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
-  if (!st) throw invalid(streams.length ? "unsupported" : "corrupt", "no video stream in the file");
-  if (!st.codec_name || st.codec_name === "none") throw invalid("unsupported-codec", "the video codec is not one ffmpeg knows");
+  if (!st) throw invalid(streams.length ? Reason.UNSUPPORTED : Reason.CORRUPT, "no video stream in the file");
+  if (!st.codec_name || st.codec_name === "none") throw invalid(Reason.UNSUPPORTED_CODEC, "the video codec is not one ffmpeg knows");
   const width = st.width ?? 0;
   const height = st.height ?? 0;
-  if (!width || !height) throw invalid("corrupt", "the video stream has no frame size");
-  if (width * height > limits.maxPixels) throw invalid("too-many-pixels", `${width}x${height} is more than ${limits.maxPixels} pixels`);
+  if (!width || !height) throw invalid(Reason.CORRUPT, "the video stream has no frame size");
+  if (width * height > limits.maxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${limits.maxPixels} pixels`);
   const formatStart = num(json.format?.start_time) || 0;
   const declared = num(st.duration) || num(json.format?.duration);
-  if (declared * 1000 > limits.maxDurationMs) throw invalid("too-long", `${Math.round(declared)} s is longer than the limit of ${Math.round(limits.maxDurationMs / 1000)} s`);
+  if (declared * 1000 > limits.maxDurationMs) throw invalid(Reason.TOO_LONG, `${Math.round(declared)} s is longer than the limit of ${Math.round(limits.maxDurationMs / 1000)} s`);
   const { times, keyTimes } = await frameTimes(tools, input, st.index, limits, signal);
-  if (times.length === 0) throw invalid("corrupt", "the video stream has no frames");
+  if (times.length === 0) throw invalid(Reason.CORRUPT, "the video stream has no frames");
   const fps = rate(st.avg_frame_rate) || rate(st.r_frame_rate);
   const start = times[0]! - formatStart;
   const span = times[times.length - 1]! - times[0]! + (fps ? 1 / fps : 0);
   const duration = Number.isFinite(declared) && declared > 0 ? declared : span;
-  if (duration * 1000 > limits.maxDurationMs) throw invalid("too-long", `${Math.round(duration)} s is longer than the limit of ${Math.round(limits.maxDurationMs / 1000)} s`);
+  if (duration * 1000 > limits.maxDurationMs) throw invalid(Reason.TOO_LONG, `${Math.round(duration)} s is longer than the limit of ${Math.round(limits.maxDurationMs / 1000)} s`);
   return {
     stream: st.index,
     codec: st.codec_name,
@@ -158,7 +158,7 @@ async function frameTimes(tools: Tools, input: ToolInput, stream: number, limits
     if (!Number.isFinite(t)) return;
     times.push(t);
     if (flags?.startsWith("K")) keys.push(t);
-    if (times.length > limits.maxFrames) tooMany.abort(invalid("too-many-frames", `more than ${limits.maxFrames} frames`));
+    if (times.length > limits.maxFrames) tooMany.abort(invalid(Reason.TOO_MANY_FRAMES, `more than ${limits.maxFrames} frames`));
   };
   const inp = inputArgs(input);
   try {
@@ -236,7 +236,7 @@ export async function videoFrames(tools: Tools, input: ToolInput, p: VideoProbe,
   } catch (err) {
     throw toolError(err, "cannot decode the video");
   }
-  if (frames.length === 0) throw invalid("corrupt", "no frame could be decoded");
+  if (frames.length === 0) throw invalid(Reason.CORRUPT, "no frame could be decoded");
   while (frames.length < SIGNATURE_FRAMES) frames.push(frames[frames.length - 1]!);
   return frames;
 }

@@ -177,9 +177,8 @@ export interface Rejection {
   id: string;
   sourcePath: string;
   /**
-   * corrupt | unsupported | too-large | too-many-pixels | too-long | too-many-frames |
-   * unsupported-codec | archive-bomb | encrypted | unsafe-path | md5-collision |
-   * max-deliveries | deleted | outside-inbox | unreadable
+   * A booru.ingest.v1.Reason in kebab case (corrupt, truncated, too-many-pixels, gave-up, ...):
+   * the stable string users see; see reason.proto.
    */
   reason: string;
   message: string;
@@ -306,9 +305,20 @@ export interface GetStatsResponse {
   /** Images ingested during the last 60 seconds. */
   ingestedLastMinute: number;
   rejected: number;
+  /**
+   * Entries in the inboxes that the watchers skip (temporary or hidden names, other
+   * extensions), from each inbox's latest report (booru.ingest.v1.InboxReport).
+   */
+  ignored: number;
+  ignoredByReason: { [key: string]: number };
 }
 
 export interface GetStatsResponse_RejectedByReasonEntry {
+  key: string;
+  value: number;
+}
+
+export interface GetStatsResponse_IgnoredByReasonEntry {
   key: string;
   value: number;
 }
@@ -2867,7 +2877,16 @@ export const GetStatsRequest: MessageFns<GetStatsRequest> = {
 };
 
 function createBaseGetStatsResponse(): GetStatsResponse {
-  return { images: 0, bytes: 0, duplicates: 0, rejectedByReason: {}, ingestedLastMinute: 0, rejected: 0 };
+  return {
+    images: 0,
+    bytes: 0,
+    duplicates: 0,
+    rejectedByReason: {},
+    ingestedLastMinute: 0,
+    rejected: 0,
+    ignored: 0,
+    ignoredByReason: {},
+  };
 }
 
 export const GetStatsResponse: MessageFns<GetStatsResponse> = {
@@ -2890,6 +2909,12 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     if (message.rejected !== 0) {
       writer.uint32(48).uint64(message.rejected);
     }
+    if (message.ignored !== 0) {
+      writer.uint32(56).uint64(message.ignored);
+    }
+    globalThis.Object.entries(message.ignoredByReason).forEach(([key, value]: [string, number]) => {
+      GetStatsResponse_IgnoredByReasonEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     return writer;
   },
 
@@ -2957,6 +2982,25 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
             message.rejected = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.ignored = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = GetStatsResponse_IgnoredByReasonEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.ignoredByReason[entry8.key] = entry8.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3007,6 +3051,34 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
         ? globalThis.Number(object.ingested_last_minute)
         : 0,
       rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+      ignored: isSet(object.ignored) ? globalThis.Number(object.ignored) : 0,
+      ignoredByReason: isObject(object.ignoredByReason)
+        ? (globalThis.Object.entries(object.ignoredByReason) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.ignored_by_reason)
+        ? (globalThis.Object.entries(object.ignored_by_reason) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -3036,6 +3108,18 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     if (message.rejected !== 0) {
       obj.rejected = Math.round(message.rejected);
     }
+    if (message.ignored !== 0) {
+      obj.ignored = Math.round(message.ignored);
+    }
+    if (message.ignoredByReason) {
+      const entries = globalThis.Object.entries(message.ignoredByReason) as [string, number][];
+      if (entries.length > 0) {
+        obj.ignoredByReason = {};
+        entries.forEach(([k, v]) => {
+          obj.ignoredByReason[k] = Math.round(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -3058,6 +3142,16 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
     );
     message.ingestedLastMinute = object.ingestedLastMinute ?? 0;
     message.rejected = object.rejected ?? 0;
+    message.ignored = object.ignored ?? 0;
+    message.ignoredByReason = (globalThis.Object.entries(object.ignoredByReason ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -3145,6 +3239,95 @@ export const GetStatsResponse_RejectedByReasonEntry: MessageFns<GetStatsResponse
     object: I,
   ): GetStatsResponse_RejectedByReasonEntry {
     const message = createBaseGetStatsResponse_RejectedByReasonEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetStatsResponse_IgnoredByReasonEntry(): GetStatsResponse_IgnoredByReasonEntry {
+  return { key: "", value: 0 };
+}
+
+export const GetStatsResponse_IgnoredByReasonEntry: MessageFns<GetStatsResponse_IgnoredByReasonEntry> = {
+  encode(message: GetStatsResponse_IgnoredByReasonEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatsResponse_IgnoredByReasonEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatsResponse_IgnoredByReasonEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStatsResponse_IgnoredByReasonEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: GetStatsResponse_IgnoredByReasonEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStatsResponse_IgnoredByReasonEntry>, I>>(
+    base?: I,
+  ): GetStatsResponse_IgnoredByReasonEntry {
+    return GetStatsResponse_IgnoredByReasonEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatsResponse_IgnoredByReasonEntry>, I>>(
+    object: I,
+  ): GetStatsResponse_IgnoredByReasonEntry {
+    const message = createBaseGetStatsResponse_IgnoredByReasonEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
     return message;

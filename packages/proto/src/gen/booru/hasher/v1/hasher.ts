@@ -1293,9 +1293,9 @@ export type HasherService = typeof HasherService;
 export const HasherService = {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large | too-long | too-many-frames | unsupported-codec |
-   * archive-bomb | encrypted | unsafe-path; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash: {
     path: "/booru.hasher.v1.Hasher/Hash" as const,
@@ -1311,9 +1311,9 @@ export const HasherService = {
 export interface HasherServer extends UntypedServiceImplementation {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large | too-long | too-many-frames | unsupported-codec |
-   * archive-bomb | encrypted | unsafe-path; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash: handleClientStreamingCall<HashRequest, HashResponse>;
 }
@@ -1321,9 +1321,9 @@ export interface HasherServer extends UntypedServiceImplementation {
 export interface HasherClient extends Client {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
-   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = corrupt | unsupported |
-   * too-many-pixels | too-large | too-long | too-many-frames | unsupported-codec |
-   * archive-bomb | encrypted | unsafe-path; DEADLINE_EXCEEDED for a pathological file.
+   * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash(callback: (error: ServiceError | null, response: HashResponse) => void): ClientWritableStream<HashRequest>;
   hash(

@@ -25,10 +25,35 @@ export interface FileDiscovered {
   mtimeUnixMs: number;
   discoveredUnixMs: number;
   watcherId: string;
+  /**
+   * The file's change time (set by the file's own server; a user cannot set it): the records of
+   * a file put back at the same path with the same size and mtime get ids of their own.
+   */
+  ctimeUnixMs: number;
+}
+
+/**
+ * A watcher's view of one inbox, published after each scan and whenever it changes (latest
+ * wins), so files it will not publish are visible in GetStats rather than silent.
+ */
+export interface InboxReport {
+  inbox: string;
+  watcherId: string;
+  /**
+   * Entries the watcher skips, by why: "name" (BOORU_IGNORE: temporary, partial and hidden
+   * names, waited for until renamed), "extension" (not in BOORU_EXTENSIONS).
+   */
+  ignoredByReason: { [key: string]: number };
+  atUnixMs: number;
+}
+
+export interface InboxReport_IgnoredByReasonEntry {
+  key: string;
+  value: number;
 }
 
 function createBaseFileDiscovered(): FileDiscovered {
-  return { inbox: "", path: "", size: 0, mtimeUnixMs: 0, discoveredUnixMs: 0, watcherId: "" };
+  return { inbox: "", path: "", size: 0, mtimeUnixMs: 0, discoveredUnixMs: 0, watcherId: "", ctimeUnixMs: 0 };
 }
 
 export const FileDiscovered: MessageFns<FileDiscovered> = {
@@ -50,6 +75,9 @@ export const FileDiscovered: MessageFns<FileDiscovered> = {
     }
     if (message.watcherId !== "") {
       writer.uint32(50).string(message.watcherId);
+    }
+    if (message.ctimeUnixMs !== 0) {
+      writer.uint32(56).int64(message.ctimeUnixMs);
     }
     return writer;
   },
@@ -115,6 +143,14 @@ export const FileDiscovered: MessageFns<FileDiscovered> = {
             message.watcherId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.ctimeUnixMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -147,6 +183,11 @@ export const FileDiscovered: MessageFns<FileDiscovered> = {
         : isSet(object.watcher_id)
         ? globalThis.String(object.watcher_id)
         : "",
+      ctimeUnixMs: isSet(object.ctimeUnixMs)
+        ? globalThis.Number(object.ctimeUnixMs)
+        : isSet(object.ctime_unix_ms)
+        ? globalThis.Number(object.ctime_unix_ms)
+        : 0,
     };
   },
 
@@ -170,6 +211,9 @@ export const FileDiscovered: MessageFns<FileDiscovered> = {
     if (message.watcherId !== "") {
       obj.watcherId = message.watcherId;
     }
+    if (message.ctimeUnixMs !== 0) {
+      obj.ctimeUnixMs = Math.round(message.ctimeUnixMs);
+    }
     return obj;
   },
 
@@ -184,6 +228,264 @@ export const FileDiscovered: MessageFns<FileDiscovered> = {
     message.mtimeUnixMs = object.mtimeUnixMs ?? 0;
     message.discoveredUnixMs = object.discoveredUnixMs ?? 0;
     message.watcherId = object.watcherId ?? "";
+    message.ctimeUnixMs = object.ctimeUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseInboxReport(): InboxReport {
+  return { inbox: "", watcherId: "", ignoredByReason: {}, atUnixMs: 0 };
+}
+
+export const InboxReport: MessageFns<InboxReport> = {
+  encode(message: InboxReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inbox !== "") {
+      writer.uint32(10).string(message.inbox);
+    }
+    if (message.watcherId !== "") {
+      writer.uint32(18).string(message.watcherId);
+    }
+    globalThis.Object.entries(message.ignoredByReason).forEach(([key, value]: [string, number]) => {
+      InboxReport_IgnoredByReasonEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.atUnixMs !== 0) {
+      writer.uint32(32).int64(message.atUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InboxReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInboxReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inbox = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.watcherId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = InboxReport_IgnoredByReasonEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.ignoredByReason[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InboxReport {
+    return {
+      inbox: isSet(object.inbox) ? globalThis.String(object.inbox) : "",
+      watcherId: isSet(object.watcherId)
+        ? globalThis.String(object.watcherId)
+        : isSet(object.watcher_id)
+        ? globalThis.String(object.watcher_id)
+        : "",
+      ignoredByReason: isObject(object.ignoredByReason)
+        ? (globalThis.Object.entries(object.ignoredByReason) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.ignored_by_reason)
+        ? (globalThis.Object.entries(object.ignored_by_reason) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: InboxReport): unknown {
+    const obj: any = {};
+    if (message.inbox !== "") {
+      obj.inbox = message.inbox;
+    }
+    if (message.watcherId !== "") {
+      obj.watcherId = message.watcherId;
+    }
+    if (message.ignoredByReason) {
+      const entries = globalThis.Object.entries(message.ignoredByReason) as [string, number][];
+      if (entries.length > 0) {
+        obj.ignoredByReason = {};
+        entries.forEach(([k, v]) => {
+          obj.ignoredByReason[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InboxReport>, I>>(base?: I): InboxReport {
+    return InboxReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InboxReport>, I>>(object: I): InboxReport {
+    const message = createBaseInboxReport();
+    message.inbox = object.inbox ?? "";
+    message.watcherId = object.watcherId ?? "";
+    message.ignoredByReason = (globalThis.Object.entries(object.ignoredByReason ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.atUnixMs = object.atUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseInboxReport_IgnoredByReasonEntry(): InboxReport_IgnoredByReasonEntry {
+  return { key: "", value: 0 };
+}
+
+export const InboxReport_IgnoredByReasonEntry: MessageFns<InboxReport_IgnoredByReasonEntry> = {
+  encode(message: InboxReport_IgnoredByReasonEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InboxReport_IgnoredByReasonEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInboxReport_IgnoredByReasonEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InboxReport_IgnoredByReasonEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: InboxReport_IgnoredByReasonEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InboxReport_IgnoredByReasonEntry>, I>>(
+    base?: I,
+  ): InboxReport_IgnoredByReasonEntry {
+    return InboxReport_IgnoredByReasonEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InboxReport_IgnoredByReasonEntry>, I>>(
+    object: I,
+  ): InboxReport_IgnoredByReasonEntry {
+    const message = createBaseInboxReport_IgnoredByReasonEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -209,6 +511,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

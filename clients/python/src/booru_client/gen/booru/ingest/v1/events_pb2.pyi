@@ -1,0 +1,43 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class FileDiscovered(_message.Message):
+    __slots__ = ["ctime_unix_ms", "discovered_unix_ms", "inbox", "mtime_unix_ms", "path", "size", "watcher_id"]
+    CTIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    MTIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    WATCHER_ID_FIELD_NUMBER: _ClassVar[int]
+    ctime_unix_ms: int
+    discovered_unix_ms: int
+    inbox: str
+    mtime_unix_ms: int
+    path: str
+    size: int
+    watcher_id: str
+    def __init__(self, inbox: _Optional[str] = ..., path: _Optional[str] = ..., size: _Optional[int] = ..., mtime_unix_ms: _Optional[int] = ..., discovered_unix_ms: _Optional[int] = ..., watcher_id: _Optional[str] = ..., ctime_unix_ms: _Optional[int] = ...) -> None: ...
+
+class InboxReport(_message.Message):
+    __slots__ = ["at_unix_ms", "ignored_by_reason", "inbox", "watcher_id"]
+    class IgnoredByReasonEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    IGNORED_BY_REASON_FIELD_NUMBER: _ClassVar[int]
+    INBOX_FIELD_NUMBER: _ClassVar[int]
+    WATCHER_ID_FIELD_NUMBER: _ClassVar[int]
+    at_unix_ms: int
+    ignored_by_reason: _containers.ScalarMap[str, int]
+    inbox: str
+    watcher_id: str
+    def __init__(self, inbox: _Optional[str] = ..., watcher_id: _Optional[str] = ..., ignored_by_reason: _Optional[_Mapping[str, int]] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
