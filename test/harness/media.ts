@@ -157,6 +157,12 @@ export async function makeBadMedia(dir: string): Promise<Record<string, string>>
   await sceneVideo(at("indexless.mp4"), { seed: 6, seconds: 4 }, ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mp4"]);
   const mp4 = readFileSync(at("indexless.mp4"));
   writeFileSync(at("indexless.mp4"), mp4.subarray(0, mp4.indexOf("moov") - 4));
+  // The first bytes of an MP4 only (fewer than the hasher sniffs).
+  writeFileSync(at("stub.mp4"), mp4.subarray(0, 40));
+  // A WebM copy that stopped halfway.
+  await sceneVideo(at("half.webm"), { seed: 6, seconds: 4 }, ENCODE.webm!);
+  const webm = readFileSync(at("half.webm"));
+  writeFileSync(at("half.webm"), webm.subarray(0, webm.length >> 1));
   writeFileSync(at("random.mp4"), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + 13) % 251)));
   writeFileSync(at("empty.mp4"), Buffer.alloc(0));
   // A raw-video AVI whose headers claim 15000x15000 frames (ffmpeg itself refuses sizes past 2^28 pixels).
@@ -184,7 +190,10 @@ export async function makeBadMedia(dir: string): Promise<Record<string, string>>
   writeFileSync(at("plain.png"), png);
   execFileSync("zip", ["-q", "-j", "-P", "secret", at("locked.zip"), at("plain.png")]);
   return {
-    "indexless.mp4": "corrupt",
+    // Ends before its container says it does: dedup waits for it (BOORU_SETTLE_MAX), then rejects it.
+    "indexless.mp4": "truncated",
+    "half.webm": "truncated",
+    "stub.mp4": "truncated",
     "random.mp4": "unsupported",
     "empty.mp4": "corrupt",
     "huge.avi": "too-many-pixels",

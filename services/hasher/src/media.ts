@@ -25,7 +25,7 @@ import type { HashPool } from "./pool.js";
 import type { Deadline, MediaDeps } from "./service.js";
 import type { HasherConfig } from "./settings.js";
 import { formatSignature } from "./signature.js";
-import { endsEarly } from "./truncation.js";
+import { endsEarly, videoEndsEarly } from "./truncation.js";
 
 type Info = Omit<hasherV1.ImageInfo, "bytes">;
 
@@ -66,10 +66,12 @@ function limits(ctx: MediaContext): DecodeLimits {
 }
 
 /**
- * The file's kind decoded. An image that ends before its own framing says it does is
- * 'truncated' (dedup waits for it while it may still be written), not corrupt.
+ * The file's kind decoded. A file that ends before its own framing says it does is 'truncated'
+ * (dedup waits for it while it may still be written), not corrupt: images when the decode
+ * fails, videos before any ffmpeg runs (a cut MP4 or WebM may still decode in part).
  */
 export async function decodeMedia(file: Received, ctx: MediaContext): Promise<MediaResult> {
+  if (file.sniffed.route === "video" && (await videoEndsEarly(file.path!))) throw truncated("the container's framing runs past the end of the file");
   try {
     return await decodeKind(file, ctx);
   } catch (err) {

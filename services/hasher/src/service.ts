@@ -184,6 +184,8 @@ export class HashService {
       }
       sniffed ??= sniff(Buffer.concat(parts));
       if (total > this.maxBytes(sniffed)) throw tooLarge(this.maxBytes(sniffed));
+      // ffprobe and ffmpeg read videos from a file, also one shorter than the sniffing needs.
+      if (!spool && sniffed.route === "video") spool = await this.spool(parts);
     } catch (err) {
       await spool?.discard();
       throw err;

@@ -1,13 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp, { type Sharp } from "sharp";
-import { afterAll, describe, expect, it } from "vitest";
+import { zipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reasonName, reasonOf } from "@booru/runtime";
+import { ENCODE, haveFfmpeg, sceneVideo } from "../../../test/harness/media.js";
 import { createHashPool } from "./pool.js";
 import { HashService } from "./service.js";
 import { defaultHasherConfig } from "./settings.js";
-import { endsEarly } from "./truncation.js";
+import { endsEarly, videoEndsEarly } from "./truncation.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "hasher-truncation-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +39,7 @@ async function encode(): Promise<Record<string, Buffer>> {
     "animated gif": await sharp(frames, { join: { animated: true } }).gif().toBuffer(),
     tiff: await (await picture()).tiff().toBuffer(),
     avif: await (await picture()).avif({ quality: 60 }).toBuffer(),
+    zip: Buffer.from(zipSync({ "a.png": await (await picture()).png().toBuffer(), "b.jpg": await (await picture()).jpeg().toBuffer() })),
   };
 }
 
@@ -67,7 +70,7 @@ describe("truncated files", () => {
 
   it("are refused as truncated, damaged files as corrupt, by the hasher", async () => {
     const all = await encodings();
-    for (const format of ["jpeg", "png", "webp", "gif", "tiff", "avif"]) {
+    for (const format of ["jpeg", "png", "webp", "gif", "tiff", "avif", "zip"]) {
       const whole = all[format]!;
       expect(await reasonOfHash(whole.subarray(0, Math.floor(whole.length * 0.6))), format).toBe("truncated");
     }
@@ -85,3 +88,42 @@ describe("truncated files", () => {
   });
 });
 
+describe.skipIf(!haveFfmpeg())("truncated videos", () => {
+  /** Containers as writers leave them: faststart and not, each muxer ffmpeg has for the kinds the hasher reads. */
+  const made: Record<string, string[]> = {
+    "faststart.mp4": ENCODE.mp4!,
+    "index-last.mp4": [...ENCODE.mp4!.filter((a) => a !== "+faststart" && a !== "-movflags"), "-f", "mp4"],
+    "clip.mov": ENCODE.mov!,
+    "clip.mkv": ENCODE.mkv!,
+    "clip.webm": ENCODE.webm!,
+    "clip.avi": ENCODE.avi!,
+  };
+
+  beforeAll(async () => {
+    for (const [name, args] of Object.entries(made)) await sceneVideo(path.join(dir, name), { seed: 2, seconds: 3, audio: /\.(mp4|mov|mkv)$/.test(name) }, args);
+  }, 120_000);
+
+  it("are told apart from whole videos in every container, wherever the copy stopped, by their framing alone", async () => {
+    for (const name of Object.keys(made)) {
+      const file = path.join(dir, name);
+      expect(await videoEndsEarly(file), `${name} whole`).toBe(false);
+      const whole = readFileSync(file);
+      for (const fraction of [0.001, 0.05, 0.3, 0.5, 0.8, 0.99]) {
+        const cut = path.join(dir, `cut-${name}`);
+        writeFileSync(cut, whole.subarray(0, Math.max(16, Math.floor(whole.length * fraction))));
+        expect(await videoEndsEarly(cut), `${name} cut at ${fraction}`).toBe(true);
+      }
+    }
+  }, 120_000);
+
+  it("an MP4 still being written (its mdat open to the end, no index yet) is truncated, not corrupt: dedup waits for it", async () => {
+    const file = path.join(dir, "index-last.mp4");
+    const whole = readFileSync(file);
+    const mdat = whole.indexOf("mdat") - 4;
+    const writing = Buffer.from(whole.subarray(0, whole.indexOf("moov") - 4));
+    writing.writeUInt32BE(0, mdat); // what ffmpeg's mov muxer writes until it finishes
+    expect(await reasonOfHash(writing)).toBe("truncated");
+    // A whole MP4 still hashes: the check costs a few reads, not a false alarm.
+    expect(await reasonOfHash(whole)).toBe("hashed");
+  }, 60_000);
+});
