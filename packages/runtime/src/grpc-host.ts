@@ -119,6 +119,8 @@ export class GrpcHost {
     const check = (req: authV1.CheckRequest, call: ServerUnaryCall<unknown, unknown>) => this.checkAccess(req, call.metadata);
     this.server.addService(authV1.AuthService, { check: this.wrap("booru.auth.v1.Auth", { inFlight: 0, closing: false, idle: [] }, false, false, check, undefined) });
     this.route(authV1.AuthService);
+    // Served by the process itself, for as long as it answers at all.
+    this.setStatus("booru.auth.v1.Auth", "SERVING");
   }
 
   /** Auth.Check: whether the caller's token has a scope, so a client finds a bad token at start. */
