@@ -6,6 +6,7 @@
 import sharp, { type Metadata, type Sharp } from "sharp";
 import { status } from "@grpc/grpc-js";
 import { AppError, invalid, Reason } from "@booru/runtime";
+import type { hasherV1 } from "@booru/proto";
 
 // Native work uses sharp's own threads; its operation cache only grows RSS in a server that
 // never sees the same image twice.
@@ -38,16 +39,8 @@ const FORMATS: Record<string, string> = {
   tiff: "image/tiff",
 };
 
-/** What the catalog records about a file, whatever its kind (hasherV1.ImageInfo less its size). */
-export interface MediaInfo {
-  width: number;
-  height: number;
-  format: string;
-  frames: number;
-  hasAlpha: boolean;
-  orientation: number;
-  mime: string;
-}
+/** What every decoder knows about a file, whatever its kind (the rest of hasherV1.ImageInfo comes from its kind). */
+export type MediaInfo = Pick<hasherV1.ImageInfo, "width" | "height" | "format" | "frames" | "hasAlpha" | "orientation" | "mime">;
 
 export interface Decoded {
   /** Interleaved sRGB, 8 bits: RGB when the image has no alpha channel, else RGBA (not premultiplied). */
