@@ -35,9 +35,10 @@ RUN npx tsc -b
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# tini is PID 1: it forwards SIGTERM to node (graceful drain) and reaps zombies.
+# tini is PID 1: it forwards SIGTERM to node (graceful drain) and reaps zombies. ffmpeg (Debian's,
+# with ffprobe): the hasher reads videos, APNG, BMP and JPEG XL through it.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 # MALLOC_ARENA_MAX=2: sharp/libvips decode threads otherwise grow glibc arenas and RSS drifts
 # 15-20% over thousands of images (bench/hasher.mjs measures it).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing (nats-server for the
 # JetStream tests, Go to build FerretDB and grpcurl, kubectl for the manifest checks, protoc and
-# Python for the Python client). Idempotent.
+# Python for the Python client, ffmpeg for videos and the test media, heif-enc and zip to make
+# HEIC and encrypted-zip test files). Idempotent.
 set -euo pipefail
 need=()
 command -v nats-server >/dev/null || need+=(nats-server)
@@ -9,6 +10,10 @@ command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || need+=(golang-go)
 command -v kubectl >/dev/null || need+=(kubernetes-client)
 # promtool checks the alert rules and dashboard queries (deploy/k8s/test).
 command -v promtool >/dev/null || need+=(prometheus)
+# The hasher reads videos, APNG, BMP and JPEG XL through ffmpeg/ffprobe (also in the image).
+{ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || need+=(ffmpeg)
+command -v heif-enc >/dev/null || need+=(libheif-examples)
+command -v zip >/dev/null || need+=(zip)
 # The Python client (clients/python): protoc and the gRPC plugin generate its stubs (npm run
 # generate); Debian's python3 runs its tests with Debian's grpcio and protobuf, installs it into
 # a venv with setuptools and wheel (no package index), and type-checks it with mypy.
@@ -21,4 +26,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
-echo "nats-server: $(nats-server --version 2>/dev/null || echo missing); go: $(go version 2>/dev/null || echo missing); kubectl: $(kubectl version --client 2>/dev/null | head -1 || echo missing); protoc: $(protoc --version 2>/dev/null || echo missing)"
+echo "nats-server: $(nats-server --version 2>/dev/null || echo missing); go: $(go version 2>/dev/null || echo missing); kubectl: $(kubectl version --client 2>/dev/null | head -1 || echo missing); ffmpeg: $(ffmpeg -version 2>/dev/null | head -1 | cut -d' ' -f3 || echo missing); protoc: $(protoc --version 2>/dev/null || echo missing)"

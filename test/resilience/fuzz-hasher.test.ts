@@ -11,8 +11,11 @@ import { hashLocalFile } from "@booru/hasher";
 import { Reason, reasonName, reasonOf } from "@booru/runtime";
 import { generateCorpus, writeCorpus, type FuzzCase } from "../fuzz/corpus.js";
 
-/** What the hasher may answer about a file. */
-const REASONS = new Set([Reason.CORRUPT, Reason.TRUNCATED, Reason.UNSUPPORTED, Reason.TOO_MANY_PIXELS, Reason.TOO_LARGE]);
+/** What the hasher may answer about a file (the rest of the enum is dedup's: collisions, retries, paths). */
+const REASONS = new Set([
+  ...[Reason.CORRUPT, Reason.TRUNCATED, Reason.UNSUPPORTED, Reason.TOO_MANY_PIXELS, Reason.TOO_LARGE],
+  ...[Reason.TOO_LONG, Reason.TOO_MANY_FRAMES, Reason.UNSUPPORTED_CODEC, Reason.ARCHIVE_BOMB, Reason.ENCRYPTED, Reason.UNSAFE_PATH],
+]);
 
 describe("fuzz corpus through hashLocalFile", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-fuzz-"));

@@ -58,6 +58,12 @@ describe("Dockerfile", () => {
     expect(stage("runtime")).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "packages\/cli\/bin\/booru.js"\]$/m);
   });
 
+  it("has Debian's ffmpeg and ffprobe in the runtime image (videos, APNG, BMP, JPEG XL), from apt, not a downloaded binary", () => {
+    const runtime = stage("runtime");
+    expect(runtime).toMatch(/apt-get install -y --no-install-recommends [^\n]*\bffmpeg\b/);
+    expect(runtime).not.toMatch(/\b(curl|wget|ADD https?:)/);
+  });
+
   it("keeps node_modules, build output and the git history out of the build context", () => {
     for (const pattern of ["**/node_modules", "**/dist", ".git", "**/*.tsbuildinfo"]) expect(dockerignore).toContain(pattern);
     // ...but not what the build needs.

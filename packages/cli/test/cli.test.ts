@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { catalogV1 } from "@booru/proto";
+import { catalogV1, hasherV1 } from "@booru/proto";
 import { REASON_NAMES } from "@booru/runtime";
 import { hashLocalFile } from "@booru/hasher";
 import { unary } from "@booru/catalog";
-import { makeDuplicate, makeImage, makeRejection } from "../../../services/catalog/test/fixtures.js";
+import { makeDuplicate, makeImage, makeRejection, signatureOf } from "../../../services/catalog/test/fixtures.js";
 import { startCatalog, TOKENS, type Running } from "../../../services/catalog/test/helpers.js";
 
 const BIN = path.resolve(import.meta.dirname, "../bin/booru.js");
@@ -66,7 +66,7 @@ describe("booru client commands", () => {
 
     const table = await booru(["ls"], env);
     const rows = table.stdout.trim().split("\n");
-    expect(rows[0]).toMatch(/^INGESTED\s+MD5\s+FORMAT/);
+    expect(rows[0]).toMatch(/^INGESTED\s+MD5\s+KIND\s+FORMAT/);
     expect(rows.slice(1).map((r) => r.split(/\s+/)[1])).toEqual([...images].reverse().map((i) => i.md5));
 
     const paged = await booru(["ls", "--limit", "2", "--json"], env);
@@ -75,6 +75,23 @@ describe("booru client commands", () => {
     expect(JSON.parse(all.stdout).images.map((i: { md5: string }) => i.md5)).toEqual([...images].reverse().map((i) => i.md5));
     const png = await booru(["ls", "--format", "png", "--json"], env);
     expect(JSON.parse(png.stdout).images.map((i: { md5: string }) => i.md5)).toEqual([images[3]!.md5, images[1]!.md5]);
+  });
+
+  it("ls --kind lists one kind; show prints a video's kind, timing and frame signature", async () => {
+    const base = makeImage("cli-video", { ingestedUnixMs: 1_600_000_000_000, format: "mp4", kind: hasherV1.MediaKind.VIDEO, frameSignature: signatureOf("cli-video") });
+    const video = { ...base, info: { ...base.info!, durationMs: 12_500, frames: 300, frameRate: 24, codec: "h264", hasAudio: true } };
+    await api(cat.client.putImage, { image: video, thumbnail: Buffer.alloc(0) }, TOKENS.write);
+    const videos = await booru(["ls", "--kind", "video", "--json"], env);
+    expect(JSON.parse(videos.stdout).images.map((i: { md5: string }) => i.md5)).toEqual([video.md5]);
+    const table = await booru(["ls", "--kind", "video"], env);
+    expect(table.stdout.trim().split("\n")[1]!.split(/\s+/).slice(1, 6)).toEqual([video.md5, "video", "mp4", "640x480", "12.5s"]);
+    const images = await booru(["ls", "--kind", "image", "--json"], env);
+    expect(JSON.parse(images.stdout).images).toHaveLength(5);
+    expect((await booru(["ls", "--kind", "movie"], env)).code).toBe(2);
+    const shown = await booru(["show", video.md5], env);
+    expect(shown.stdout).toMatch(/^kind\s+video$/m);
+    expect(shown.stdout).toMatch(/^timing\s+12\.5 s, 300 frames at 24 fps, h264, audio$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^frame signature\\s+${video.hashes!.frameSignature}$`, "m"));
   });
 
   it("show prints one record; a missing one exits 4 with one line", async () => {

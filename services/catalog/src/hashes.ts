@@ -3,15 +3,29 @@
  * in the form imagehash / blockhash print them; any fixed bit order works for distances as long
  * as every value is read the same way.
  */
-import { catalogV1 } from "@booru/proto";
+import { catalogV1, type hasherV1 } from "@booru/proto";
+import { parseSignature } from "@booru/hasher/signature";
 
 const HEX = /^[0-9a-f]*$/i;
 
-export type Algorithm = "phash64" | "dhash64" | "phash256" | "blockhash256";
-export const ALGORITHMS: readonly Algorithm[] = ["phash64", "dhash64", "phash256", "blockhash256"];
+export type BitHash = "phash64" | "dhash64" | "phash256" | "blockhash256";
+/** The hashes compared bit by bit, and the frame signatures of animations and videos. */
+export type Algorithm = BitHash | "frames";
+export const ALGORITHMS: readonly Algorithm[] = ["phash64", "dhash64", "phash256", "blockhash256", "frames"];
 
-/** Bits per algorithm. */
-export const BITS: Record<Algorithm, 64 | 256> = { phash64: 64, dhash64: 64, phash256: 256, blockhash256: 256 };
+/** Bits per bit-compared hash. */
+export const BITS: Record<BitHash, 64 | 256> = { phash64: 64, dhash64: 64, phash256: 256, blockhash256: 256 };
+
+/** The largest distance of each algorithm (a signature's distance is on one phash64's scale). */
+export const MAX_DISTANCE: Record<Algorithm, number> = { ...BITS, frames: 64 };
+
+/** The record field each algorithm reads. */
+export const FIELD: Record<Algorithm, keyof hasherV1.Hashes> = { phash64: "phash64", dhash64: "dhash64", phash256: "phash256", blockhash256: "blockhash256", frames: "frameSignature" };
+
+/** A stored or queried value as words, or undefined when it is not one of this algorithm. */
+export function parseValue(algorithm: Algorithm, hex: string): Uint32Array | undefined {
+  return algorithm === "frames" ? parseSignature(hex) : parseHash(hex, BITS[algorithm]);
+}
 
 export function algorithmOf(a: catalogV1.SimilarAlgorithm): Algorithm | undefined {
   switch (a) {
@@ -24,6 +38,8 @@ export function algorithmOf(a: catalogV1.SimilarAlgorithm): Algorithm | undefine
       return "phash256";
     case catalogV1.SimilarAlgorithm.BLOCKHASH256:
       return "blockhash256";
+    case catalogV1.SimilarAlgorithm.FRAMES:
+      return "frames";
     default:
       return undefined;
   }

@@ -3,9 +3,9 @@ import { status } from "@grpc/grpc-js";
 import type { ClaimsStore } from "@booru/claims";
 import { catalogV1, type ingestV1 } from "@booru/proto";
 import { AppError, badRequest, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
-import { algorithmOf, BITS, parseHash } from "./hashes.js";
+import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
-import type { Repos } from "./repos/types.js";
+import { kindName, similarityHashes, type Repos } from "./repos/types.js";
 import type { SimilarityIndex } from "./similarity.js";
 import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, reasonArg, sha256Arg } from "./validate.js";
 
@@ -41,7 +41,7 @@ export class CatalogService {
     this.deps.metrics.writes.inc({ op: "put", result: created ? "created" : "exists" });
     if (created) {
       // Updated here as well as from the event, so this replica answers at once even if the bus lags.
-      this.deps.index.upsert(stored.md5, { phash64: stored.hashes?.phash64, dhash64: stored.hashes?.dhash64, phash256: stored.hashes?.phash256, blockhash256: stored.hashes?.blockhash256 });
+      this.deps.index.upsert(stored.md5, similarityHashes(stored));
       this.deps.publish({ atUnixMs: this.now(), ingested: stored });
     }
     return { image: stored, created };
@@ -79,6 +79,7 @@ export class CatalogService {
   async listImages(req: catalogV1.ListImagesRequest): Promise<catalogV1.ListImagesResponse> {
     const limit = limitArg(req.pageSize, 100, MAX_PAGE, "page_size");
     const filter = {
+      kind: req.kind ? kindName(req.kind) : undefined,
       format: req.format || undefined,
       minBytes: req.minBytes || undefined,
       maxBytes: req.maxBytes || undefined,
@@ -99,21 +100,20 @@ export class CatalogService {
   async findSimilar(req: catalogV1.FindSimilarRequest): Promise<catalogV1.FindSimilarResponse> {
     const algorithm = algorithmOf(req.algorithm);
     if (!algorithm) throw badRequest(`unknown algorithm ${req.algorithm}`);
-    const bits = BITS[algorithm];
     const maxDistance = req.maxDistance ?? defaultDistance(algorithm);
-    if (maxDistance > bits) throw badRequest(`max_distance must be 0..${bits} for ${algorithm}`);
+    if (maxDistance > MAX_DISTANCE[algorithm]) throw badRequest(`max_distance must be 0..${MAX_DISTANCE[algorithm]} for ${algorithm}`);
     const limit = limitArg(req.limit, 50, MAX_PAGE, "limit");
     let hex = req.hash?.toLowerCase();
     let self: string | undefined;
     if (req.md5 !== undefined) {
       const image = await this.deps.repos.images.get(md5Arg(req.md5));
       if (!image) throw notFound(`no image ${req.md5}`);
-      hex = image.hashes?.[algorithm];
+      hex = image.hashes?.[FIELD[algorithm]] as string | undefined;
       self = image.md5;
-      if (!hex) throw new AppError(status.FAILED_PRECONDITION, `image ${image.md5} has no ${algorithm}`);
+      if (!hex) throw new AppError(status.FAILED_PRECONDITION, `image ${image.md5} has no ${algorithm === "frames" ? "frame signature (not an animation or video)" : algorithm}`);
     }
-    const value = parseHash(hex ?? "", bits);
-    if (!value) throw badRequest(`hash must be ${bits / 4} hex digits for ${algorithm}`);
+    const value = parseValue(algorithm, hex ?? "");
+    if (!value) throw badRequest(algorithm === "frames" ? "hash must be a frame signature (256 hex digits)" : `hash must be ${MAX_DISTANCE[algorithm] / 4} hex digits for ${algorithm}`);
 
     const end = this.deps.metrics.similarSeconds.startTimer({ algorithm });
     // One extra when asking by md5: the image itself is not a result.

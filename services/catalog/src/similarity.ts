@@ -1,4 +1,5 @@
-import { ALGORITHMS, BITS, parseHash, type Algorithm } from "./hashes.js";
+import { signatureDistance } from "@booru/hasher/signature";
+import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
 import { Hash256Index } from "./hash256-index.js";
 
@@ -44,6 +45,30 @@ function index256(): AlgoIndex {
 }
 
 /**
+ * Frame signatures, compared one by one: animations and videos are few next to images, and
+ * the signature distance (best alignment of 16 frames) is no Hamming distance a bit index
+ * could prune. A candidate filter for large collections belongs with near-duplicate detection.
+ */
+function frameIndex(): AlgoIndex {
+  const values = new Map<number, Uint32Array>();
+  const scan = (q: Uint32Array, maxDistance: number, visit: Visit) => {
+    for (const [slot, v] of values) {
+      const d = signatureDistance(q, v);
+      if (d <= maxDistance) visit(slot, d);
+    }
+  };
+  return {
+    set: (slot, w) => void values.set(slot, w),
+    remove: (slot) => void values.delete(slot),
+    search: scan,
+    scan,
+    get size() {
+      return values.size;
+    },
+  };
+}
+
+/**
  * The in-memory similarity index of one catalog replica: every image's md5 gets a slot, and
  * each algorithm indexes its value by slot. Updates are idempotent, so applying the same
  * event twice (own write, then its echo from the bus) is harmless.
@@ -52,7 +77,7 @@ export class SimilarityIndex {
   private readonly slots = new Map<string, number>();
   private readonly md5s: (string | undefined)[] = [];
   private readonly free: number[] = [];
-  private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256() };
+  private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256(), frames: frameIndex() };
 
   get size(): number {
     return this.slots.size;
@@ -78,7 +103,7 @@ export class SimilarityIndex {
       this.md5s[slot] = md5;
     }
     for (const algo of ALGORITHMS) {
-      const words = hashes[algo] ? parseHash(hashes[algo], BITS[algo]) : undefined;
+      const words = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }

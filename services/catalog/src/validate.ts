@@ -2,6 +2,7 @@
 import path from "node:path";
 import { catalogV1 } from "@booru/proto";
 import { badRequest, parseReason, REASON_NAMES } from "@booru/runtime";
+import { DEFAULT_SIGNATURE_DISTANCE, parseSignature } from "@booru/hasher/signature";
 import { BITS, type Algorithm } from "./hashes.js";
 import type { Cursor } from "./repos/types.js";
 
@@ -64,6 +65,7 @@ export function checkImage(image: catalogV1.Image | undefined, now: number): cat
   sha256Arg(h.sha256);
   for (const name of ["phash64", "dhash64", "ahash64"] as const) checkHash(name, h[name], 16);
   for (const name of ["phash256", "blockhash256"] as const) checkHash(name, h[name], 64);
+  if (h.frameSignature && (h.frameSignature !== h.frameSignature.toLowerCase() || !parseSignature(h.frameSignature))) throw badRequest("hashes.frame_signature must be 256 lowercase hex digits (16 phash64 values)");
   const lib = image.libraryPath;
   if (!lib || path.isAbsolute(lib) || lib.split(/[\\/]/).includes("..") || lib.includes("\0")) throw badRequest("image.library_path must be a relative path inside the library");
   for (const [field, value] of [["original_name", image.originalName], ["source_path", image.sourcePath], ["library_path", lib]] as const) {
@@ -77,5 +79,6 @@ export function checkEventId(id: string, what: string): void {
 }
 
 export function defaultDistance(algorithm: Algorithm): number {
+  if (algorithm === "frames") return DEFAULT_SIGNATURE_DISTANCE;
   return BITS[algorithm] === 64 ? 8 : 32;
 }

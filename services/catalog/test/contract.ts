@@ -3,8 +3,9 @@
  * MongoDB through the harness in the integration tests).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hasherV1 } from "@booru/proto";
 import type { Cursor, Page, Repos } from "../src/repos/types.js";
-import { makeDuplicate, makeImage, makeRejection } from "./fixtures.js";
+import { makeDuplicate, makeImage, makeRejection, signatureOf } from "./fixtures.js";
 
 export interface Opened {
   repos: Repos;
@@ -82,6 +83,27 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       const filter = { format: "png", minBytes: 300, maxBytes: 1500, ingestedAfter: 2_004, ingestedBefore: 2_014 };
       const got = (await walk((after) => repos.images.list(filter, 2, after))).flat().map((i) => i.md5);
       expect(got).toEqual(expected);
+    });
+
+    it("filters by kind across pages (a record without a kind is an image) and lists frame signatures", async () => {
+      const K = hasherV1.MediaKind;
+      const kinds = [K.UNSPECIFIED, K.IMAGE, K.ANIMATION, K.VIDEO, K.ARCHIVE, K.VIDEO, K.IMAGE, K.VIDEO, K.ANIMATION];
+      const images = kinds.map((kind, i) =>
+        makeImage(`k${i}`, { kind, ingestedUnixMs: 3_000 + i, format: kind === K.VIDEO ? "mp4" : "png", frameSignature: kind === K.VIDEO || kind === K.ANIMATION ? signatureOf(`k${i}`) : "" }),
+      );
+      for (const image of images) await repos.images.put(image);
+      const listed = async (kind: string) => (await walk((after) => repos.images.list({ kind }, 2, after))).flat().map((i) => i.md5);
+      const expected = (...ks: hasherV1.MediaKind[]) => images.filter((i) => ks.includes(i.info!.kind)).reverse().map((i) => i.md5);
+      expect(await listed("video")).toEqual(expected(K.VIDEO));
+      expect(await listed("animation")).toEqual(expected(K.ANIMATION));
+      expect(await listed("archive")).toEqual(expected(K.ARCHIVE));
+      expect(await listed("image")).toEqual(expected(K.UNSPECIFIED, K.IMAGE));
+      expect((await repos.images.list({ kind: "video", format: "png" }, 10)).items).toEqual([]);
+      const video = images[3]!;
+      expect(await repos.images.get(video.md5)).toEqual(video);
+      const signatures = new Map<string, string | undefined>();
+      for await (const h of repos.images.hashes()) signatures.set(h.md5, h.hashes.frames);
+      for (const image of images) expect(signatures.get(image.md5), image.originalName).toBe(image.hashes!.frameSignature || undefined);
     });
 
     it("counts images, bytes and recent ingests and lists every hash", async () => {

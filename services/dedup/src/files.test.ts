@@ -25,6 +25,10 @@ describe("library files", () => {
     expect(libraryExt("jpeg", "x.png")).toBe("jpg");
     expect(libraryExt("", "x.PNG")).toBe("png");
     expect(libraryExt("", "noext")).toBe("bin");
+    // The new kinds: the hasher's format names the extension; a cbz stays a cbz.
+    for (const [format, name, ext] of [["mp4", "a.MP4", "mp4"], ["webm", "a.webm", "webm"], ["mkv", "a.mkv", "mkv"], ["mov", "a.mov", "mov"], ["avi", "a.avi", "avi"], ["zip", "a.zip", "zip"], ["zip", "Vol 1.CBZ", "cbz"], ["ugoira", "12345_ugoira.zip", "zip"], ["bmp", "a.bmp", "bmp"], ["heic", "IMG_1.HEIC", "heic"], ["jxl", "a.jxl", "jxl"], ["mp4", "a.m4v", "m4v"], ["zip", "trick.cbz.exe", "zip"]]) {
+      expect(libraryExt(format!, name!), name).toBe(ext);
+    }
     expect(candidateName("a/b.jpg", 0)).toBe("a/b.jpg");
     expect(candidateName("a/b.jpg", 2)).toBe("a/b (2).jpg");
     expect(candidateName("a/noext", 1)).toBe("a/noext (1)");

@@ -41,14 +41,17 @@ export async function* fileChunks(file: string, data: Buffer | undefined, chunkB
   yield* createReadStream(file, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>;
 }
 
-const FORMAT_EXT: Record<string, string> = { jpeg: "jpg", jpg: "jpg", tiff: "tif", svg: "svg", heif: "heic" };
+const FORMAT_EXT: Record<string, string> = { jpeg: "jpg", jpg: "jpg", tiff: "tif", svg: "svg", heif: "heic", ugoira: "zip" };
+/** Formats whose files go by another extension too, kept when the original name has it (a cbz is a zip). */
+const ALIASES: Record<string, string[]> = { zip: ["cbz"], ugoira: ["ugoira"], mp4: ["m4v"], heic: ["heif"] };
 
 /** Library extension from the decoded format, falling back to the original name's. */
 export function libraryExt(format: string, originalName: string): string {
   const f = format.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const own = path.extname(originalName).slice(1).toLowerCase();
+  if (f && ALIASES[f]?.includes(own)) return own;
   if (f) return FORMAT_EXT[f] ?? f;
-  const ext = path.extname(originalName).slice(1).toLowerCase().replace(/[^a-z0-9]/g, "");
-  return ext || "bin";
+  return own.replace(/[^a-z0-9]/g, "") || "bin";
 }
 
 /** `ab/cd/<md5>.<ext>`: relative to the library root. */

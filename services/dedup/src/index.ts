@@ -27,8 +27,10 @@ export const dedupSettings = {
   lease: settings.duration("BOORU_LEASE", 60_000, "claim lease; a crashed replica's claim is taken over after this"),
   ackWait: settings.duration("BOORU_ACK_WAIT", 30_000, "an unacked message is redelivered after this (progress acks extend it)"),
   tombstonePolicy: settings.oneOf("BOORU_TOMBSTONE_POLICY", ["reject", "readmit"], "reject", "bytes of a deleted image: rejected (deleted) or ingested again"),
-  // Same key and variable as the hasher's own limit: one setting; dedup waits a little longer so the hasher's answer wins.
-  hasherTimeout: settings.duration("BOORU_HASHER_TIMEOUT", 60_000, "deadline for one Hash call, from first byte to answer"),
+  // Same keys and variables as the hasher's own limits: one setting each; dedup waits a little
+  // longer than the longer of the two so the hasher's answer wins.
+  hasherTimeout: settings.duration("BOORU_HASHER_TIMEOUT", 60_000, "deadline for one image, from first byte to answer"),
+  hasherMediaTimeout: settings.duration("BOORU_HASHER_MEDIA_TIMEOUT", 600_000, "deadline for one video, animation or archive, from first byte to answer; ffmpeg runs are killed at it"),
   catalogTimeout: settings.duration("BOORU_CATALOG_TIMEOUT", 15_000, "deadline of one catalog call"),
   dedupBuffer: settings.bytes("BOORU_DEDUP_BUFFER", 16 * 1024 * 1024, "files up to this size are read once into memory; larger ones are read twice"),
   replicaId: settings.optional("BOORU_REPLICA_ID", "owner name on claims (default host:grpc-port, stable across restarts)"),
@@ -81,7 +83,7 @@ export const dedupModule = defineModule({
         fileClock: new FileClock(ctx.log),
       },
       claims,
-      grpcHasher(hasherClient, cfg.hasherTimeout + 5_000, () => bearer(hasherPeer.token)),
+      grpcHasher(hasherClient, Math.max(cfg.hasherTimeout, cfg.hasherMediaTimeout) + 5_000, () => bearer(hasherPeer.token)),
       grpcCatalog(catalogClient, cfg.catalogTimeout, () => bearer(catalogPeer.token)),
       metrics,
       ctx.log,

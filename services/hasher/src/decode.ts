@@ -3,10 +3,10 @@
  * image (EXIF orientation applied, frame 0, ICC ignored, shrink-on-load where the format has
  * it) that every hash and the thumbnail are made from.
  */
-import sharp, { type Metadata } from "sharp";
+import sharp, { type Metadata, type Sharp } from "sharp";
 import { status } from "@grpc/grpc-js";
 import { AppError, invalid, Reason } from "@booru/runtime";
-import { endsEarly } from "./truncation.js";
+import type { hasherV1 } from "@booru/proto";
 
 // Native work uses sharp's own threads; its operation cache only grows RSS in a server that
 // never sees the same image twice.
@@ -37,8 +37,10 @@ const FORMATS: Record<string, string> = {
   webp: "image/webp",
   heif: "image/avif",
   tiff: "image/tiff",
-  bmp: "image/bmp",
 };
+
+/** What every decoder knows about a file, whatever its kind (the rest of hasherV1.ImageInfo comes from its kind). */
+export type MediaInfo = Pick<hasherV1.ImageInfo, "width" | "height" | "format" | "frames" | "hasAlpha" | "orientation" | "mime">;
 
 export interface Decoded {
   /** Interleaved sRGB, 8 bits: RGB when the image has no alpha channel, else RGBA (not premultiplied). */
@@ -46,7 +48,7 @@ export interface Decoded {
   channels: 3 | 4;
   width: number;
   height: number;
-  info: { width: number; height: number; format: string; frames: number; hasAlpha: boolean; orientation: number; mime: string };
+  info: MediaInfo;
 }
 
 export interface DecodeLimits {
@@ -56,8 +58,9 @@ export interface DecodeLimits {
   thumbSide: number;
 }
 
-export async function decode(bytes: Buffer, limits: DecodeLimits): Promise<Decoded> {
-  const meta = await readHeader(bytes);
+/** An image sharp reads (bytes, or a file of ours): header, limits, then the one decode of frame 0. */
+export async function decode(input: Buffer | string, limits: DecodeLimits, header?: Metadata): Promise<Decoded> {
+  const meta = header ?? (await readHeader(input));
   const format = meta.format === "heif" && meta.compression !== "av1" ? "heic" : meta.format!;
   const mime = FORMATS[format];
   if (!mime) throw invalid(Reason.UNSUPPORTED, `${format} images are not supported`);
@@ -65,50 +68,54 @@ export async function decode(bytes: Buffer, limits: DecodeLimits): Promise<Decod
   const height = meta.pageHeight ?? meta.height ?? 0;
   if (width * height > limits.maxPixels) throw invalid(Reason.TOO_MANY_PIXELS, `${width}x${height} is more than ${limits.maxPixels} pixels`);
   const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
+  const p = sharp(input, { failOn: "error", ignoreIcc: true, limitInputPixels: limits.maxPixels, sequentialRead: true }).timeout({ seconds }).autoOrient();
+  const info = { width: meta.width ?? 0, height: meta.height ?? 0, format: format === "heif" ? "avif" : format, frames: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, orientation: meta.orientation ?? 0, mime };
+  return toWorking(p, width, height, info.hasAlpha, limits, info);
+}
+
+/**
+ * Decoded pixels from another decoder (ffmpeg, libheif) into the same working image: the
+ * same resize, colour space and channels as a file sharp reads.
+ */
+export function decodeRaw(img: { pixels: Buffer; width: number; height: number; channels: 3 | 4 }, limits: DecodeLimits, info: MediaInfo): Promise<Decoded> {
+  const p = sharp(img.pixels, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  return toWorking(p, img.width, img.height, img.channels === 4, limits, info);
+}
+
+/** Resize to the working size when larger, sRGB, RGB or RGBA: every hash and the thumbnail read this. */
+async function toWorking(p: Sharp, width: number, height: number, hasAlpha: boolean, limits: DecodeLimits, info: MediaInfo): Promise<Decoded> {
   try {
-    let p = sharp(bytes, { failOn: "error", ignoreIcc: true, limitInputPixels: limits.maxPixels, sequentialRead: true }).timeout({ seconds }).autoOrient();
     // Only when needed: even a 1:1 resize premultiplies alpha and moves translucent pixels.
     const side = workingSide(width, height, limits.thumbSide);
     if (side) p = p.resize({ width: side, height: side, fit: "inside" });
     p = p.toColourspace("srgb");
     // Opaque images stay RGB: a quarter less to write, copy and read than with an added alpha.
-    if (meta.hasAlpha) p = p.ensureAlpha();
-    const { data, info } = await p.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 && info.channels !== 4) throw new Error(`unexpected ${info.channels}-channel decode`);
-    return {
-      pixels: data,
-      channels: info.channels,
-      width: info.width,
-      height: info.height,
-      info: { width: meta.width ?? 0, height: meta.height ?? 0, format: format === "heif" ? "avif" : format, frames: meta.pages ?? 1, hasAlpha: meta.hasAlpha ?? false, orientation: meta.orientation ?? 0, mime },
-    };
+    if (hasAlpha) p = p.ensureAlpha();
+    const { data, info: out } = await p.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+    if (out.channels !== 3 && out.channels !== 4) throw new Error(`unexpected ${out.channels}-channel decode`);
+    return { pixels: data, channels: out.channels, width: out.width, height: out.height, info };
   } catch (err) {
-    throw asDecodeError(err, bytes);
+    throw asDecodeError(err);
   }
 }
 
-async function readHeader(bytes: Buffer): Promise<Metadata> {
+export async function readHeader(input: Buffer | string): Promise<Metadata> {
   try {
-    return await sharp(bytes, { limitInputPixels: false }).metadata();
+    return await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     const message = (err as Error).message ?? "";
-    // A cut-off file often has no readable header yet (libvips then calls a cut TIFF "unsupported").
-    if (endsEarly(bytes)) throw truncated(message);
-    if (/unsupported image format/i.test(message)) throw invalid(Reason.UNSUPPORTED, "not an image format the hasher reads");
+    if (/unsupported image format/i.test(message)) throw invalid(Reason.UNSUPPORTED, "not a format the hasher reads (images, animations, videos, archives)");
     throw invalid(Reason.CORRUPT, `unreadable image header: ${firstLine(message)}`);
   }
 }
 
-function asDecodeError(err: unknown, bytes: Buffer): Error {
+function asDecodeError(err: unknown): Error {
+  if (err instanceof AppError && err.reason) return err;
   const message = (err as Error).message ?? String(err);
   if (/pixel limit/i.test(message)) return invalid(Reason.TOO_MANY_PIXELS, firstLine(message));
   if (/timeout/i.test(message)) return new AppError(status.DEADLINE_EXCEEDED, `decode timed out: ${firstLine(message)}`);
-  if (endsEarly(bytes)) return truncated(message);
   return invalid(Reason.CORRUPT, `cannot decode image: ${firstLine(message)}`);
 }
-
-/** Distinct from corrupt: dedup waits for a file that ends early while it may still be written. */
-const truncated = (message: string) => invalid(Reason.TRUNCATED, `the file ends before its format says it does (${firstLine(message)})`);
 
 function firstLine(s: string): string {
   return s.split("\n")[0]!.slice(0, 200);

@@ -2,10 +2,13 @@ import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import { computeHashes, type PixelsTask } from "./compute.js";
 import type { PerceptualHashes } from "./imagehash.js";
+import { decodeHeif, type HeifResult } from "./media/heif.js";
 
-/** Runs the JS hashing in worker threads, or inline when size is 0. */
+/** Runs the JS hashing and the HEIC decoder in worker threads, or inline when size is 0. */
 export interface HashPool {
   run(task: PixelsTask, signal?: AbortSignal): Promise<PerceptualHashes>;
+  /** A HEIC's primary image; an abort terminates the worker decoding it. */
+  heif(bytes: Buffer, maxPixels: number, signal?: AbortSignal): Promise<HeifResult>;
   close(): Promise<void>;
 }
 
@@ -18,9 +21,16 @@ export function workerFile(moduleUrl = import.meta.url): string {
   return fileURLToPath(new URL("./worker.js", url));
 }
 
+/** A worker's answer: typed arrays come back as Uint8Array, the decoders want Buffers. */
+function asBuffers(res: HeifResult): HeifResult {
+  if (!("image" in res)) return res;
+  const p = res.image.pixels as Uint8Array;
+  return { image: { ...res.image, pixels: Buffer.from(p.buffer, p.byteOffset, p.byteLength) } };
+}
+
 export function createHashPool(size: number): HashPool {
   if (size === 0) {
-    return { run: async (task) => computeHashes(task), close: async () => {} };
+    return { run: async (task) => computeHashes(task), heif: (bytes, maxPixels) => decodeHeif(bytes, maxPixels), close: async () => {} };
   }
   const piscina = new Piscina({
     filename: workerFile(),
@@ -34,6 +44,7 @@ export function createHashPool(size: number): HashPool {
   return {
     // The pixels are copied, not transferred: the thumbnail is made from the same buffer meanwhile.
     run: (task, signal) => piscina.run(task, { signal }) as Promise<PerceptualHashes>,
+    heif: async (bytes, maxPixels, signal) => asBuffers((await piscina.run({ bytes, maxPixels }, { name: "heif", signal })) as HeifResult),
     close: () => piscina.destroy(),
   };
 }

@@ -5,7 +5,12 @@
  * is walked instead: the bytes end early when they run out before the structure they have
  * read so far says it ends. Only the framing is read (chunk, segment, box and block lengths),
  * never the compressed data, so this is cheap and never decodes anything.
+ *
+ * Videos (which may be gigabytes) are walked through a file handle, header by header: an MP4
+ * or MOV still being written, or cut off, has a box that runs past the end or no index (moov)
+ * yet; a WebM or MKV an element that does; an AVI a RIFF chunk that does.
  */
+import { open } from "node:fs/promises";
 
 /** True when `bytes` are the start of an image file whose own structure says more bytes follow. */
 export function endsEarly(bytes: Buffer): boolean {
@@ -32,6 +37,7 @@ const WALKERS: [Buffer, (b: Buffer) => Verdict][] = [
   [Buffer.from("II*\0", "latin1"), walkTiff],
   [Buffer.from("MM\0*", "latin1"), walkTiff],
   [Buffer.from("BM", "latin1"), walkBmp],
+  [Buffer.from("PK\x03\x04", "latin1"), walkZip],
 ];
 
 /** PNG: length, type, data, CRC per chunk, up to IEND. */
@@ -124,6 +130,17 @@ function walkBmp(b: Buffer): Verdict {
   return b.length < b.readUInt32LE(2) ? "short" : "whole";
 }
 
+/** Where a zip's end-of-central-directory record may start: 22 bytes, then a comment of up to 64 KiB. */
+const EOCD = Buffer.from("PK\x05\x06", "latin1");
+
+/** zip: the directory is at the end; a zip without one ending exactly at the last byte stops early. */
+function walkZip(b: Buffer): Verdict {
+  for (let at = b.lastIndexOf(EOCD); at >= 0 && at >= b.length - 22 - 0xffff; at = at > 0 ? b.lastIndexOf(EOCD, at - 1) : -1) {
+    if (at + 22 <= b.length && at + 22 + b.readUInt16LE(at + 20) === b.length) return "whole";
+  }
+  return "short";
+}
+
 /** ISO-BMFF (AVIF, HEIC): top-level boxes, each with its size. */
 function walkBoxes(b: Buffer): Verdict {
   let at = 0;
@@ -185,6 +202,116 @@ function walkTiff(b: Buffer): Verdict {
       if (offsets && counts && offsets.some((o, i) => o + (counts[i] ?? 0) > b.length)) return "short";
     }
     ifd = u32(end);
+  }
+  return "whole";
+}
+
+/** `n` bytes of a file from offset `at` (fewer at its end). */
+type ReadAt = (at: number, n: number) => Promise<Buffer>;
+
+/** Past this many top-level boxes or elements a file is not judged (a fragmented hour has a few thousand). */
+const MAX_HEADERS = 100_000;
+
+/**
+ * True when a video file's own top-level framing says more bytes follow (ISO-BMFF: MP4, M4V,
+ * MOV; Matroska: MKV, WebM; RIFF: AVI). Reads a few bytes per box, element or chunk.
+ */
+export async function videoEndsEarly(file: string): Promise<boolean> {
+  const fh = await open(file, "r");
+  try {
+    const { size } = await fh.stat();
+    const read: ReadAt = async (at, n) => {
+      const buf = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(buf, 0, n, at);
+      return buf.subarray(0, bytesRead);
+    };
+    const head = await read(0, 12);
+    if (head.length >= 8 && head.toString("latin1", 4, 8) === "ftyp") return (await walkIsoVideo(read, size)) === "short";
+    if (head.length >= 4 && head.readUInt32BE(0) === EBML_HEADER) return (await walkElements(read, 0, size)) === "short";
+    if (head.length >= 4 && head.toString("latin1", 0, 4) === "RIFF") return (await walkRiffChunks(read, size)) === "short";
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** MP4/MOV: top-level boxes fit the file, and the index (moov) is there: a writer adds it last. */
+async function walkIsoVideo(read: ReadAt, size: number): Promise<Verdict> {
+  let moov = false;
+  let at = 0;
+  for (let n = 0; at < size; n++) {
+    if (n > MAX_HEADERS) return "bad";
+    const h = await read(at, 16);
+    if (h.length < 8) return "short";
+    let length = h.readUInt32BE(0);
+    if (h.toString("latin1", 4, 8) === "moov") moov = true;
+    // Runs to the end of the file: how a writer leaves its mdat until it knows the size.
+    if (length === 0) return moov ? "whole" : "short";
+    if (length === 1) {
+      if (h.length < 16) return "short";
+      length = Number(h.readBigUInt64BE(8));
+    }
+    if (length < 8) return "bad";
+    at += length;
+  }
+  return at > size || !moov ? "short" : "whole";
+}
+
+const EBML_HEADER = 0x1a45dfa3;
+const SEGMENT = 0x18538067;
+
+interface Element {
+  id: number;
+  /** Bytes of the ID and size fields. */
+  header: number;
+  /** undefined: "unknown size" (a live or unfinished stream). */
+  size?: number;
+}
+
+/** An EBML element header at `at`: undefined when the bytes run out inside it, "bad" when it is not one. */
+async function element(read: ReadAt, at: number): Promise<Element | "bad" | undefined> {
+  const h = await read(at, 12);
+  const idLength = h.length ? Math.clz32(h[0]!) - 23 : 0;
+  if (h.length && (idLength < 1 || idLength > 4)) return "bad";
+  if (h.length < idLength + 1) return undefined;
+  const sizeLength = Math.clz32(h[idLength]!) - 23;
+  if (sizeLength < 1 || sizeLength > 8) return "bad";
+  if (h.length < idLength + sizeLength) return undefined;
+  let size = h[idLength]! & (0xff >> sizeLength);
+  let allOnes = size === 0xff >> sizeLength;
+  for (let i = 1; i < sizeLength; i++) {
+    size = size * 256 + h[idLength + i]!;
+    allOnes &&= h[idLength + i] === 0xff;
+  }
+  return { id: h.readUIntBE(0, idLength), header: idLength + sizeLength, size: allOnes ? undefined : size };
+}
+
+/**
+ * Matroska/WebM elements from `at` on (the EBML header, then the Segment), each fitting the
+ * file. A writer fills in the Segment's size at the end; until then its children (Clusters)
+ * are walked. An element of unknown size otherwise is not judged.
+ */
+async function walkElements(read: ReadAt, at: number, size: number): Promise<Verdict> {
+  for (let n = 0; at < size; n++) {
+    const el = await element(read, at);
+    if (el === undefined) return "short";
+    if (el === "bad" || n > MAX_HEADERS) return "bad";
+    if (el.size === undefined) return el.id === SEGMENT ? walkElements(read, at + el.header, size) : "whole";
+    at += el.header + el.size;
+  }
+  return at > size ? "short" : "whole";
+}
+
+/** AVI: RIFF chunks ("AVI ", then "AVIX" past 1 GiB), each with its size, padded to even. */
+async function walkRiffChunks(read: ReadAt, size: number): Promise<Verdict> {
+  let at = 0;
+  for (let n = 0; at < size; n++) {
+    if (n > MAX_HEADERS) return "bad";
+    const h = await read(at, 8);
+    if (h.length < 8) return "short";
+    const length = h.readUInt32LE(4);
+    if (at + 8 + length > size) return "short";
+    at += 8 + length + (length & 1);
   }
   return "whole";
 }

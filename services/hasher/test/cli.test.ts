@@ -7,6 +7,7 @@ import { startApp, type App } from "@booru/runtime";
 import { hasherModule } from "@booru/hasher";
 import { runBooru } from "../../../test/harness/booru.js";
 import { CONFORMANCE, haveConformance } from "../../../test/harness/conformance.js";
+import { ENCODE, haveFfmpeg, sceneVideo } from "../../../test/harness/media.js";
 
 const present = haveConformance("booru hash tests");
 
@@ -47,5 +48,25 @@ describe.skipIf(!present)("booru hash", () => {
     const human = await runBooru(["hash", files[0]!]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`blockhash256 ${expected["clipper_ship.jpg"]!.blockhash256}`);
+  });
+});
+
+describe.skipIf(!haveFfmpeg())("booru hash on a video", () => {
+  it("shows the kind, duration, frames, codec, audio and frame signature, as JSON and for people", async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "booru-hash-video-"));
+    try {
+      const video = path.join(tmp, "clip.mp4");
+      await sceneVideo(video, { seed: 3, seconds: 4, audio: true }, ENCODE.mp4!);
+      const { code, stdout } = await runBooru(["hash", video, "--json"]);
+      expect(code).toBe(0);
+      const [row] = JSON.parse(stdout) as Record<string, unknown>[];
+      expect(row).toMatchObject({ file: video, kind: "video", format: "mp4", width: 160, height: 120, frames: 40, durationMs: 4000, frameRate: 10, codec: "h264", hasAudio: true });
+      expect(row!.frameSignature).toMatch(/^[0-9a-f]{256}$/);
+      const human = await runBooru(["hash", video]);
+      expect(human.stdout).toContain(`${video}  video 160x120 mp4, 4.00 s, 40 frames at 10 fps, h264, audio`);
+      expect(human.stdout).toContain(`  frames       ${row!.frameSignature}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

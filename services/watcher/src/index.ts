@@ -15,7 +15,11 @@ export { createEntryFilter, globToRegExp } from "./filters.js";
 export { scanInbox } from "./scan.js";
 export { Settler } from "./settle.js";
 
-export const DEFAULT_EXTENSIONS = ["jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "avif", "bmp", "tif", "tiff", "heic", "heif", "jxl"];
+export const DEFAULT_EXTENSIONS = [
+  ...["jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "avif", "bmp", "tif", "tiff", "heic", "heif", "jxl"],
+  ...["mp4", "m4v", "webm", "mkv", "mov", "avi"],
+  ...["zip", "cbz", "ugoira"],
+];
 
 export const watcherSettings = {
   watchPoll: settings.bool("BOORU_WATCH_POLL", false, "poll instead of inotify (network shares)"),

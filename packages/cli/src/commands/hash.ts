@@ -2,22 +2,22 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
 import { bearer, parseDuration, Reason, reasonName, reasonOf } from "@booru/runtime";
-import type { hasherV1 } from "@booru/proto";
+import { hasherV1 } from "@booru/proto";
 import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
 import { cliErrorOf, parseCommand, printHelp } from "../client.js";
 import { printable, safeJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";
 
-export const summary = "every hash of local image files, computed here (no server needed) or by a hasher (--server)";
-const usage = "booru hash FILE... [--json] [--server HOST:PORT] [--token TOKEN] [--timeout 60s]";
+export const summary = "every hash of local images, animations, videos and archives, computed here (no server needed) or by a hasher (--server)";
+const usage = "booru hash FILE... [--json] [--server HOST:PORT] [--token TOKEN] [--timeout 10m]";
 const help = [
-  "  --json               one JSON array on stdout: per file its hashes and facts, or error and message",
+  "  --json               one JSON array on stdout: per file its kind, hashes and facts, or error and message",
   "  --server HOST:PORT   send the files to this hasher instead of hashing them here",
   "  --token TOKEN        bearer token for --server, with the hash (or write) scope (env BOORU_TOKEN)",
-  "  --timeout DURATION   per file with --server (default 60s)",
+  "  --timeout DURATION   per file with --server (default 10m: a long video takes minutes)",
   "",
-  "Exit 0 when every file hashed, 1 when one did not (its row says why: corrupt, unsupported,",
-  "too-large, too-many-pixels, not-found, ...).",
+  "Exit 0 when every file hashed, 1 when one did not (its row says why: corrupt, truncated,",
+  "unsupported, too-large, too-long, archive-bomb, not-found, ...).",
 ].join("\n");
 
 interface Row {
@@ -30,9 +30,18 @@ interface Row {
   ahash64?: string;
   blockhash256?: string;
   colorhash42?: string;
+  /** Animations and videos: 16 phash64 values of frames at evenly spaced times. */
+  frameSignature?: string;
+  kind?: string;
   width?: number;
   height?: number;
   format?: string;
+  frames?: number;
+  durationMs?: number;
+  frameRate?: number;
+  codec?: string;
+  hasAudio?: boolean;
+  entries?: number;
   error?: string;
   message?: string;
 }
@@ -42,7 +51,7 @@ export async function run(args: string[]): Promise<number> {
   if (wantsHelp) return printHelp(usage, summary, help, "");
   const json = Boolean(values.json);
   const server = values.server as string | undefined;
-  const timeoutMs = parseDuration((values.timeout as string | undefined) ?? "60s");
+  const timeoutMs = parseDuration((values.timeout as string | undefined) ?? "10m");
   if (timeoutMs === undefined || timeoutMs <= 0) throw new CliError(`--timeout must be a duration such as 30s or 500ms, got ${JSON.stringify(values.timeout)}`, EXIT.USAGE);
   const token = ((values.token as string | undefined) || process.env.BOORU_TOKEN || "").trim() || undefined;
   const hashOne = server ? remoteHasher(server, timeoutMs, token) : (file: string) => hashLocalFile(file);
@@ -68,11 +77,18 @@ function remoteHasher(target: string, timeoutMs: number, token: string | undefin
   };
 }
 
+/** image | animation | video | archive */
+export function kindLabel(kind: hasherV1.MediaKind | undefined): string {
+  return kind === undefined || kind === hasherV1.MediaKind.UNSPECIFIED ? "image" : hasherV1.mediaKindToJSON(kind).replace(/^MEDIA_KIND_/, "").toLowerCase();
+}
+
 function toRow(file: string, res: hasherV1.HashResponse): Row {
   const h = res.hashes!;
   const i = res.info!;
+  const timed = i.kind === hasherV1.MediaKind.ANIMATION || i.kind === hasherV1.MediaKind.VIDEO;
   return {
     file,
+    kind: kindLabel(i.kind),
     md5: h.md5,
     sha256: h.sha256,
     phash64: h.phash64,
@@ -84,7 +100,21 @@ function toRow(file: string, res: hasherV1.HashResponse): Row {
     width: i.width,
     height: i.height,
     format: i.format,
+    ...(timed && { frames: i.frames, durationMs: i.durationMs, frameRate: Math.round(i.frameRate * 1000) / 1000, frameSignature: h.frameSignature }),
+    ...(i.kind === hasherV1.MediaKind.VIDEO && { codec: i.codec, hasAudio: i.hasAudio }),
+    ...(i.entries > 0 && { entries: i.entries }),
   };
+}
+
+/** "12.5 s, 300 frames at 24 fps, h264, audio" for what has a duration; "" for the rest. */
+export function timing(r: { frames?: number; durationMs?: number; frameRate?: number; codec?: string; hasAudio?: boolean; entries?: number }): string {
+  const parts: string[] = [];
+  if (r.durationMs) parts.push(`${(r.durationMs / 1000).toFixed(r.durationMs < 10_000 ? 2 : 1)} s`);
+  if (r.frames && r.frames > 1) parts.push(`${r.frames} frames${r.frameRate ? ` at ${Math.round(r.frameRate * 100) / 100} fps` : ""}`);
+  if (r.codec) parts.push(r.codec);
+  if (r.hasAudio) parts.push("audio");
+  if (r.entries) parts.push(`${r.entries} entries`);
+  return parts.join(", ");
 }
 
 /** What went wrong with one file; a problem with the server itself (unreachable, token) stops the run. */
@@ -104,14 +134,16 @@ function printHuman(r: Row): void {
     process.stderr.write(printable(`${r.file}: ${r.error}: ${r.message ?? ""}`) + "\n");
     return;
   }
+  const more = timing(r);
   const lines = [
-    printable(`${r.file}  ${r.width}x${r.height} ${r.format}`),
+    printable(`${r.file}  ${r.kind} ${r.width}x${r.height} ${r.format}${more ? `, ${more}` : ""}`),
     `  md5          ${r.md5}`,
     `  sha256       ${r.sha256}`,
     `  phash64      ${r.phash64}    dhash64 ${r.dhash64}    ahash64 ${r.ahash64}`,
     `  phash256     ${r.phash256}`,
     `  blockhash256 ${r.blockhash256}`,
     `  colorhash42  ${r.colorhash42}`,
+    ...(r.frameSignature ? [`  frames       ${r.frameSignature}`] : []),
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }

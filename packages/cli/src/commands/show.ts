@@ -2,6 +2,7 @@ import { catalogV1 } from "@booru/proto";
 import { parseCommand, printHelp, withConnection } from "../client.js";
 import { formatBytes, formatTime, printFields, printJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";
+import { kindLabel, timing } from "./hash.js";
 
 export const summary = "show one image's record: hashes, facts, where it came from and where it is";
 const usage = "booru show MD5|SHA256";
@@ -23,7 +24,9 @@ export async function run(args: string[]): Promise<number> {
     printFields([
       ["md5", i.md5],
       ["sha256", h?.sha256 ?? ""],
+      ["kind", kindLabel(info?.kind)],
       ["format", `${info?.format ?? ""} ${info?.width ?? 0}x${info?.height ?? 0}, ${info?.frames ?? 0} frame(s)${info?.hasAlpha ? ", alpha" : ""}`],
+      ...(info && timing(info) ? [["timing", timing(info)] as [string, string]] : []),
       ["size", `${formatBytes(info?.bytes ?? 0)} (${info?.bytes ?? 0} bytes)`],
       ["name", i.originalName],
       ["source", i.sourcePath],
@@ -35,6 +38,7 @@ export async function run(args: string[]): Promise<number> {
       ["phash256", h?.phash256 ?? ""],
       ["blockhash256", h?.blockhash256 ?? ""],
       ["colorhash42", h?.colorhash42 ?? ""],
+      ...(h?.frameSignature ? [["frame signature", h.frameSignature] as [string, string]] : []),
       ["hash version", String(h?.hashVersion ?? 0)],
       ["thumbnail", i.thumbnailMime ? `${i.thumbnailMime} ${i.thumbnailWidth}x${i.thumbnailHeight}` : "none"],
     ]);

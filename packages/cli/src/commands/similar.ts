@@ -5,18 +5,20 @@ import { formatBytes, intFlag, printJson, printTable, shortName } from "../forma
 import { CliError, EXIT } from "../exit.js";
 
 export const summary = "find visually similar images to a local file (hashed here) or to an image in the catalog";
-const usage = "booru similar FILE|MD5 [--max-distance N] [--algo phash64|dhash64|phash256|blockhash256] [--limit N]";
+const usage = "booru similar FILE|MD5 [--max-distance N] [--algo phash64|dhash64|phash256|blockhash256|frames] [--limit N]";
 const flags = [
-  "  --algo A             phash64 (default), dhash64, phash256 or blockhash256",
-  "  --max-distance N     Hamming distance, inclusive; 0 finds exact matches (default 8 for 64-bit, 32 for 256-bit hashes)",
+  "  --algo A             phash64 (default), dhash64, phash256, blockhash256, or frames (animations and videos: their frame signatures)",
+  "  --max-distance N     Hamming distance, inclusive; 0 finds exact matches (default 8 for 64-bit, 32 for 256-bit hashes, 10 for frames)",
   "  --limit N            at most N matches, 1..1000 (default 50)",
 ].join("\n");
 
 const ALGOS = {
-  phash64: { enum: catalogV1.SimilarAlgorithm.PHASH64, bits: 64 },
-  dhash64: { enum: catalogV1.SimilarAlgorithm.DHASH64, bits: 64 },
-  phash256: { enum: catalogV1.SimilarAlgorithm.PHASH256, bits: 256 },
-  blockhash256: { enum: catalogV1.SimilarAlgorithm.BLOCKHASH256, bits: 256 },
+  phash64: { enum: catalogV1.SimilarAlgorithm.PHASH64, bits: 64, field: "phash64" },
+  dhash64: { enum: catalogV1.SimilarAlgorithm.DHASH64, bits: 64, field: "dhash64" },
+  phash256: { enum: catalogV1.SimilarAlgorithm.PHASH256, bits: 256, field: "phash256" },
+  blockhash256: { enum: catalogV1.SimilarAlgorithm.BLOCKHASH256, bits: 256, field: "blockhash256" },
+  // A signature's distance is on one phash64's scale.
+  frames: { enum: catalogV1.SimilarAlgorithm.FRAMES, bits: 64, field: "frameSignature" },
 } as const;
 type Algo = keyof typeof ALGOS;
 
@@ -31,8 +33,8 @@ async function queryFor(arg: string, algo: Algo): Promise<{ md5?: string; hash?:
     const hashed = await hashLocalFile(arg).catch((err: Error) => {
       throw new CliError(`cannot hash ${arg}: ${err.message}`, EXIT.FAILURE);
     });
-    const hash = hashed.hashes?.[algo];
-    if (!hash) throw new CliError(`${arg} has no ${algo}`, EXIT.FAILURE);
+    const hash = hashed.hashes?.[ALGOS[algo].field];
+    if (!hash) throw new CliError(`${arg} has no ${algo === "frames" ? "frame signature (not an animation or video)" : algo}`, EXIT.FAILURE);
     return { hash };
   }
   if (/^[0-9a-fA-F]{32}$/.test(arg)) return { md5: arg.toLowerCase() };

@@ -1,12 +1,14 @@
 import { catalogV1 } from "@booru/proto";
 import { isDuplicateKey } from "@booru/runtime";
 import type { Binary, Collection, Db, Document, Filter } from "mongodb";
-import { toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
   _id: string;
   sha256: string;
+  /** image | animation | video | archive; set on older records at start. */
+  kind: string;
   format: string;
   bytes: number;
   ingestedUnixMs: number;
@@ -68,6 +70,7 @@ class MongoImages implements ImagesRepo {
     const doc: ImageDoc = {
       _id: image.md5,
       sha256: image.hashes?.sha256 ?? "",
+      kind: kindName(image.info?.kind),
       format: image.info?.format ?? "",
       bytes: image.info?.bytes ?? 0,
       ingestedUnixMs: image.ingestedUnixMs,
@@ -92,6 +95,7 @@ class MongoImages implements ImagesRepo {
 
   async list(filter: ImageFilter, limit: number, cursor?: Cursor) {
     const q: Filter<ImageDoc> = { ...after("ingestedUnixMs", cursor) };
+    if (filter.kind) q.kind = filter.kind;
     if (filter.format) q.format = filter.format;
     if (filter.minBytes !== undefined || filter.maxBytes !== undefined) {
       q.bytes = { ...(filter.minBytes !== undefined && { $gte: filter.minBytes }), ...(filter.maxBytes !== undefined && { $lte: filter.maxBytes }) };
@@ -126,7 +130,7 @@ class MongoImages implements ImagesRepo {
     const cursor = this.images.find({}, { projection: { "image.hashes": 1 } }).batchSize(10_000);
     for await (const doc of cursor) {
       const h = (doc.image?.hashes ?? {}) as Record<string, string | undefined>;
-      yield { md5: doc._id, hashes: { phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256 } };
+      yield { md5: doc._id, hashes: { phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256, frames: h.frameSignature || undefined } };
     }
   }
 }
@@ -188,11 +192,14 @@ export async function mongoRepos(db: Db): Promise<Repos> {
     images.createIndex({ ingestedUnixMs: -1, _id: -1 }),
     images.createIndex({ sha256: 1 }),
     images.createIndex({ format: 1, ingestedUnixMs: -1 }),
+    images.createIndex({ kind: 1, ingestedUnixMs: -1 }),
     duplicates.createIndex({ at: -1, _id: -1 }),
     duplicates.createIndex({ md5: 1, at: -1 }),
     rejections.createIndex({ at: -1, _id: -1 }),
     rejections.createIndex({ reason: 1, at: -1 }),
   ]);
+  // Records from before kinds were images.
+  await images.updateMany({ kind: { $exists: false } }, { $set: { kind: "image" } });
   return {
     images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails")),
     duplicates: new MongoDuplicates(duplicates),

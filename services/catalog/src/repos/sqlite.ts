@@ -1,6 +1,6 @@
 import { catalogV1 } from "@booru/proto";
 import type { SqliteDb } from "@booru/runtime";
-import { similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
 
 /** Tables are prefixed: the embedded SQLite file is shared with the other modules. */
 const SCHEMA = `
@@ -19,6 +19,18 @@ CREATE INDEX IF NOT EXISTS catalog_rejections_newest ON catalog_rejections (at D
 CREATE INDEX IF NOT EXISTS catalog_rejections_reason ON catalog_rejections (reason, at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS catalog_inbox_reports (inbox TEXT PRIMARY KEY, received INTEGER NOT NULL, record TEXT NOT NULL);
 `;
+
+/** Columns added after the first release, for files made before them (kind: every old record is an image). */
+const ADDED_COLUMNS: [string, string][] = [
+  ["kind", "TEXT NOT NULL DEFAULT 'image'"],
+  ["frame_signature", "TEXT"],
+];
+
+function migrate(db: SqliteDb): void {
+  const have = new Set((db.prepare("PRAGMA table_info(catalog_images)").all() as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE catalog_images ADD COLUMN ${name} ${type}`);
+  db.exec("CREATE INDEX IF NOT EXISTS catalog_images_kind ON catalog_images (kind, ingested DESC, md5 DESC)");
+}
 
 /** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor. */
 function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
@@ -53,8 +65,8 @@ class SqliteImages implements ImagesRepo {
     }
     const h = similarityHashes(image);
     const res = this.db
-      .prepare("INSERT OR IGNORE INTO catalog_images (md5, sha256, format, bytes, ingested, phash64, dhash64, phash256, blockhash256, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(image.md5, image.hashes?.sha256 ?? "", image.info?.format ?? "", image.info?.bytes ?? 0, image.ingestedUnixMs, h.phash64 ?? null, h.dhash64 ?? null, h.phash256 ?? null, h.blockhash256 ?? null, JSON.stringify(catalogV1.Image.toJSON(image)));
+      .prepare("INSERT OR IGNORE INTO catalog_images (md5, sha256, kind, format, bytes, ingested, phash64, dhash64, phash256, blockhash256, frame_signature, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(image.md5, image.hashes?.sha256 ?? "", kindName(image.info?.kind), image.info?.format ?? "", image.info?.bytes ?? 0, image.ingestedUnixMs, h.phash64 ?? null, h.dhash64 ?? null, h.phash256 ?? null, h.blockhash256 ?? null, h.frames ?? null, JSON.stringify(catalogV1.Image.toJSON(image)));
     if (res.changes === 1) return { created: true, image };
     return { created: false, image: (await this.get(image.md5))! };
   }
@@ -85,6 +97,7 @@ class SqliteImages implements ImagesRepo {
       where.push(cond);
       params.push(value);
     };
+    if (filter.kind) add("kind = ?", filter.kind);
     if (filter.format) add("format = ?", filter.format);
     if (filter.minBytes !== undefined) add("bytes >= ?", filter.minBytes);
     if (filter.maxBytes !== undefined) add("bytes <= ?", filter.maxBytes);
@@ -110,9 +123,9 @@ class SqliteImages implements ImagesRepo {
   }
 
   async *hashes() {
-    const rows = this.db.prepare("SELECT md5, phash64, dhash64, phash256, blockhash256 FROM catalog_images").iterate() as Iterable<Record<string, string | null>>;
+    const rows = this.db.prepare("SELECT md5, phash64, dhash64, phash256, blockhash256, frame_signature FROM catalog_images").iterate() as Iterable<Record<string, string | null>>;
     for (const r of rows) {
-      yield { md5: r.md5!, hashes: { phash64: r.phash64 ?? undefined, dhash64: r.dhash64 ?? undefined, phash256: r.phash256 ?? undefined, blockhash256: r.blockhash256 ?? undefined } };
+      yield { md5: r.md5!, hashes: { phash64: r.phash64 ?? undefined, dhash64: r.dhash64 ?? undefined, phash256: r.phash256 ?? undefined, blockhash256: r.blockhash256 ?? undefined, frames: r.frame_signature ?? undefined } };
     }
   }
 }
@@ -165,5 +178,6 @@ class SqliteInboxReports implements InboxReportsRepo {
 
 export function sqliteRepos(db: SqliteDb): Repos {
   db.exec(SCHEMA);
+  migrate(db);
   return { images: new SqliteImages(db), duplicates: new SqliteDuplicates(db), rejections: new SqliteRejections(db), inboxReports: new SqliteInboxReports(db) };
 }

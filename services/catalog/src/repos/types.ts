@@ -2,7 +2,7 @@
  * Storage ports of the catalog. Each has a SQLite adapter (embedded) and a MongoDB adapter
  * (distributed) that pass the same contract suite (test/contract.ts).
  */
-import type { catalogV1 } from "@booru/proto";
+import { hasherV1, type catalogV1 } from "@booru/proto";
 import type { HashValues } from "../similarity.js";
 
 /** Position in a newest-first listing: the time and the id of the last item returned. */
@@ -25,6 +25,8 @@ export interface Thumbnail {
 }
 
 export interface ImageFilter {
+  /** image | animation | video | archive (records from before kinds count as images). */
+  kind?: string;
   format?: string;
   minBytes?: number;
   maxBytes?: number;
@@ -103,5 +105,16 @@ export function toPage<T>(rows: T[], limit: number, cursorOf: (item: T) => Curso
 
 export function similarityHashes(image: catalogV1.Image): HashValues {
   const h = image.hashes;
-  return { phash64: h?.phash64, dhash64: h?.dhash64, phash256: h?.phash256, blockhash256: h?.blockhash256 };
+  return { phash64: h?.phash64, dhash64: h?.dhash64, phash256: h?.phash256, blockhash256: h?.blockhash256, frames: h?.frameSignature || undefined };
 }
+
+const KIND_NAMES: Record<hasherV1.MediaKind, string> = {
+  [hasherV1.MediaKind.UNSPECIFIED]: "image",
+  [hasherV1.MediaKind.IMAGE]: "image",
+  [hasherV1.MediaKind.ANIMATION]: "animation",
+  [hasherV1.MediaKind.VIDEO]: "video",
+  [hasherV1.MediaKind.ARCHIVE]: "archive",
+};
+
+/** The kind as stored for filtering: image, animation, video or archive. */
+export const kindName = (kind: hasherV1.MediaKind | undefined) => KIND_NAMES[kind ?? hasherV1.MediaKind.UNSPECIFIED] ?? "image";

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Hashes, ImageInfo } from "../../hasher/v1/hasher.js";
+import { Hashes, ImageInfo, MediaKind, mediaKindFromJSON, mediaKindToJSON } from "../../hasher/v1/hasher.js";
 
 export const protobufPackage = "booru.catalog.v1";
 
@@ -74,6 +74,11 @@ export enum SimilarAlgorithm {
   DHASH64 = 2,
   PHASH256 = 3,
   BLOCKHASH256 = 4,
+  /**
+   * FRAMES - hashes.frame_signature of animations and videos: the mean Hamming distance (0..64) of
+   * aligned frames, best of a few frame shifts (services/hasher/src/signature.ts).
+   */
+  FRAMES = 5,
 }
 
 export function similarAlgorithmFromJSON(object: any): SimilarAlgorithm {
@@ -93,6 +98,9 @@ export function similarAlgorithmFromJSON(object: any): SimilarAlgorithm {
     case 4:
     case "SIMILAR_ALGORITHM_BLOCKHASH256":
       return SimilarAlgorithm.BLOCKHASH256;
+    case 5:
+    case "SIMILAR_ALGORITHM_FRAMES":
+      return SimilarAlgorithm.FRAMES;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum SimilarAlgorithm");
   }
@@ -110,6 +118,8 @@ export function similarAlgorithmToJSON(object: SimilarAlgorithm): string {
       return "SIMILAR_ALGORITHM_PHASH256";
     case SimilarAlgorithm.BLOCKHASH256:
       return "SIMILAR_ALGORITHM_BLOCKHASH256";
+    case SimilarAlgorithm.FRAMES:
+      return "SIMILAR_ALGORITHM_FRAMES";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum SimilarAlgorithm");
   }
@@ -204,6 +214,8 @@ export interface ListImagesRequest {
   maxBytes: number;
   ingestedAfterUnixMs: number;
   ingestedBeforeUnixMs: number;
+  /** Only this kind; UNSPECIFIED: every kind. */
+  kind: MediaKind;
 }
 
 export interface ListImagesResponse {
@@ -231,7 +243,10 @@ export interface FindSimilarRequest {
   /** A hash value (hex) of the chosen algorithm. */
   hash?: string | undefined;
   algorithm: SimilarAlgorithm;
-  /** Hamming distance, inclusive; 0 asks for exact matches. Unset: 8 (64-bit) or 32 (256-bit). */
+  /**
+   * Hamming distance, inclusive; 0 asks for exact matches. Unset: 8 (64-bit), 32 (256-bit),
+   * 10 (frames).
+   */
   maxDistance?:
     | number
     | undefined;
@@ -1504,6 +1519,7 @@ function createBaseListImagesRequest(): ListImagesRequest {
     maxBytes: 0,
     ingestedAfterUnixMs: 0,
     ingestedBeforeUnixMs: 0,
+    kind: 0,
   };
 }
 
@@ -1529,6 +1545,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     }
     if (message.ingestedBeforeUnixMs !== 0) {
       writer.uint32(56).int64(message.ingestedBeforeUnixMs);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(64).int32(message.kind);
     }
     return writer;
   },
@@ -1602,6 +1621,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             message.ingestedBeforeUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1647,6 +1674,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
         : isSet(object.ingested_before_unix_ms)
         ? globalThis.Number(object.ingested_before_unix_ms)
         : 0,
+      kind: isSet(object.kind) ? mediaKindFromJSON(object.kind) : 0,
     };
   },
 
@@ -1673,6 +1701,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     if (message.ingestedBeforeUnixMs !== 0) {
       obj.ingestedBeforeUnixMs = Math.round(message.ingestedBeforeUnixMs);
     }
+    if (message.kind !== 0) {
+      obj.kind = mediaKindToJSON(message.kind);
+    }
     return obj;
   },
 
@@ -1688,6 +1719,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     message.maxBytes = object.maxBytes ?? 0;
     message.ingestedAfterUnixMs = object.ingestedAfterUnixMs ?? 0;
     message.ingestedBeforeUnixMs = object.ingestedBeforeUnixMs ?? 0;
+    message.kind = object.kind ?? 0;
     return message;
   },
 };

@@ -70,6 +70,56 @@ export function thumbnailFormatToJSON(object: ThumbnailFormat): string {
   }
 }
 
+export enum MediaKind {
+  /** UNSPECIFIED - Records written before kinds existed: images. */
+  UNSPECIFIED = 0,
+  IMAGE = 1,
+  /** ANIMATION - GIF, WebP or APNG with more than one frame, or an ugoira zip. */
+  ANIMATION = 2,
+  VIDEO = 3,
+  /** ARCHIVE - zip or cbz: hashes and thumbnail from the first image in natural name order. */
+  ARCHIVE = 4,
+}
+
+export function mediaKindFromJSON(object: any): MediaKind {
+  switch (object) {
+    case 0:
+    case "MEDIA_KIND_UNSPECIFIED":
+      return MediaKind.UNSPECIFIED;
+    case 1:
+    case "MEDIA_KIND_IMAGE":
+      return MediaKind.IMAGE;
+    case 2:
+    case "MEDIA_KIND_ANIMATION":
+      return MediaKind.ANIMATION;
+    case 3:
+    case "MEDIA_KIND_VIDEO":
+      return MediaKind.VIDEO;
+    case 4:
+    case "MEDIA_KIND_ARCHIVE":
+      return MediaKind.ARCHIVE;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum MediaKind");
+  }
+}
+
+export function mediaKindToJSON(object: MediaKind): string {
+  switch (object) {
+    case MediaKind.UNSPECIFIED:
+      return "MEDIA_KIND_UNSPECIFIED";
+    case MediaKind.IMAGE:
+      return "MEDIA_KIND_IMAGE";
+    case MediaKind.ANIMATION:
+      return "MEDIA_KIND_ANIMATION";
+    case MediaKind.VIDEO:
+      return "MEDIA_KIND_VIDEO";
+    case MediaKind.ARCHIVE:
+      return "MEDIA_KIND_ARCHIVE";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum MediaKind");
+  }
+}
+
 export interface HashRequest {
   options?: HashOptions | undefined;
   chunk?: Buffer | undefined;
@@ -105,20 +155,43 @@ export interface Hashes {
   colorhash42: string;
   /** Bumped whenever a definition changes, so stored values can be recomputed. */
   hashVersion: number;
+  /**
+   * Animations and videos: phash64 (16 hex digits each) of 16 frames at evenly spaced times,
+   * concatenated; empty for still images. Compared with the distance in
+   * services/hasher/src/signature.ts (FindSimilar with SIMILAR_ALGORITHM_FRAMES).
+   */
+  frameSignature: string;
 }
 
 export interface ImageInfo {
-  /** As stored in the file (before EXIF orientation is applied). */
+  /**
+   * As stored in the file (before EXIF orientation or a video's rotation is applied). For an
+   * archive: of its first image.
+   */
   width: number;
   height: number;
-  /** jpeg | png | gif | webp | avif | tiff | bmp ... */
+  /**
+   * jpeg | png | gif | webp | avif | tiff | bmp | heic | jxl | mp4 | m4v | mov | webm | mkv |
+   * avi | zip | ugoira
+   */
   format: string;
+  /** Animations and videos: the number of frames (1 for a still image). */
   frames: number;
   hasAlpha: boolean;
   /** EXIF orientation 1..8, 0 when absent. */
   orientation: number;
   bytes: number;
   mime: string;
+  kind: MediaKind;
+  /** Animations and videos; 0 when unknown (an ugoira without frame delays). */
+  durationMs: number;
+  /** Frames per second (average); 0 when unknown or not an animation or video. */
+  frameRate: number;
+  /** Videos: the video codec as ffprobe names it (h264, hevc, vp9, av1 ...). */
+  codec: string;
+  hasAudio: boolean;
+  /** Archives: the number of entries (files and folders). */
+  entries: number;
 }
 
 export interface Thumbnail {
@@ -460,6 +533,7 @@ function createBaseHashes(): Hashes {
     blockhash256: "",
     colorhash42: "",
     hashVersion: 0,
+    frameSignature: "",
   };
 }
 
@@ -491,6 +565,9 @@ export const Hashes: MessageFns<Hashes> = {
     }
     if (message.hashVersion !== 0) {
       writer.uint32(72).uint32(message.hashVersion);
+    }
+    if (message.frameSignature !== "") {
+      writer.uint32(82).string(message.frameSignature);
     }
     return writer;
   },
@@ -580,6 +657,14 @@ export const Hashes: MessageFns<Hashes> = {
             message.hashVersion = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.frameSignature = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -607,6 +692,11 @@ export const Hashes: MessageFns<Hashes> = {
         : isSet(object.hash_version)
         ? globalThis.Number(object.hash_version)
         : 0,
+      frameSignature: isSet(object.frameSignature)
+        ? globalThis.String(object.frameSignature)
+        : isSet(object.frame_signature)
+        ? globalThis.String(object.frame_signature)
+        : "",
     };
   },
 
@@ -639,6 +729,9 @@ export const Hashes: MessageFns<Hashes> = {
     if (message.hashVersion !== 0) {
       obj.hashVersion = Math.round(message.hashVersion);
     }
+    if (message.frameSignature !== "") {
+      obj.frameSignature = message.frameSignature;
+    }
     return obj;
   },
 
@@ -656,12 +749,28 @@ export const Hashes: MessageFns<Hashes> = {
     message.blockhash256 = object.blockhash256 ?? "";
     message.colorhash42 = object.colorhash42 ?? "";
     message.hashVersion = object.hashVersion ?? 0;
+    message.frameSignature = object.frameSignature ?? "";
     return message;
   },
 };
 
 function createBaseImageInfo(): ImageInfo {
-  return { width: 0, height: 0, format: "", frames: 0, hasAlpha: false, orientation: 0, bytes: 0, mime: "" };
+  return {
+    width: 0,
+    height: 0,
+    format: "",
+    frames: 0,
+    hasAlpha: false,
+    orientation: 0,
+    bytes: 0,
+    mime: "",
+    kind: 0,
+    durationMs: 0,
+    frameRate: 0,
+    codec: "",
+    hasAudio: false,
+    entries: 0,
+  };
 }
 
 export const ImageInfo: MessageFns<ImageInfo> = {
@@ -689,6 +798,24 @@ export const ImageInfo: MessageFns<ImageInfo> = {
     }
     if (message.mime !== "") {
       writer.uint32(66).string(message.mime);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(72).int32(message.kind);
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(80).uint64(message.durationMs);
+    }
+    if (message.frameRate !== 0) {
+      writer.uint32(89).double(message.frameRate);
+    }
+    if (message.codec !== "") {
+      writer.uint32(98).string(message.codec);
+    }
+    if (message.hasAudio !== false) {
+      writer.uint32(104).bool(message.hasAudio);
+    }
+    if (message.entries !== 0) {
+      writer.uint32(112).uint32(message.entries);
     }
     return writer;
   },
@@ -770,6 +897,54 @@ export const ImageInfo: MessageFns<ImageInfo> = {
             message.mime = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.durationMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.frameRate = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.codec = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.hasAudio = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.entries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -796,6 +971,24 @@ export const ImageInfo: MessageFns<ImageInfo> = {
       orientation: isSet(object.orientation) ? globalThis.Number(object.orientation) : 0,
       bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
       mime: isSet(object.mime) ? globalThis.String(object.mime) : "",
+      kind: isSet(object.kind) ? mediaKindFromJSON(object.kind) : 0,
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      frameRate: isSet(object.frameRate)
+        ? globalThis.Number(object.frameRate)
+        : isSet(object.frame_rate)
+        ? globalThis.Number(object.frame_rate)
+        : 0,
+      codec: isSet(object.codec) ? globalThis.String(object.codec) : "",
+      hasAudio: isSet(object.hasAudio)
+        ? globalThis.Boolean(object.hasAudio)
+        : isSet(object.has_audio)
+        ? globalThis.Boolean(object.has_audio)
+        : false,
+      entries: isSet(object.entries) ? globalThis.Number(object.entries) : 0,
     };
   },
 
@@ -825,6 +1018,24 @@ export const ImageInfo: MessageFns<ImageInfo> = {
     if (message.mime !== "") {
       obj.mime = message.mime;
     }
+    if (message.kind !== 0) {
+      obj.kind = mediaKindToJSON(message.kind);
+    }
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.frameRate !== 0) {
+      obj.frameRate = floatToJson(message.frameRate);
+    }
+    if (message.codec !== "") {
+      obj.codec = message.codec;
+    }
+    if (message.hasAudio !== false) {
+      obj.hasAudio = message.hasAudio;
+    }
+    if (message.entries !== 0) {
+      obj.entries = Math.round(message.entries);
+    }
     return obj;
   },
 
@@ -841,6 +1052,12 @@ export const ImageInfo: MessageFns<ImageInfo> = {
     message.orientation = object.orientation ?? 0;
     message.bytes = object.bytes ?? 0;
     message.mime = object.mime ?? "";
+    message.kind = object.kind ?? 0;
+    message.durationMs = object.durationMs ?? 0;
+    message.frameRate = object.frameRate ?? 0;
+    message.codec = object.codec ?? "";
+    message.hasAudio = object.hasAudio ?? false;
+    message.entries = object.entries ?? 0;
     return message;
   },
 };
@@ -1068,7 +1285,8 @@ export const HashResponse: MessageFns<HashResponse> = {
 };
 
 /**
- * Hasher decodes an image once and returns every hash, the image facts and a thumbnail.
+ * Hasher decodes a file once and returns every hash, the media facts and a thumbnail: images,
+ * animations (GIF, WebP, APNG), videos (through ffmpeg) and archives (zip, cbz, ugoira).
  * It is stateless and CPU-bound; run as many replicas as the load needs.
  */
 export type HasherService = typeof HasherService;
@@ -1076,8 +1294,8 @@ export const HasherService = {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
    * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
-   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
-   * pathological file.
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash: {
     path: "/booru.hasher.v1.Hasher/Hash" as const,
@@ -1094,8 +1312,8 @@ export interface HasherServer extends UntypedServiceImplementation {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
    * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
-   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
-   * pathological file.
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash: handleClientStreamingCall<HashRequest, HashResponse>;
 }
@@ -1104,8 +1322,8 @@ export interface HasherClient extends Client {
   /**
    * The client streams the file: the first message carries the options, the rest carry bytes.
    * Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
-   * (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
-   * pathological file.
+   * (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+   * DEADLINE_EXCEEDED for a pathological file.
    */
   hash(callback: (error: ServiceError | null, response: HashResponse) => void): ClientWritableStream<HashRequest>;
   hash(
@@ -1135,6 +1353,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

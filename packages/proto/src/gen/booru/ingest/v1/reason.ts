@@ -18,13 +18,13 @@ export const protobufFileName = "booru/ingest/v1/reason.proto";
  */
 export enum Reason {
   UNSPECIFIED = 0,
-  /** CORRUPT - The bytes are not a valid image of the format they claim. */
+  /** CORRUPT - The bytes are not a valid file of the format they claim. */
   CORRUPT = 1,
   /** TRUNCATED - The file ends before its format says it does, and stopped changing (BOORU_SETTLE_MAX). */
   TRUNCATED = 2,
-  /** UNSUPPORTED - Not a format the hasher reads. */
+  /** UNSUPPORTED - Not a format the hasher reads (images, animations, videos, archives). */
   UNSUPPORTED = 3,
-  /** TOO_LARGE - More bytes than BOORU_HASHER_MAX_BYTES. */
+  /** TOO_LARGE - More bytes than the kind's limit (BOORU_HASHER_MAX_BYTES, _MAX_VIDEO_BYTES, _MAX_ARCHIVE_BYTES). */
   TOO_LARGE = 4,
   /** TOO_MANY_PIXELS - More pixels than BOORU_HASHER_MAX_PIXELS. */
   TOO_MANY_PIXELS = 5,
@@ -40,6 +40,18 @@ export enum Reason {
   OUTSIDE_INBOX = 10,
   /** UNREADABLE - The file cannot be read. */
   UNREADABLE = 11,
+  /** TOO_LONG - A video or animation longer than BOORU_HASHER_MAX_DURATION. */
+  TOO_LONG = 12,
+  /** TOO_MANY_FRAMES - More frames than BOORU_HASHER_MAX_FRAMES (video) or BOORU_HASHER_MAX_ANIMATION_FRAMES. */
+  TOO_MANY_FRAMES = 13,
+  /** UNSUPPORTED_CODEC - A codec (or zip compression method) the hasher has no decoder for. */
+  UNSUPPORTED_CODEC = 14,
+  /** ARCHIVE_BOMB - An archive past BOORU_HASHER_MAX_ARCHIVE_ENTRIES, _UNPACKED or _COMPRESSION_RATIO (a zip bomb). */
+  ARCHIVE_BOMB = 15,
+  /** ENCRYPTED - An encrypted archive entry: never read. */
+  ENCRYPTED = 16,
+  /** UNSAFE_PATH - An archive entry name that is absolute or climbs out with "..". */
+  UNSAFE_PATH = 17,
 }
 
 export function reasonFromJSON(object: any): Reason {
@@ -80,6 +92,24 @@ export function reasonFromJSON(object: any): Reason {
     case 11:
     case "REASON_UNREADABLE":
       return Reason.UNREADABLE;
+    case 12:
+    case "REASON_TOO_LONG":
+      return Reason.TOO_LONG;
+    case 13:
+    case "REASON_TOO_MANY_FRAMES":
+      return Reason.TOO_MANY_FRAMES;
+    case 14:
+    case "REASON_UNSUPPORTED_CODEC":
+      return Reason.UNSUPPORTED_CODEC;
+    case 15:
+    case "REASON_ARCHIVE_BOMB":
+      return Reason.ARCHIVE_BOMB;
+    case 16:
+    case "REASON_ENCRYPTED":
+      return Reason.ENCRYPTED;
+    case 17:
+    case "REASON_UNSAFE_PATH":
+      return Reason.UNSAFE_PATH;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum Reason");
   }
@@ -111,6 +141,18 @@ export function reasonToJSON(object: Reason): string {
       return "REASON_OUTSIDE_INBOX";
     case Reason.UNREADABLE:
       return "REASON_UNREADABLE";
+    case Reason.TOO_LONG:
+      return "REASON_TOO_LONG";
+    case Reason.TOO_MANY_FRAMES:
+      return "REASON_TOO_MANY_FRAMES";
+    case Reason.UNSUPPORTED_CODEC:
+      return "REASON_UNSUPPORTED_CODEC";
+    case Reason.ARCHIVE_BOMB:
+      return "REASON_ARCHIVE_BOMB";
+    case Reason.ENCRYPTED:
+      return "REASON_ENCRYPTED";
+    case Reason.UNSAFE_PATH:
+      return "REASON_UNSAFE_PATH";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum Reason");
   }

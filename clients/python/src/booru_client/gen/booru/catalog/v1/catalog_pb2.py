@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from booru_client.gen.booru.hasher.v1 import hasher_pb2 as booru_dot_hasher_dot_v1_dot_hasher__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62ooru/catalog/v1/catalog.proto\x12\x10\x62ooru.catalog.v1\x1a\x1c\x62ooru/hasher/v1/hasher.proto\"\x8e\x02\n\x05Image\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\'\n\x06hashes\x18\x02 \x01(\x0b\x32\x17.booru.hasher.v1.Hashes\x12(\n\x04info\x18\x03 \x01(\x0b\x32\x1a.booru.hasher.v1.ImageInfo\x12\x15\n\roriginal_name\x18\x04 \x01(\t\x12\x13\n\x0bsource_path\x18\x05 \x01(\t\x12\x14\n\x0clibrary_path\x18\x06 \x01(\t\x12\x18\n\x10ingested_unix_ms\x18\x07 \x01(\x03\x12\x17\n\x0fthumbnail_width\x18\x08 \x01(\r\x12\x18\n\x10thumbnail_height\x18\t \x01(\r\x12\x16\n\x0ethumbnail_mime\x18\n \x01(\t\"L\n\x0fPutImageRequest\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x11\n\tthumbnail\x18\x02 \x01(\x0c\"K\n\x10PutImageResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x96\x01\n\tDuplicate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03md5\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x32\n\x0b\x64isposition\x18\x04 \x01(\x0e\x32\x1d.booru.catalog.v1.Disposition\x12\x13\n\x0bstored_path\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03\"H\n\x16RecordDuplicateRequest\x12.\n\tduplicate\x18\x01 \x01(\x0b\x32\x1b.booru.catalog.v1.Duplicate\"\x19\n\x17RecordDuplicateResponse\"\x95\x01\n\tRejection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bsource_path\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x13\n\x0bstored_path\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\r\x12\x0b\n\x03md5\x18\x08 \x01(\t\"H\n\x16RecordRejectionRequest\x12.\n\trejection\x18\x01 \x01(\x0b\x32\x1b.booru.catalog.v1.Rejection\"\x19\n\x17RecordRejectionResponse\"9\n\x0fGetImageRequest\x12\r\n\x03md5\x18\x01 \x01(\tH\x00\x12\x10\n\x06sha256\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\":\n\x10GetImageResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\"\xb1\x01\n\x11ListImagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x11\n\tmin_bytes\x18\x04 \x01(\x04\x12\x11\n\tmax_bytes\x18\x05 \x01(\x04\x12\x1e\n\x16ingested_after_unix_ms\x18\x06 \x01(\x03\x12\x1f\n\x17ingested_before_unix_ms\x18\x07 \x01(\x03\"V\n\x12ListImagesResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.booru.catalog.v1.Image\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x13GetThumbnailRequest\x12\x0b\n\x03md5\x18\x01 \x01(\t\"Q\n\x14GetThumbnailResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04mime\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\xae\x01\n\x12\x46indSimilarRequest\x12\r\n\x03md5\x18\x01 \x01(\tH\x00\x12\x0e\n\x04hash\x18\x02 \x01(\tH\x00\x12\x35\n\talgorithm\x18\x03 \x01(\x0e\x32\".booru.catalog.v1.SimilarAlgorithm\x12\x19\n\x0cmax_distance\x18\x04 \x01(\rH\x01\x88\x01\x01\x12\r\n\x05limit\x18\x05 \x01(\rB\x07\n\x05queryB\x0f\n\r_max_distance\"H\n\x0cSimilarMatch\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x10\n\x08\x64istance\x18\x02 \x01(\r\"F\n\x13\x46indSimilarResponse\x12/\n\x07matches\x18\x01 \x03(\x0b\x32\x1e.booru.catalog.v1.SimilarMatch\"K\n\x15ListDuplicatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0b\n\x03md5\x18\x03 \x01(\t\"b\n\x16ListDuplicatesResponse\x12/\n\nduplicates\x18\x01 \x03(\x0b\x32\x1b.booru.catalog.v1.Duplicate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x15ListRejectionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"b\n\x16ListRejectionsResponse\x12/\n\nrejections\x18\x01 \x03(\x0b\x32\x1b.booru.catalog.v1.Rejection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x12\x44\x65leteImageRequest\x12\x0b\n\x03md5\x18\x01 \x01(\t\"&\n\x13\x44\x65leteImageResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"\x11\n\x0fGetStatsRequest\"\xa1\x03\n\x10GetStatsResponse\x12\x0e\n\x06images\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\x12T\n\x12rejected_by_reason\x18\x04 \x03(\x0b\x32\x38.booru.catalog.v1.GetStatsResponse.RejectedByReasonEntry\x12\x1c\n\x14ingested_last_minute\x18\x05 \x01(\x04\x12\x10\n\x08rejected\x18\x06 \x01(\x04\x12\x0f\n\x07ignored\x18\x07 \x01(\x04\x12R\n\x11ignored_by_reason\x18\x08 \x03(\x0b\x32\x37.booru.catalog.v1.GetStatsResponse.IgnoredByReasonEntry\x1a\x37\n\x15RejectedByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a\x36\n\x14IgnoredByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x14\n\x12WatchEventsRequest\"\xca\x01\n\x05\x45vent\x12\x12\n\nat_unix_ms\x18\x01 \x01(\x03\x12+\n\x08ingested\x18\x02 \x01(\x0b\x32\x17.booru.catalog.v1.ImageH\x00\x12\x30\n\tduplicate\x18\x03 \x01(\x0b\x32\x1b.booru.catalog.v1.DuplicateH\x00\x12/\n\x08rejected\x18\x04 \x01(\x0b\x32\x1b.booru.catalog.v1.RejectionH\x00\x12\x15\n\x0b\x64\x65leted_md5\x18\x05 \x01(\tH\x00\x42\x06\n\x04kind\"=\n\x13WatchEventsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Event*p\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44ISPOSITION_MOVED\x10\x01\x12\x17\n\x13\x44ISPOSITION_DELETED\x10\x02\x12\x14\n\x10\x44ISPOSITION_KEPT\x10\x03*\xb7\x01\n\x10SimilarAlgorithm\x12!\n\x1dSIMILAR_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1d\n\x19SIMILAR_ALGORITHM_PHASH64\x10\x01\x12\x1d\n\x19SIMILAR_ALGORITHM_DHASH64\x10\x02\x12\x1e\n\x1aSIMILAR_ALGORITHM_PHASH256\x10\x03\x12\"\n\x1eSIMILAR_ALGORITHM_BLOCKHASH256\x10\x04\x32\xea\x08\n\x07\x43\x61talog\x12Q\n\x08PutImage\x12!.booru.catalog.v1.PutImageRequest\x1a\".booru.catalog.v1.PutImageResponse\x12\x66\n\x0fRecordDuplicate\x12(.booru.catalog.v1.RecordDuplicateRequest\x1a).booru.catalog.v1.RecordDuplicateResponse\x12\x66\n\x0fRecordRejection\x12(.booru.catalog.v1.RecordRejectionRequest\x1a).booru.catalog.v1.RecordRejectionResponse\x12Q\n\x08GetImage\x12!.booru.catalog.v1.GetImageRequest\x1a\".booru.catalog.v1.GetImageResponse\x12W\n\nListImages\x12#.booru.catalog.v1.ListImagesRequest\x1a$.booru.catalog.v1.ListImagesResponse\x12]\n\x0cGetThumbnail\x12%.booru.catalog.v1.GetThumbnailRequest\x1a&.booru.catalog.v1.GetThumbnailResponse\x12Z\n\x0b\x46indSimilar\x12$.booru.catalog.v1.FindSimilarRequest\x1a%.booru.catalog.v1.FindSimilarResponse\x12\x63\n\x0eListDuplicates\x12\'.booru.catalog.v1.ListDuplicatesRequest\x1a(.booru.catalog.v1.ListDuplicatesResponse\x12\x63\n\x0eListRejections\x12\'.booru.catalog.v1.ListRejectionsRequest\x1a(.booru.catalog.v1.ListRejectionsResponse\x12Z\n\x0b\x44\x65leteImage\x12$.booru.catalog.v1.DeleteImageRequest\x1a%.booru.catalog.v1.DeleteImageResponse\x12Q\n\x08GetStats\x12!.booru.catalog.v1.GetStatsRequest\x1a\".booru.catalog.v1.GetStatsResponse\x12\\\n\x0bWatchEvents\x12$.booru.catalog.v1.WatchEventsRequest\x1a%.booru.catalog.v1.WatchEventsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62ooru/catalog/v1/catalog.proto\x12\x10\x62ooru.catalog.v1\x1a\x1c\x62ooru/hasher/v1/hasher.proto\"\x8e\x02\n\x05Image\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\'\n\x06hashes\x18\x02 \x01(\x0b\x32\x17.booru.hasher.v1.Hashes\x12(\n\x04info\x18\x03 \x01(\x0b\x32\x1a.booru.hasher.v1.ImageInfo\x12\x15\n\roriginal_name\x18\x04 \x01(\t\x12\x13\n\x0bsource_path\x18\x05 \x01(\t\x12\x14\n\x0clibrary_path\x18\x06 \x01(\t\x12\x18\n\x10ingested_unix_ms\x18\x07 \x01(\x03\x12\x17\n\x0fthumbnail_width\x18\x08 \x01(\r\x12\x18\n\x10thumbnail_height\x18\t \x01(\r\x12\x16\n\x0ethumbnail_mime\x18\n \x01(\t\"L\n\x0fPutImageRequest\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x11\n\tthumbnail\x18\x02 \x01(\x0c\"K\n\x10PutImageResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x96\x01\n\tDuplicate\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03md5\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x32\n\x0b\x64isposition\x18\x04 \x01(\x0e\x32\x1d.booru.catalog.v1.Disposition\x12\x13\n\x0bstored_path\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03\"H\n\x16RecordDuplicateRequest\x12.\n\tduplicate\x18\x01 \x01(\x0b\x32\x1b.booru.catalog.v1.Duplicate\"\x19\n\x17RecordDuplicateResponse\"\x95\x01\n\tRejection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0bsource_path\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x13\n\x0bstored_path\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\r\x12\x0b\n\x03md5\x18\x08 \x01(\t\"H\n\x16RecordRejectionRequest\x12.\n\trejection\x18\x01 \x01(\x0b\x32\x1b.booru.catalog.v1.Rejection\"\x19\n\x17RecordRejectionResponse\"9\n\x0fGetImageRequest\x12\r\n\x03md5\x18\x01 \x01(\tH\x00\x12\x10\n\x06sha256\x18\x02 \x01(\tH\x00\x42\x05\n\x03key\":\n\x10GetImageResponse\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\"\xdb\x01\n\x11ListImagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x11\n\tmin_bytes\x18\x04 \x01(\x04\x12\x11\n\tmax_bytes\x18\x05 \x01(\x04\x12\x1e\n\x16ingested_after_unix_ms\x18\x06 \x01(\x03\x12\x1f\n\x17ingested_before_unix_ms\x18\x07 \x01(\x03\x12(\n\x04kind\x18\x08 \x01(\x0e\x32\x1a.booru.hasher.v1.MediaKind\"V\n\x12ListImagesResponse\x12\'\n\x06images\x18\x01 \x03(\x0b\x32\x17.booru.catalog.v1.Image\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x13GetThumbnailRequest\x12\x0b\n\x03md5\x18\x01 \x01(\t\"Q\n\x14GetThumbnailResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04mime\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\xae\x01\n\x12\x46indSimilarRequest\x12\r\n\x03md5\x18\x01 \x01(\tH\x00\x12\x0e\n\x04hash\x18\x02 \x01(\tH\x00\x12\x35\n\talgorithm\x18\x03 \x01(\x0e\x32\".booru.catalog.v1.SimilarAlgorithm\x12\x19\n\x0cmax_distance\x18\x04 \x01(\rH\x01\x88\x01\x01\x12\r\n\x05limit\x18\x05 \x01(\rB\x07\n\x05queryB\x0f\n\r_max_distance\"H\n\x0cSimilarMatch\x12&\n\x05image\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Image\x12\x10\n\x08\x64istance\x18\x02 \x01(\r\"F\n\x13\x46indSimilarResponse\x12/\n\x07matches\x18\x01 \x03(\x0b\x32\x1e.booru.catalog.v1.SimilarMatch\"K\n\x15ListDuplicatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0b\n\x03md5\x18\x03 \x01(\t\"b\n\x16ListDuplicatesResponse\x12/\n\nduplicates\x18\x01 \x03(\x0b\x32\x1b.booru.catalog.v1.Duplicate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"N\n\x15ListRejectionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"b\n\x16ListRejectionsResponse\x12/\n\nrejections\x18\x01 \x03(\x0b\x32\x1b.booru.catalog.v1.Rejection\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x12\x44\x65leteImageRequest\x12\x0b\n\x03md5\x18\x01 \x01(\t\"&\n\x13\x44\x65leteImageResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"\x11\n\x0fGetStatsRequest\"\xa1\x03\n\x10GetStatsResponse\x12\x0e\n\x06images\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\x12T\n\x12rejected_by_reason\x18\x04 \x03(\x0b\x32\x38.booru.catalog.v1.GetStatsResponse.RejectedByReasonEntry\x12\x1c\n\x14ingested_last_minute\x18\x05 \x01(\x04\x12\x10\n\x08rejected\x18\x06 \x01(\x04\x12\x0f\n\x07ignored\x18\x07 \x01(\x04\x12R\n\x11ignored_by_reason\x18\x08 \x03(\x0b\x32\x37.booru.catalog.v1.GetStatsResponse.IgnoredByReasonEntry\x1a\x37\n\x15RejectedByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a\x36\n\x14IgnoredByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x14\n\x12WatchEventsRequest\"\xca\x01\n\x05\x45vent\x12\x12\n\nat_unix_ms\x18\x01 \x01(\x03\x12+\n\x08ingested\x18\x02 \x01(\x0b\x32\x17.booru.catalog.v1.ImageH\x00\x12\x30\n\tduplicate\x18\x03 \x01(\x0b\x32\x1b.booru.catalog.v1.DuplicateH\x00\x12/\n\x08rejected\x18\x04 \x01(\x0b\x32\x1b.booru.catalog.v1.RejectionH\x00\x12\x15\n\x0b\x64\x65leted_md5\x18\x05 \x01(\tH\x00\x42\x06\n\x04kind\"=\n\x13WatchEventsResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.booru.catalog.v1.Event*p\n\x0b\x44isposition\x12\x1b\n\x17\x44ISPOSITION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44ISPOSITION_MOVED\x10\x01\x12\x17\n\x13\x44ISPOSITION_DELETED\x10\x02\x12\x14\n\x10\x44ISPOSITION_KEPT\x10\x03*\xd5\x01\n\x10SimilarAlgorithm\x12!\n\x1dSIMILAR_ALGORITHM_UNSPECIFIED\x10\x00\x12\x1d\n\x19SIMILAR_ALGORITHM_PHASH64\x10\x01\x12\x1d\n\x19SIMILAR_ALGORITHM_DHASH64\x10\x02\x12\x1e\n\x1aSIMILAR_ALGORITHM_PHASH256\x10\x03\x12\"\n\x1eSIMILAR_ALGORITHM_BLOCKHASH256\x10\x04\x12\x1c\n\x18SIMILAR_ALGORITHM_FRAMES\x10\x05\x32\xea\x08\n\x07\x43\x61talog\x12Q\n\x08PutImage\x12!.booru.catalog.v1.PutImageRequest\x1a\".booru.catalog.v1.PutImageResponse\x12\x66\n\x0fRecordDuplicate\x12(.booru.catalog.v1.RecordDuplicateRequest\x1a).booru.catalog.v1.RecordDuplicateResponse\x12\x66\n\x0fRecordRejection\x12(.booru.catalog.v1.RecordRejectionRequest\x1a).booru.catalog.v1.RecordRejectionResponse\x12Q\n\x08GetImage\x12!.booru.catalog.v1.GetImageRequest\x1a\".booru.catalog.v1.GetImageResponse\x12W\n\nListImages\x12#.booru.catalog.v1.ListImagesRequest\x1a$.booru.catalog.v1.ListImagesResponse\x12]\n\x0cGetThumbnail\x12%.booru.catalog.v1.GetThumbnailRequest\x1a&.booru.catalog.v1.GetThumbnailResponse\x12Z\n\x0b\x46indSimilar\x12$.booru.catalog.v1.FindSimilarRequest\x1a%.booru.catalog.v1.FindSimilarResponse\x12\x63\n\x0eListDuplicates\x12\'.booru.catalog.v1.ListDuplicatesRequest\x1a(.booru.catalog.v1.ListDuplicatesResponse\x12\x63\n\x0eListRejections\x12\'.booru.catalog.v1.ListRejectionsRequest\x1a(.booru.catalog.v1.ListRejectionsResponse\x12Z\n\x0b\x44\x65leteImage\x12$.booru.catalog.v1.DeleteImageRequest\x1a%.booru.catalog.v1.DeleteImageResponse\x12Q\n\x08GetStats\x12!.booru.catalog.v1.GetStatsRequest\x1a\".booru.catalog.v1.GetStatsResponse\x12\\\n\x0bWatchEvents\x12$.booru.catalog.v1.WatchEventsRequest\x1a%.booru.catalog.v1.WatchEventsResponse0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'booru_client.gen.booru.catalog.v1.catalog_pb2', globals())
@@ -25,10 +25,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETSTATSRESPONSE_REJECTEDBYREASONENTRY._serialized_options = b'8\001'
   _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._options = None
   _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._serialized_options = b'8\001'
-  _DISPOSITION._serialized_start=3007
-  _DISPOSITION._serialized_end=3119
-  _SIMILARALGORITHM._serialized_start=3122
-  _SIMILARALGORITHM._serialized_end=3305
+  _DISPOSITION._serialized_start=3049
+  _DISPOSITION._serialized_end=3161
+  _SIMILARALGORITHM._serialized_start=3164
+  _SIMILARALGORITHM._serialized_end=3377
   _IMAGE._serialized_start=83
   _IMAGE._serialized_end=353
   _PUTIMAGEREQUEST._serialized_start=355
@@ -52,45 +52,45 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETIMAGERESPONSE._serialized_start=1076
   _GETIMAGERESPONSE._serialized_end=1134
   _LISTIMAGESREQUEST._serialized_start=1137
-  _LISTIMAGESREQUEST._serialized_end=1314
-  _LISTIMAGESRESPONSE._serialized_start=1316
-  _LISTIMAGESRESPONSE._serialized_end=1402
-  _GETTHUMBNAILREQUEST._serialized_start=1404
-  _GETTHUMBNAILREQUEST._serialized_end=1438
-  _GETTHUMBNAILRESPONSE._serialized_start=1440
-  _GETTHUMBNAILRESPONSE._serialized_end=1521
-  _FINDSIMILARREQUEST._serialized_start=1524
-  _FINDSIMILARREQUEST._serialized_end=1698
-  _SIMILARMATCH._serialized_start=1700
-  _SIMILARMATCH._serialized_end=1772
-  _FINDSIMILARRESPONSE._serialized_start=1774
-  _FINDSIMILARRESPONSE._serialized_end=1844
-  _LISTDUPLICATESREQUEST._serialized_start=1846
-  _LISTDUPLICATESREQUEST._serialized_end=1921
-  _LISTDUPLICATESRESPONSE._serialized_start=1923
-  _LISTDUPLICATESRESPONSE._serialized_end=2021
-  _LISTREJECTIONSREQUEST._serialized_start=2023
-  _LISTREJECTIONSREQUEST._serialized_end=2101
-  _LISTREJECTIONSRESPONSE._serialized_start=2103
-  _LISTREJECTIONSRESPONSE._serialized_end=2201
-  _DELETEIMAGEREQUEST._serialized_start=2203
-  _DELETEIMAGEREQUEST._serialized_end=2236
-  _DELETEIMAGERESPONSE._serialized_start=2238
-  _DELETEIMAGERESPONSE._serialized_end=2276
-  _GETSTATSREQUEST._serialized_start=2278
-  _GETSTATSREQUEST._serialized_end=2295
-  _GETSTATSRESPONSE._serialized_start=2298
-  _GETSTATSRESPONSE._serialized_end=2715
-  _GETSTATSRESPONSE_REJECTEDBYREASONENTRY._serialized_start=2604
-  _GETSTATSRESPONSE_REJECTEDBYREASONENTRY._serialized_end=2659
-  _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._serialized_start=2661
-  _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._serialized_end=2715
-  _WATCHEVENTSREQUEST._serialized_start=2717
-  _WATCHEVENTSREQUEST._serialized_end=2737
-  _EVENT._serialized_start=2740
-  _EVENT._serialized_end=2942
-  _WATCHEVENTSRESPONSE._serialized_start=2944
-  _WATCHEVENTSRESPONSE._serialized_end=3005
-  _CATALOG._serialized_start=3308
-  _CATALOG._serialized_end=4438
+  _LISTIMAGESREQUEST._serialized_end=1356
+  _LISTIMAGESRESPONSE._serialized_start=1358
+  _LISTIMAGESRESPONSE._serialized_end=1444
+  _GETTHUMBNAILREQUEST._serialized_start=1446
+  _GETTHUMBNAILREQUEST._serialized_end=1480
+  _GETTHUMBNAILRESPONSE._serialized_start=1482
+  _GETTHUMBNAILRESPONSE._serialized_end=1563
+  _FINDSIMILARREQUEST._serialized_start=1566
+  _FINDSIMILARREQUEST._serialized_end=1740
+  _SIMILARMATCH._serialized_start=1742
+  _SIMILARMATCH._serialized_end=1814
+  _FINDSIMILARRESPONSE._serialized_start=1816
+  _FINDSIMILARRESPONSE._serialized_end=1886
+  _LISTDUPLICATESREQUEST._serialized_start=1888
+  _LISTDUPLICATESREQUEST._serialized_end=1963
+  _LISTDUPLICATESRESPONSE._serialized_start=1965
+  _LISTDUPLICATESRESPONSE._serialized_end=2063
+  _LISTREJECTIONSREQUEST._serialized_start=2065
+  _LISTREJECTIONSREQUEST._serialized_end=2143
+  _LISTREJECTIONSRESPONSE._serialized_start=2145
+  _LISTREJECTIONSRESPONSE._serialized_end=2243
+  _DELETEIMAGEREQUEST._serialized_start=2245
+  _DELETEIMAGEREQUEST._serialized_end=2278
+  _DELETEIMAGERESPONSE._serialized_start=2280
+  _DELETEIMAGERESPONSE._serialized_end=2318
+  _GETSTATSREQUEST._serialized_start=2320
+  _GETSTATSREQUEST._serialized_end=2337
+  _GETSTATSRESPONSE._serialized_start=2340
+  _GETSTATSRESPONSE._serialized_end=2757
+  _GETSTATSRESPONSE_REJECTEDBYREASONENTRY._serialized_start=2646
+  _GETSTATSRESPONSE_REJECTEDBYREASONENTRY._serialized_end=2701
+  _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._serialized_start=2703
+  _GETSTATSRESPONSE_IGNOREDBYREASONENTRY._serialized_end=2757
+  _WATCHEVENTSREQUEST._serialized_start=2759
+  _WATCHEVENTSREQUEST._serialized_end=2779
+  _EVENT._serialized_start=2782
+  _EVENT._serialized_end=2984
+  _WATCHEVENTSRESPONSE._serialized_start=2986
+  _WATCHEVENTSRESPONSE._serialized_end=3047
+  _CATALOG._serialized_start=3380
+  _CATALOG._serialized_end=4510
 # @@protoc_insertion_point(module_scope)

@@ -13,15 +13,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/hasher/v1/hasher.proto\x12\x0f\x62ooru.hasher.v1\"W\n\x0bHashRequest\x12/\n\x07options\x18\x01 \x01(\x0b\x32\x1c.booru.hasher.v1.HashOptionsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"a\n\x0bHashOptions\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x31\n\tthumbnail\x18\x03 \x01(\x0b\x32\x1e.booru.hasher.v1.ThumbnailSpec\"r\n\rThumbnailSpec\x12\x10\n\x08max_side\x18\x01 \x01(\r\x12\x30\n\x06\x66ormat\x18\x02 \x01(\x0e\x32 .booru.hasher.v1.ThumbnailFormat\x12\x0f\n\x07quality\x18\x03 \x01(\r\x12\x0c\n\x04skip\x18\x04 \x01(\x08\"\xab\x01\n\x06Hashes\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0f\n\x07phash64\x18\x03 \x01(\t\x12\x10\n\x08phash256\x18\x04 \x01(\t\x12\x0f\n\x07\x64hash64\x18\x05 \x01(\t\x12\x0f\n\x07\x61hash64\x18\x06 \x01(\t\x12\x14\n\x0c\x62lockhash256\x18\x07 \x01(\t\x12\x13\n\x0b\x63olorhash42\x18\x08 \x01(\t\x12\x14\n\x0chash_version\x18\t \x01(\r\"\x8f\x01\n\tImageInfo\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x0e\n\x06\x66rames\x18\x04 \x01(\r\x12\x11\n\thas_alpha\x18\x05 \x01(\x08\x12\x13\n\x0borientation\x18\x06 \x01(\r\x12\r\n\x05\x62ytes\x18\x07 \x01(\x04\x12\x0c\n\x04mime\x18\x08 \x01(\t\"F\n\tThumbnail\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04mime\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\x90\x01\n\x0cHashResponse\x12\'\n\x06hashes\x18\x01 \x01(\x0b\x32\x17.booru.hasher.v1.Hashes\x12(\n\x04info\x18\x02 \x01(\x0b\x32\x1a.booru.hasher.v1.ImageInfo\x12-\n\tthumbnail\x18\x03 \x01(\x0b\x32\x1a.booru.hasher.v1.Thumbnail*\x9e\x01\n\x0fThumbnailFormat\x12 \n\x1cTHUMBNAIL_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15THUMBNAIL_FORMAT_WEBP\x10\x01\x12\x19\n\x15THUMBNAIL_FORMAT_JPEG\x10\x02\x12\x18\n\x14THUMBNAIL_FORMAT_PNG\x10\x03\x12\x19\n\x15THUMBNAIL_FORMAT_AVIF\x10\x04\x32O\n\x06Hasher\x12\x45\n\x04Hash\x12\x1c.booru.hasher.v1.HashRequest\x1a\x1d.booru.hasher.v1.HashResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/hasher/v1/hasher.proto\x12\x0f\x62ooru.hasher.v1\"W\n\x0bHashRequest\x12/\n\x07options\x18\x01 \x01(\x0b\x32\x1c.booru.hasher.v1.HashOptionsH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"a\n\x0bHashOptions\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x31\n\tthumbnail\x18\x03 \x01(\x0b\x32\x1e.booru.hasher.v1.ThumbnailSpec\"r\n\rThumbnailSpec\x12\x10\n\x08max_side\x18\x01 \x01(\r\x12\x30\n\x06\x66ormat\x18\x02 \x01(\x0e\x32 .booru.hasher.v1.ThumbnailFormat\x12\x0f\n\x07quality\x18\x03 \x01(\r\x12\x0c\n\x04skip\x18\x04 \x01(\x08\"\xc4\x01\n\x06Hashes\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x0f\n\x07phash64\x18\x03 \x01(\t\x12\x10\n\x08phash256\x18\x04 \x01(\t\x12\x0f\n\x07\x64hash64\x18\x05 \x01(\t\x12\x0f\n\x07\x61hash64\x18\x06 \x01(\t\x12\x14\n\x0c\x62lockhash256\x18\x07 \x01(\t\x12\x13\n\x0b\x63olorhash42\x18\x08 \x01(\t\x12\x14\n\x0chash_version\x18\t \x01(\r\x12\x17\n\x0f\x66rame_signature\x18\n \x01(\t\"\x95\x02\n\tImageInfo\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x0e\n\x06\x66rames\x18\x04 \x01(\r\x12\x11\n\thas_alpha\x18\x05 \x01(\x08\x12\x13\n\x0borientation\x18\x06 \x01(\r\x12\r\n\x05\x62ytes\x18\x07 \x01(\x04\x12\x0c\n\x04mime\x18\x08 \x01(\t\x12(\n\x04kind\x18\t \x01(\x0e\x32\x1a.booru.hasher.v1.MediaKind\x12\x13\n\x0b\x64uration_ms\x18\n \x01(\x04\x12\x12\n\nframe_rate\x18\x0b \x01(\x01\x12\r\n\x05\x63odec\x18\x0c \x01(\t\x12\x11\n\thas_audio\x18\r \x01(\x08\x12\x0f\n\x07\x65ntries\x18\x0e \x01(\r\"F\n\tThumbnail\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04mime\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\r\x12\x0e\n\x06height\x18\x04 \x01(\r\"\x90\x01\n\x0cHashResponse\x12\'\n\x06hashes\x18\x01 \x01(\x0b\x32\x17.booru.hasher.v1.Hashes\x12(\n\x04info\x18\x02 \x01(\x0b\x32\x1a.booru.hasher.v1.ImageInfo\x12-\n\tthumbnail\x18\x03 \x01(\x0b\x32\x1a.booru.hasher.v1.Thumbnail*\x9e\x01\n\x0fThumbnailFormat\x12 \n\x1cTHUMBNAIL_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15THUMBNAIL_FORMAT_WEBP\x10\x01\x12\x19\n\x15THUMBNAIL_FORMAT_JPEG\x10\x02\x12\x18\n\x14THUMBNAIL_FORMAT_PNG\x10\x03\x12\x19\n\x15THUMBNAIL_FORMAT_AVIF\x10\x04*\x85\x01\n\tMediaKind\x12\x1a\n\x16MEDIA_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10MEDIA_KIND_IMAGE\x10\x01\x12\x18\n\x14MEDIA_KIND_ANIMATION\x10\x02\x12\x14\n\x10MEDIA_KIND_VIDEO\x10\x03\x12\x16\n\x12MEDIA_KIND_ARCHIVE\x10\x04\x32O\n\x06Hasher\x12\x45\n\x04Hash\x12\x1c.booru.hasher.v1.HashRequest\x1a\x1d.booru.hasher.v1.HashResponse(\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'booru_client.gen.booru.hasher.v1.hasher_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _THUMBNAILFORMAT._serialized_start=893
-  _THUMBNAILFORMAT._serialized_end=1051
+  _THUMBNAILFORMAT._serialized_start=1052
+  _THUMBNAILFORMAT._serialized_end=1210
+  _MEDIAKIND._serialized_start=1213
+  _MEDIAKIND._serialized_end=1346
   _HASHREQUEST._serialized_start=49
   _HASHREQUEST._serialized_end=136
   _HASHOPTIONS._serialized_start=138
@@ -29,13 +31,13 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _THUMBNAILSPEC._serialized_start=237
   _THUMBNAILSPEC._serialized_end=351
   _HASHES._serialized_start=354
-  _HASHES._serialized_end=525
-  _IMAGEINFO._serialized_start=528
-  _IMAGEINFO._serialized_end=671
-  _THUMBNAIL._serialized_start=673
-  _THUMBNAIL._serialized_end=743
-  _HASHRESPONSE._serialized_start=746
-  _HASHRESPONSE._serialized_end=890
-  _HASHER._serialized_start=1053
-  _HASHER._serialized_end=1132
+  _HASHES._serialized_end=550
+  _IMAGEINFO._serialized_start=553
+  _IMAGEINFO._serialized_end=830
+  _THUMBNAIL._serialized_start=832
+  _THUMBNAIL._serialized_end=902
+  _HASHRESPONSE._serialized_start=905
+  _HASHRESPONSE._serialized_end=1049
+  _HASHER._serialized_start=1348
+  _HASHER._serialized_end=1427
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,11 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+MEDIA_KIND_ANIMATION: MediaKind
+MEDIA_KIND_ARCHIVE: MediaKind
+MEDIA_KIND_IMAGE: MediaKind
+MEDIA_KIND_UNSPECIFIED: MediaKind
+MEDIA_KIND_VIDEO: MediaKind
 THUMBNAIL_FORMAT_AVIF: ThumbnailFormat
 THUMBNAIL_FORMAT_JPEG: ThumbnailFormat
 THUMBNAIL_FORMAT_PNG: ThumbnailFormat
@@ -39,11 +44,12 @@ class HashResponse(_message.Message):
     def __init__(self, hashes: _Optional[_Union[Hashes, _Mapping]] = ..., info: _Optional[_Union[ImageInfo, _Mapping]] = ..., thumbnail: _Optional[_Union[Thumbnail, _Mapping]] = ...) -> None: ...
 
 class Hashes(_message.Message):
-    __slots__ = ["ahash64", "blockhash256", "colorhash42", "dhash64", "hash_version", "md5", "phash256", "phash64", "sha256"]
+    __slots__ = ["ahash64", "blockhash256", "colorhash42", "dhash64", "frame_signature", "hash_version", "md5", "phash256", "phash64", "sha256"]
     AHASH64_FIELD_NUMBER: _ClassVar[int]
     BLOCKHASH256_FIELD_NUMBER: _ClassVar[int]
     COLORHASH42_FIELD_NUMBER: _ClassVar[int]
     DHASH64_FIELD_NUMBER: _ClassVar[int]
+    FRAME_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     HASH_VERSION_FIELD_NUMBER: _ClassVar[int]
     MD5_FIELD_NUMBER: _ClassVar[int]
     PHASH256_FIELD_NUMBER: _ClassVar[int]
@@ -53,32 +59,45 @@ class Hashes(_message.Message):
     blockhash256: str
     colorhash42: str
     dhash64: str
+    frame_signature: str
     hash_version: int
     md5: str
     phash256: str
     phash64: str
     sha256: str
-    def __init__(self, md5: _Optional[str] = ..., sha256: _Optional[str] = ..., phash64: _Optional[str] = ..., phash256: _Optional[str] = ..., dhash64: _Optional[str] = ..., ahash64: _Optional[str] = ..., blockhash256: _Optional[str] = ..., colorhash42: _Optional[str] = ..., hash_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, md5: _Optional[str] = ..., sha256: _Optional[str] = ..., phash64: _Optional[str] = ..., phash256: _Optional[str] = ..., dhash64: _Optional[str] = ..., ahash64: _Optional[str] = ..., blockhash256: _Optional[str] = ..., colorhash42: _Optional[str] = ..., hash_version: _Optional[int] = ..., frame_signature: _Optional[str] = ...) -> None: ...
 
 class ImageInfo(_message.Message):
-    __slots__ = ["bytes", "format", "frames", "has_alpha", "height", "mime", "orientation", "width"]
+    __slots__ = ["bytes", "codec", "duration_ms", "entries", "format", "frame_rate", "frames", "has_alpha", "has_audio", "height", "kind", "mime", "orientation", "width"]
     BYTES_FIELD_NUMBER: _ClassVar[int]
+    CODEC_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
+    FRAME_RATE_FIELD_NUMBER: _ClassVar[int]
     HAS_ALPHA_FIELD_NUMBER: _ClassVar[int]
+    HAS_AUDIO_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     MIME_FIELD_NUMBER: _ClassVar[int]
     ORIENTATION_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     bytes: int
+    codec: str
+    duration_ms: int
+    entries: int
     format: str
+    frame_rate: float
     frames: int
     has_alpha: bool
+    has_audio: bool
     height: int
+    kind: MediaKind
     mime: str
     orientation: int
     width: int
-    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., frames: _Optional[int] = ..., has_alpha: bool = ..., orientation: _Optional[int] = ..., bytes: _Optional[int] = ..., mime: _Optional[str] = ...) -> None: ...
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., frames: _Optional[int] = ..., has_alpha: bool = ..., orientation: _Optional[int] = ..., bytes: _Optional[int] = ..., mime: _Optional[str] = ..., kind: _Optional[_Union[MediaKind, str]] = ..., duration_ms: _Optional[int] = ..., frame_rate: _Optional[float] = ..., codec: _Optional[str] = ..., has_audio: bool = ..., entries: _Optional[int] = ...) -> None: ...
 
 class Thumbnail(_message.Message):
     __slots__ = ["data", "height", "mime", "width"]
@@ -105,4 +124,7 @@ class ThumbnailSpec(_message.Message):
     def __init__(self, max_side: _Optional[int] = ..., format: _Optional[_Union[ThumbnailFormat, str]] = ..., quality: _Optional[int] = ..., skip: bool = ...) -> None: ...
 
 class ThumbnailFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class MediaKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -6,7 +6,8 @@ from booru_client.gen.booru.hasher.v1 import hasher_pb2 as booru_dot_hasher_dot_
 
 
 class HasherStub(object):
-    """Hasher decodes an image once and returns every hash, the image facts and a thumbnail.
+    """Hasher decodes a file once and returns every hash, the media facts and a thumbnail: images,
+    animations (GIF, WebP, APNG), videos (through ffmpeg) and archives (zip, cbz, ugoira).
     It is stateless and CPU-bound; run as many replicas as the load needs.
     """
 
@@ -24,15 +25,16 @@ class HasherStub(object):
 
 
 class HasherServicer(object):
-    """Hasher decodes an image once and returns every hash, the image facts and a thumbnail.
+    """Hasher decodes a file once and returns every hash, the media facts and a thumbnail: images,
+    animations (GIF, WebP, APNG), videos (through ffmpeg) and archives (zip, cbz, ugoira).
     It is stateless and CPU-bound; run as many replicas as the load needs.
     """
 
     def Hash(self, request_iterator, context):
         """The client streams the file: the first message carries the options, the rest carry bytes.
         Errors: INVALID_ARGUMENT with trailer "booru-reason" = a booru.ingest.v1.Reason in kebab case
-        (corrupt, truncated, unsupported, too-many-pixels, too-large); DEADLINE_EXCEEDED for a
-        pathological file.
+        (corrupt, truncated, unsupported, too-many-pixels, too-large, too-long, archive-bomb, ...);
+        DEADLINE_EXCEEDED for a pathological file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -54,7 +56,8 @@ def add_HasherServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Hasher(object):
-    """Hasher decodes an image once and returns every hash, the image facts and a thumbnail.
+    """Hasher decodes a file once and returns every hash, the media facts and a thumbnail: images,
+    animations (GIF, WebP, APNG), videos (through ffmpeg) and archives (zip, cbz, ugoira).
     It is stateless and CPU-bound; run as many replicas as the load needs.
     """
 
