@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the cluster's Go programs from the Go module proxy into $CACHE/bin-<k8s version>/:
 # the Kubernetes control plane, kubelet and kube-proxy, CoreDNS, metrics-server, crictl and
-# kube-network-policies. Each is built from a throwaway module in a temp folder; a program
+# kube-router (its NetworkPolicy firewall only). Each is built from a throwaway module in a temp folder; a program
 # already in the cache is not rebuilt. Prints the folder.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +49,6 @@ build coredns "github.com/coredns/coredns@$COREDNS_VERSION" github.com/coredns/c
 build metrics-server "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION" \
   sigs.k8s.io/metrics-server/cmd/metrics-server
 build crictl "sigs.k8s.io/cri-tools@$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
-build kube-network-policies "sigs.k8s.io/kube-network-policies@$NETPOL_VERSION" \
-  sigs.k8s.io/kube-network-policies/cmd
+build kube-router "github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION" \
+  github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 echo "$BIN"

@@ -6,7 +6,8 @@
 #                         builds unchanged (FROM node:20-slim)
 #   booru                 the project's Dockerfile (buildah bud)
 #   nats, ferretdb        NATS (Debian's nats-server) and FerretDB on PostgreSQL 15
-#   pause, coredns, metrics-server, kube-network-policies   FROM scratch + one static binary
+#   kube-router           its firewall, with Debian's iptables and ipset
+#   pause, coredns, metrics-server   FROM scratch + one static binary
 # An archive is rebuilt only when its inputs change (the key is in its name). Prints the folder.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -144,5 +145,5 @@ containerfile "$FERRETDB_IMAGE" ferretdb ferretdb.Containerfile \
 scratch_image "$PAUSE_IMAGE" pause "$(pause_binary)" '["/pause"]'
 scratch_image "$COREDNS_IMAGE" coredns "$BIN/coredns" '["/coredns"]'
 scratch_image "$METRICS_SERVER_IMAGE" metrics-server "$BIN/metrics-server" '["/metrics-server"]'
-scratch_image "$NETPOL_IMAGE" kube-network-policies "$BIN/kube-network-policies" '["/kube-network-policies"]'
+containerfile "$KUBE_ROUTER_IMAGE" kube-router kube-router.Containerfile "$BIN/kube-router"
 echo "$IMAGES"

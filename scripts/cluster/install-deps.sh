@@ -13,6 +13,7 @@ want buildah buildah
 want iptables iptables
 want conntrack conntrack
 want nft nftables
+want ipset ipset
 want curl curl
 want envsubst gettext-base
 want gcc gcc

@@ -6,7 +6,10 @@ K8S_VERSION=v1.32.4            # served by the Go module proxy (some other patch
 COREDNS_VERSION=v1.11.4
 METRICS_SERVER_VERSION=v0.7.2
 CRICTL_VERSION=v1.34.0          # the oldest served; CRI v1 speaks to containerd 1.6
-NETPOL_VERSION=v0.8.0          # sigs.k8s.io/kube-network-policies: NetworkPolicy enforcement
+# NetworkPolicy enforcement: kube-router's firewall (iptables + ipset). The only version the Go
+# module proxy serves. (sigs.k8s.io/kube-network-policies needs nftables' queue expression,
+# which this kernel lacks.)
+KUBE_ROUTER_VERSION=v2.1.0
 FERRETDB_VERSION=v1.24.2
 DEBIAN_SUITE=bookworm
 
@@ -38,7 +41,8 @@ CONTROLLER_MANAGER_PORT=20257
 SCHEDULER_PORT=20259
 PROXY_METRICS_PORT=20249
 PROXY_HEALTHZ_PORT=20256
-NETPOL_METRICS_PORT=20290
+KUBE_ROUTER_METRICS_PORT=20290
+KUBE_ROUTER_HEALTH_PORT=20244
 NODE_NAME=booru-node
 
 # Image names the cluster uses; the overlay deploy/k8s/overlays/local names the same ones.
@@ -50,7 +54,7 @@ NATS_IMAGE=localhost/booru/nats:local
 FERRETDB_IMAGE=localhost/booru/ferretdb:local
 COREDNS_IMAGE=localhost/booru/coredns:$COREDNS_VERSION
 METRICS_SERVER_IMAGE=localhost/booru/metrics-server:$METRICS_SERVER_VERSION
-NETPOL_IMAGE=localhost/booru/kube-network-policies:$NETPOL_VERSION
+KUBE_ROUTER_IMAGE=localhost/booru/kube-router:$KUBE_ROUTER_VERSION
 
 BIN="$CACHE/bin-$K8S_VERSION"
 CONTAINERD_SOCK="$STATE/run/containerd.sock"

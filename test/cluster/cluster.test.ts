@@ -120,7 +120,7 @@ describe("booru on a local Kubernetes cluster", () => {
     store = await claimPath("booru-store");
   }, 15 * 60_000);
 
-  it("enforces the NetworkPolicies (kube-network-policies): an unlisted client is cut off, a labelled one reaches the catalog only", async () => {
+  it("enforces the NetworkPolicies (kube-router): an unlisted pod is refused, a catalog client reaches the catalog and nothing else", async () => {
     const probe = async (name: string, labels: Record<string, string>, target: string) => {
       const overrides = {
         metadata: { labels: { "app.kubernetes.io/name": name, ...labels } },
@@ -144,11 +144,11 @@ describe("booru on a local Kubernetes cluster", () => {
         await kubectlAsync(["delete", "pod", name, "--wait=false"]);
       }
     };
-    expect(await probe("np-plain", {}, "hasher:50051")).toBe("blocked");
-    expect(await probe("np-plain-catalog", {}, "catalog:50051")).toBe("blocked");
+    expect(await probe("np-plain", {}, "hasher:50051")).toBe("refused");
+    expect(await probe("np-plain-catalog", {}, "catalog:50051")).toBe("refused");
     expect(await probe("np-client", { "booru.io/catalog-client": "true" }, "catalog:50051")).toBe("connected");
-    expect(await probe("np-client-hasher", { "booru.io/catalog-client": "true" }, "hasher:50051")).toBe("blocked");
-    note("NetworkPolicies enforced by kube-network-policies: unlisted pods time out on hasher and catalog; a catalog-client pod reaches the catalog only");
+    expect(await probe("np-client-hasher", { "booru.io/catalog-client": "true" }, "hasher:50051")).toBe("refused");
+    note("NetworkPolicies enforced by kube-router: an unlisted pod is refused by hasher and catalog; a catalog-client pod reaches the catalog and is refused by the hasher");
   }, 10 * 60_000);
 
   let set: Drop[] = [];
@@ -227,7 +227,7 @@ describe("booru on a local Kubernetes cluster", () => {
   }, 2 * BATCH_MS + 15 * 60_000);
 });
 
-/** Connects to HOST:PORT from inside a pod: "connected", "blocked" (no answer: dropped) or "refused". */
+/** Connects to HOST:PORT from inside a pod: "connected", "refused" (kube-router rejects), or "blocked" (no answer at all). */
 const CONNECT = `
 const [host, port] = process.argv[1].split(":");
 const s = require("net").connect({ host, port: Number(port), timeout: 4000 });

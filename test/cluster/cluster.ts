@@ -190,7 +190,7 @@ const crictlBin = () => {
 /** Crashes a pod's containers: SIGKILL to each container's process on this node (they restart in place). */
 export function crash(pod: PodInfo): void {
   for (const id of pod.containerIds) {
-    const out = execFileSync(crictlBin(), ["--runtime-endpoint", `unix://${STATE}/run/containerd.sock`, "inspect", id], { encoding: "utf8" });
+    const out = execFileSync(crictlBin(), ["--runtime-endpoint", `unix://${STATE}/run/containerd.sock`, "inspect", id], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const pid = (JSON.parse(out) as Obj).info?.pid;
     if (typeof pid === "number" && pid > 0) process.kill(pid, "SIGKILL");
   }

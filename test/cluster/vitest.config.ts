@@ -6,7 +6,6 @@ import root from "../../vitest.config.js";
 export default mergeConfig({ resolve: root.resolve, ssr: root.ssr }, defineConfig({
   test: {
     name: "cluster",
-    root: "../..",
     include: ["test/cluster/**/*.test.ts"],
     testTimeout: 30 * 60_000,
     hookTimeout: 60 * 60_000,
