@@ -15,8 +15,6 @@ IMAGES="$CACHE/images"
 CTX="$CLUSTER_DIR/images"
 mkdir -p "$IMAGES" "$CACHE/buildah"
 
-key_of() { cat "$@" | md5sum | cut -c1-10; }
-
 # archive NAME KEY: the archive's path; true when it already exists.
 archive() { echo "$IMAGES/$1-$2.tar"; }
 have() { [ -s "$(archive "$1" "$2")" ]; }
@@ -32,7 +30,8 @@ has_image() { buildah_ inspect --type image "$1" >/dev/null 2>&1; }
 # Same mirror as this machine's apt; Valid-Until is not checked because the mirror may serve a
 # dated snapshot (as this machine's own apt configuration allows).
 debian_base() {
-  local key; key=$(echo "$DEBIAN_SUITE $(key_of "$CLUSTER_DIR/build-images.sh")" | md5sum | cut -c1-10)
+  # Keyed on this function's own text: editing another part of the script rebuilds nothing here.
+  local key; key=$( { echo "$DEBIAN_SUITE"; declare -f debian_base; } | md5sum | cut -c1-10)
   if have debian "$key" && has_image "$DEBIAN_BASE_IMAGE"; then return; fi
   local rootfs="$CACHE/rootfs-$DEBIAN_SUITE.tar"
   if [ ! -s "$rootfs" ]; then
@@ -64,7 +63,9 @@ debian_base() {
 # this machine trusts (its registry traffic passes a proxy with its own CA).
 node_base() {
   local node_dir=/usr/lib/node_modules npm_dir key
-  key=$( { node --version; cat "$node_dir/npm/package.json" /etc/ssl/certs/ca-certificates.crt; } | md5sum | cut -c1-10)
+  # Not keyed on the Debian image: a refreshed Debian alone does not rebuild the project's image.
+  key=$( { node --version; cat "$node_dir/npm/package.json" /etc/ssl/certs/ca-certificates.crt;
+           declare -f node_base; } | md5sum | cut -c1-10)
   if have node "$key" && has_image "$NODE_BASE_IMAGE"; then return; fi
   log "image $NODE_BASE_IMAGE (node $(node --version), npm $(npm --version))"
   local c mnt; c=$(buildah_ from --pull-never "$DEBIAN_BASE_IMAGE")
@@ -131,7 +132,7 @@ scratch_image() {
 }
 
 pause_binary() {
-  local out="$CACHE/pause-$(key_of "$CTX/pause.c")"
+  local out; out="$CACHE/pause-$(md5sum < "$CTX/pause.c" | cut -c1-10)"
   [ -x "$out/pause" ] || { mkdir -p "$out"; gcc -Os -static -s -o "$out/pause" "$CTX/pause.c"; }
   echo "$out/pause"
 }

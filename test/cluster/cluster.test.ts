@@ -227,13 +227,24 @@ describe("booru on a local Kubernetes cluster", () => {
   }, 2 * BATCH_MS + 15 * 60_000);
 });
 
-/** Connects to HOST:PORT from inside a pod: "connected", "refused" (kube-router rejects), or "blocked" (no answer at all). */
+/**
+ * Connects to HOST:PORT from inside a pod, again and again for 20 s: "connected" as soon as one
+ * attempt gets through (kube-router adds a new pod to the policies' address sets within seconds),
+ * else how the last one failed: "refused" (kube-router rejects) or "blocked" (no answer at all).
+ */
 const CONNECT = `
 const [host, port] = process.argv[1].split(":");
-const s = require("net").connect({ host, port: Number(port), timeout: 4000 });
-s.on("connect", () => { console.log("connected"); s.destroy(); });
-s.on("timeout", () => { console.log("blocked"); s.destroy(); });
-s.on("error", (e) => console.log(e.code === "ECONNREFUSED" ? "refused" : "error " + e.code));
+const until = Date.now() + 20000;
+let last = "none";
+const attempt = () => {
+  if (Date.now() > until) return console.log(last);
+  const s = require("net").connect({ host, port: Number(port), timeout: 3000 });
+  const retry = (outcome) => { last = outcome; s.destroy(); setTimeout(attempt, 1000); };
+  s.on("connect", () => { console.log("connected"); s.destroy(); });
+  s.on("timeout", () => retry("blocked"));
+  s.on("error", (e) => retry(e.code === "ECONNREFUSED" ? "refused" : "error " + e.code));
+};
+attempt();
 `;
 
 function writeTimeline(timeline: (Scale & { t: number; settled: number })[], batchEnd: number): void {
