@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds bench/photos/: real photos and wallpapers shipped in Debian packages (about 140 files,
+# Builds bench/photos/: real photos and wallpapers shipped in Debian packages (about 170 files,
 # some wallpapers at several resolutions; no network access beyond apt). Usage: bash bench/photos.sh [dest]   (default bench/photos, git-ignored)
 set -euo pipefail
 dest="$(realpath -m "${1:-$(dirname "$0")/photos}")"
-pkgs=(python3-skimage lxqt-themes mate-backgrounds plasma-workspace-wallpapers opencv-doc)
+pkgs=(python3-skimage lxqt-themes mate-backgrounds plasma-workspace-wallpapers opencv-doc
+  ukui-wallpapers lomiri-wallpapers-20.04 gnome-backgrounds)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$dest"

@@ -1,18 +1,21 @@
-import { describe, expect, it } from "vitest";
-import { combinations, COMPONENTS, kubectlAvailable, NAMESPACE, renderAll, subsets } from "./render.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { combinations, COMPONENTS, kubectlAvailable, NAMESPACE, renderAll, RENDER_TIMEOUT_MS, subsets } from "./render.js";
 import { validateObject } from "./schema.js";
 
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"]);
 
 describe.runIf(kubectlAvailable)("kustomize overlays and components", () => {
+  beforeAll(() => void renderAll(), RENDER_TIMEOUT_MS);
+
   it("covers every overlay with every subset of the components it does not already include", () => {
     expect(subsets(["a", "b"])).toEqual([[], ["a"], ["b"], ["a", "b"]]);
     const names = combinations().map((c) => [c.overlay, ...c.components].join("+"));
     expect(names).toContain("dev");
     expect(names).toContain(`dev+${COMPONENTS.join("+")}`);
     expect(names).toContain("prod+keda+tls+monitoring");
-    // prod lists network-policies itself; the others come on top: 2^4 + 2^3.
-    expect(names).toHaveLength(24);
+    expect(names).toContain("local+keda+tls+monitoring");
+    // prod and local list network-policies themselves; the others come on top: 2^4 + 2^3 + 2^3.
+    expect(names).toHaveLength(32);
   });
 
   it("renders every combination with kubectl kustomize", () => {

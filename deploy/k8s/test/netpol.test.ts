@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ingressAllowed, type Pod } from "./netpol.js";
 import { podTemplate } from "./policy.js";
-import { kubectlAvailable, NAMESPACE, renderAll, type K8sObject } from "./render.js";
+import { kubectlAvailable, NAMESPACE, renderAll, RENDER_TIMEOUT_MS, type K8sObject } from "./render.js";
 
 const pod = (name: string, extra: Record<string, string> = {}, namespace = NAMESPACE): Pod => ({ namespace, labels: { "app.kubernetes.io/name": name, ...extra } });
 const other = pod("something-else");
@@ -44,6 +44,8 @@ function podLabels(objs: K8sObject[], name: string): Record<string, string> {
 }
 
 describe.runIf(kubectlAvailable)("NetworkPolicies", () => {
+  beforeAll(() => void renderAll(), RENDER_TIMEOUT_MS);
+
   const withPolicies = () => renderAll().filter((r) => r.objects.some((o) => o.kind === "NetworkPolicy"));
 
   it("are rendered by the component and by prod", () => {

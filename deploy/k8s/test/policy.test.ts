@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { commonSettings, type Setting } from "@booru/runtime";
 import { allModules } from "../../../packages/cli/src/modules.js";
 import { API_SERVICES, BOORU_SERVICES, checkPolicy, containerEnv, podTemplate } from "./policy.js";
-import { kubectlAvailable, renderAll, REPO_DIR, type K8sObject, type Rendered } from "./render.js";
+import { kubectlAvailable, renderAll, RENDER_TIMEOUT_MS, REPO_DIR, type K8sObject, type Rendered } from "./render.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
@@ -22,6 +22,8 @@ function broken(r: Rendered, edit: (objs: K8sObject[], r: Rendered) => void): Re
 const without = (objs: K8sObject[], kind: string, name: string) => objs.splice(objs.findIndex((o) => o.kind === kind && o.metadata.name === name), 1);
 
 describe.runIf(kubectlAvailable)("platform policy", () => {
+  beforeAll(() => void renderAll(), RENDER_TIMEOUT_MS);
+
   it("holds for every workload of every overlay and component combination", () => {
     const all = renderAll();
     expect(all.flatMap(checkPolicy)).toEqual([]);

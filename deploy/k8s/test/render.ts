@@ -9,9 +9,9 @@ import { parseAllDocuments } from "yaml";
 
 export const K8S_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_DIR = path.resolve(K8S_DIR, "../..");
-export const OVERLAYS = ["dev", "prod"] as const;
+export const OVERLAYS = ["dev", "prod", "local"] as const;
 export const COMPONENTS = ["network-policies", "keda", "tls", "monitoring"] as const;
-/** The namespace both overlays deploy to (the KEDA and TLS components name it too). */
+/** The namespace every overlay deploys to (the KEDA and TLS components name it too). */
 export const NAMESPACE = "booru";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -86,6 +86,12 @@ export function render(overlay: string, components: readonly string[] = []): Ren
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+/**
+ * Time for the first renderAll() of a test file: one `kubectl kustomize` per combination (32)
+ * takes a few seconds each on a busy 2-core machine. Tests render in a beforeAll with it.
+ */
+export const RENDER_TIMEOUT_MS = 600_000;
 
 let cache: Rendered[] | undefined;
 
