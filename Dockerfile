@@ -15,6 +15,7 @@ COPY package.json package-lock.json ./
 COPY packages/proto/package.json packages/proto/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/cli/package.json packages/cli/
+COPY packages/app/package.json packages/app/
 COPY services/hasher/package.json services/hasher/
 COPY services/catalog/package.json services/catalog/
 COPY services/dedup/package.json services/dedup/
@@ -53,6 +54,7 @@ COPY --from=build /app/packages/proto/dist packages/proto/dist
 COPY --from=build /app/packages/proto/descriptors.binpb packages/proto/descriptors.binpb
 COPY --from=build /app/packages/runtime/dist packages/runtime/dist
 COPY --from=build /app/packages/cli/dist packages/cli/dist
+COPY --from=build /app/packages/app/dist packages/app/dist
 COPY --from=build /app/packages/cli/bin packages/cli/bin
 COPY --from=build /app/services/hasher/dist services/hasher/dist
 COPY --from=build /app/services/catalog/dist services/catalog/dist

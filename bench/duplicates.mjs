@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startApp } from "@booru/runtime";
-import { allModules } from "../packages/cli/dist/modules.js";
+import { booru } from "../packages/app/dist/index.js";
 import { args, countFiles, drain, loadPhotos, mb, rate, stage, tempData } from "./_pipeline-lib.mjs";
 import path from "node:path";
 
@@ -16,7 +16,7 @@ const env = { BOORU_LOG_LEVEL: "error", BOORU_LISTEN: "127.0.0.1:0", BOORU_METRI
 console.log(`duplicates bench: ${photos.length} photos x ${copies} copies, ${(mb(photos) * copies).toFixed(1)} MB, dedup concurrency ${concurrency}`);
 
 const data = tempData("dups");
-const app = await startApp(allModules, { env: { ...env, BOORU_DATA: data }, targets: ["all"] });
+const app = await startApp(booru, { env: { ...env, BOORU_DATA: data }, targets: ["all"] });
 const inbox = app.paths.inboxes[0];
 // Seed: the originals are ingested first (not measured).
 stage(inbox, photos)();

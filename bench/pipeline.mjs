@@ -3,9 +3,9 @@
 // every service: in one process (embedded: in-process bus, SQLite) and as separate `booru run`
 // processes (NATS, SQLite), beside the hasher alone (Hash calls over gRPC from memory, same
 // concurrency) measured in the same run. Target: pipeline >= 0.7 x hasher alone.
-import { createHasherClient, callHash } from "@booru/hasher";
+import { createHasherClient, callHash } from "@booru/hasher/client";
 import { startApp } from "@booru/runtime";
-import { allModules } from "../packages/cli/dist/modules.js";
+import { booru } from "../packages/app/dist/index.js";
 import { args, booruRun, countFiles, drain, freePort, loadPhotos, mb, natsServer, rate, stage, tempData } from "./_pipeline-lib.mjs";
 import path from "node:path";
 
@@ -17,7 +17,7 @@ const quiet = { BOORU_LOG_LEVEL: "warn", BOORU_LISTEN: "127.0.0.1:0", BOORU_METR
 console.log(`pipeline bench: ${photos.length} unique photos, ${mb(photos).toFixed(1)} MB from ${dir}; dedup concurrency ${concurrency}`);
 
 async function hasherAlone() {
-  const app = await startApp(allModules, { env: { ...quiet, BOORU_DATA: tempData("hasher") }, targets: ["hasher"] });
+  const app = await startApp(booru, { env: { ...quiet, BOORU_DATA: tempData("hasher") }, targets: ["hasher"] });
   const client = createHasherClient(`127.0.0.1:${app.grpcPort}`);
   const run = async (list) => {
     const t0 = performance.now();
@@ -44,7 +44,7 @@ async function hasherAlone() {
 
 async function oneProcess() {
   const data = tempData("embedded");
-  const app = await startApp(allModules, { env: { ...quiet, BOORU_DATA: data }, targets: ["all"] });
+  const app = await startApp(booru, { env: { ...quiet, BOORU_DATA: data }, targets: ["all"] });
   const go = stage(app.paths.inboxes[0], photos);
   go();
   const s = await drain(app.paths.inboxes[0], () => countFiles(app.paths.library) === photos.length);

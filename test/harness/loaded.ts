@@ -13,12 +13,15 @@ export interface Loaded {
   sharedObjects: string[];
 }
 
-/** Imports `specifier` (the compiled code: run `tsc -b` first) in a new `node` started in the repository. */
-export async function loadedBy(specifier: string): Promise<Loaded> {
+/**
+ * Imports `specifier` (the compiled code: run `tsc -b` first) in a new `node` started in the
+ * repository, then runs `then` (module code that may use `m`, the imported module).
+ */
+export async function loadedBy(specifier: string, then = ""): Promise<Loaded> {
   const dir = await mkdtemp(path.join(tmpdir(), "loaded-"));
   const out = path.join(dir, "urls");
   try {
-    const script = `await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(process.report.getReport().sharedObjects));`;
+    const script = `const m = await import(${JSON.stringify(specifier)}); ${then}; console.log(JSON.stringify(process.report.getReport().sharedObjects));`;
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", path.join(REPO, "test/harness/loaded-register.mjs"), "--input-type=module", "-e", script], {
       cwd: REPO,
       env: { ...process.env, BOORU_LOADED_OUT: out },

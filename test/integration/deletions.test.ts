@@ -9,15 +9,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MongoClient } from "mongodb";
-import { startApp, type App, type ModuleDef } from "@booru/runtime";
+import { startApp, type App } from "@booru/runtime";
 import { catalogV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
-import { allModules } from "../../packages/cli/src/modules.js";
+import { booru } from "@booru/app";
 import { listFiles, makeImage, md5 } from "../../services/dedup/test/corpus.js";
 import { mongoUrl, uniqueName } from "../harness/index.js";
 import { catalogSources, pipelineEnv, until } from "./pipeline-support.js";
 
-const modules = allModules as ModuleDef[];
 
 function embeddedEnv(data: string): Record<string, string> {
   return { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
@@ -48,7 +47,7 @@ function expectRefusedAsDeleted(app: App, name: string): void {
 describe("deleting an image: the catalog deletes its record, dedup tombstones the md5 and removes the file", () => {
   it("embedded (in-process bus, SQLite): delete, then the same bytes again are refused as deleted", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "delete-embedded-"));
-    const app = await startApp(modules, { env: embeddedEnv(data), targets: ["all"] });
+    const app = await startApp(booru, { env: embeddedEnv(data), targets: ["all"] });
     try {
       const bytes = await makeImage(31);
       await drop(app, "first.png", bytes);
@@ -67,7 +66,7 @@ describe("deleting an image: the catalog deletes its record, dedup tombstones th
     const data = mkdtempSync(path.join(tmpdir(), "delete-embedded-later-"));
     const env = embeddedEnv(data);
     const bytes = await makeImage(32);
-    let app = await startApp(modules, { env, targets: ["all"] });
+    let app = await startApp(booru, { env, targets: ["all"] });
     let libraryFile: string;
     try {
       await drop(app, "first.png", bytes);
@@ -76,14 +75,14 @@ describe("deleting an image: the catalog deletes its record, dedup tombstones th
       await app.stop();
     }
     // The catalog alone: the deletion waits in its outbox (SQLite), the file stays.
-    app = await startApp(modules, { env, targets: ["catalog"] });
+    app = await startApp(booru, { env, targets: ["catalog"] });
     try {
       expect(await deleteImage(`127.0.0.1:${app.grpcPort}`, md5(bytes))).toBe(true);
     } finally {
       await app.stop();
     }
     expect(existsSync(libraryFile)).toBe(true);
-    app = await startApp(modules, { env, targets: ["all"] });
+    app = await startApp(booru, { env, targets: ["all"] });
     try {
       await until(() => !existsSync(libraryFile), 30_000, "dedup to apply the deletion made while it was down");
       await drop(app, "again.png", bytes);
@@ -98,10 +97,10 @@ describe("deleting an image: the catalog deletes its record, dedup tombstones th
     const db = uniqueName("db");
     const env = pipelineEnv(data, uniqueName(), db);
     // Hasher, catalog and watcher in one process; dedup in another one that goes down and comes back.
-    const rest = await startApp(modules, { env, targets: ["hasher", "catalog", "watcher"] });
+    const rest = await startApp(booru, { env, targets: ["hasher", "catalog", "watcher"] });
     const target = `127.0.0.1:${rest.grpcPort}`;
     const dedupEnv = { ...env, BOORU_HASHER_ADDR: target, BOORU_CATALOG_ADDR: target };
-    let dedup = await startApp(modules, { env: dedupEnv, targets: ["dedup"] });
+    let dedup = await startApp(booru, { env: dedupEnv, targets: ["dedup"] });
     const mongo = new MongoClient(mongoUrl());
     try {
       const bytes = await makeImage(33);
@@ -115,7 +114,7 @@ describe("deleting an image: the catalog deletes its record, dedup tombstones th
       await until(async () => (await mongo.db(db).collection("deletion_outbox").countDocuments()) === 0, 30_000, "the outbox relayed to JetStream");
       expect(existsSync(libraryFile)).toBe(true);
 
-      dedup = await startApp(modules, { env: dedupEnv, targets: ["dedup"] });
+      dedup = await startApp(booru, { env: dedupEnv, targets: ["dedup"] });
       await until(() => !existsSync(libraryFile), 30_000, "dedup to apply the deletion made while it was down");
       expect(await mongo.db(db).collection("claims").findOne({ _id: md5(bytes) as never })).toMatchObject({ state: "tombstoned" });
       await drop(rest, "again.png", bytes);

@@ -14,8 +14,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { zipSync } from "fflate";
 import { catalogV1, hasherV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
-import { startApp, type ModuleDef } from "@booru/runtime";
-import { allModules } from "../../packages/cli/src/modules.js";
+import { startApp } from "@booru/runtime";
+import { booru } from "@booru/app";
 import { listFiles } from "../../services/dedup/test/corpus.js";
 import { uniqueName } from "../harness/index.js";
 import { ENCODE, haveFfmpeg, makeBadMedia, picturePng, processesMentioning, reencode, sceneAnimation, sceneVideo } from "../harness/media.js";
@@ -69,7 +69,7 @@ async function call<Req, Res>(fn: (req: Req, cb: (err: Error | null, res: Res) =
 }
 
 async function dropAndCheck(env: Record<string, string>, temp: string): Promise<void> {
-  const app = await startApp(allModules as ModuleDef[], { env: { ...env, BOORU_HASHER_TEMP_DIR: temp }, targets: ["all"] });
+  const app = await startApp(booru, { env: { ...env, BOORU_HASHER_TEMP_DIR: temp }, targets: ["all"] });
   const client = createCatalogClient(`127.0.0.1:${app.grpcPort}`);
   try {
     const inbox = app.paths.inboxes[0]!;

@@ -7,20 +7,20 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { connectNatsBus, createLogger, startApp, type ModuleDef } from "@booru/runtime";
+import { connectNatsBus, createLogger, startApp } from "@booru/runtime";
 import { catalogV1, ingestV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
-import { allModules } from "../../packages/cli/src/modules.js";
+import { booru } from "@booru/app";
 import { account, dropCorpus, listFiles, makeImage, md5 } from "../../services/dedup/test/corpus.js";
 import { natsUrl, uniqueName } from "../harness/index.js";
 import { catalogSources, pipelineEnv, until } from "./pipeline-support.js";
+import { BUS } from "@booru/app";
 
-const modules = allModules as ModuleDef[];
 
 describe("ingest pipeline (all modules in one process)", () => {
   it("accounts for all 200 inputs: 150 unique, 40 duplicates under other names, 10 bad; one record per unique md5", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-"));
-    const app = await startApp(modules, { env: pipelineEnv(data, uniqueName(), uniqueName("db")), targets: ["all"] });
+    const app = await startApp(booru, { env: pipelineEnv(data, uniqueName(), uniqueName("db")), targets: ["all"] });
     try {
       const inbox = app.paths.inboxes[0]!;
       const corpus = await dropCorpus(inbox, { unique: 150, duplicates: 40, slow: 5, slowPauseMs: 250, outside: path.join(data, "outside") });
@@ -51,13 +51,13 @@ describe("ingest pipeline (all modules in one process)", () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-race-"));
     const prefix = uniqueName();
     const db = uniqueName("db");
-    const main = await startApp(modules, { env: pipelineEnv(data, prefix, db, { BOORU_DEDUP_CONCURRENCY: "8" }), targets: ["hasher", "catalog", "dedup"] });
+    const main = await startApp(booru, { env: pipelineEnv(data, prefix, db, { BOORU_DEDUP_CONCURRENCY: "8" }), targets: ["hasher", "catalog", "dedup"] });
     const target = `127.0.0.1:${main.grpcPort}`;
-    const second = await startApp(modules, {
+    const second = await startApp(booru, {
       env: pipelineEnv(data, prefix, db, { BOORU_DEDUP_CONCURRENCY: "8", BOORU_HASHER_ADDR: target, BOORU_CATALOG_ADDR: target }),
       targets: ["dedup"],
     });
-    const bus = await connectNatsBus({ url: natsUrl(), prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+    const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
     try {
       const inbox = main.paths.inboxes[0]!;
       const bytes = await makeImage(3, 256);
@@ -67,7 +67,7 @@ describe("ingest pipeline (all modules in one process)", () => {
         names.map((n) => {
           const st = statSync(path.join(inbox, n));
           const ev = ingestV1.FileDiscovered.fromPartial({ inbox, path: n, size: st.size, mtimeUnixMs: Math.floor(st.mtimeMs) });
-          return bus.files.publish(ingestV1.FileDiscovered.encode(ev).finish());
+          return bus.queue("files").publish(ingestV1.FileDiscovered.encode(ev).finish());
         }),
       );
       await until(() => listFiles(inbox).length === 0, 60_000, "an empty inbox");
@@ -85,11 +85,11 @@ describe("ingest pipeline (all modules in one process)", () => {
   it("after a watcher restart, files dropped while it was down are ingested", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-restart-"));
     const env = pipelineEnv(data, uniqueName(), uniqueName("db"));
-    const backends = await startApp(modules, { env, targets: ["hasher", "catalog", "dedup"] });
+    const backends = await startApp(booru, { env, targets: ["hasher", "catalog", "dedup"] });
     const target = `127.0.0.1:${backends.grpcPort}`;
     const inbox = backends.paths.inboxes[0]!;
     try {
-      let watcher = await startApp(modules, { env, targets: ["watcher"] });
+      let watcher = await startApp(booru, { env, targets: ["watcher"] });
       const before = await makeImage(0);
       writeFileSync(path.join(inbox, "before.png"), before);
       await until(async () => (await catalogSources(target)).size === 1, 60_000, "the first file");
@@ -98,7 +98,7 @@ describe("ingest pipeline (all modules in one process)", () => {
       later.forEach((b, i) => writeFileSync(path.join(inbox, `while-down-${i}.${i === 2 ? "jpg" : "png"}`), b));
       await new Promise((r) => setTimeout(r, 1000));
       expect(listFiles(inbox)).toHaveLength(3);
-      watcher = await startApp(modules, { env, targets: ["watcher"] });
+      watcher = await startApp(booru, { env, targets: ["watcher"] });
       try {
         await until(() => listFiles(inbox).length === 0, 60_000, "an empty inbox");
         const sources = await catalogSources(target);
@@ -114,7 +114,7 @@ describe("ingest pipeline (all modules in one process)", () => {
   it("embedded mode (in-process bus, SQLite) accounts for a mixed drop, and after a restart the claims remember every image", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-embedded-"));
     const env = { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
-    let app = await startApp(modules, { env, targets: ["all"] });
+    let app = await startApp(booru, { env, targets: ["all"] });
     const inbox = app.paths.inboxes[0]!;
     let corpus;
     try {
@@ -130,7 +130,7 @@ describe("ingest pipeline (all modules in one process)", () => {
     } finally {
       await app.stop();
     }
-    app = await startApp(modules, { env, targets: ["all"] });
+    app = await startApp(booru, { env, targets: ["all"] });
     try {
       const again = corpus.inputs.find((i) => i.kind === "unique")!;
       writeFileSync(path.join(inbox, "after-restart.png"), readFileSync(path.join(app.paths.library, [...listFiles(app.paths.library)].find((p) => p.includes(again.md5!))!)));
@@ -145,8 +145,8 @@ describe("ingest pipeline (all modules in one process)", () => {
   it("two watcher replicas on one inbox publish each file once (message ids) and every file is ingested once", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-2watchers-"));
     const env = pipelineEnv(data, uniqueName(), uniqueName("db"));
-    const backends = await startApp(modules, { env, targets: ["hasher", "catalog", "dedup"] });
-    const watchers = [await startApp(modules, { env, targets: ["watcher"] }), await startApp(modules, { env, targets: ["watcher"] })];
+    const backends = await startApp(booru, { env, targets: ["hasher", "catalog", "dedup"] });
+    const watchers = [await startApp(booru, { env, targets: ["watcher"] }), await startApp(booru, { env, targets: ["watcher"] })];
     const inbox = backends.paths.inboxes[0]!;
     try {
       const images = await Promise.all(Array.from({ length: 12 }, (_, i) => makeImage(i)));
@@ -174,7 +174,7 @@ describe("ingest pipeline (all modules in one process)", () => {
   it("bytes of a deleted image are rejected as deleted, or ingested again with the readmit policy", async () => {
     for (const policy of ["reject", "readmit"]) {
       const data = mkdtempSync(path.join(tmpdir(), `pipeline-tombstone-${policy}-`));
-      const app = await startApp(modules, { env: pipelineEnv(data, uniqueName(), uniqueName("db"), { BOORU_TOMBSTONE_POLICY: policy }), targets: ["all"] });
+      const app = await startApp(booru, { env: pipelineEnv(data, uniqueName(), uniqueName("db"), { BOORU_TOMBSTONE_POLICY: policy }), targets: ["all"] });
       const target = `127.0.0.1:${app.grpcPort}`;
       const inbox = app.paths.inboxes[0]!;
       const client = createCatalogClient(target);

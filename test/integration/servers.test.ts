@@ -2,20 +2,21 @@ import { describe, expect, it } from "vitest";
 import { MongoClient } from "mongodb";
 import { connectNatsBus, createLogger, isDuplicateKey } from "@booru/runtime";
 import { mongoUrl, natsUrl, uniqueName } from "../harness/index.js";
+import { BUS } from "@booru/app";
 
 const log = createLogger("test", "silent");
 
 describe("real servers from the harness", () => {
   it("publishes to and consumes from JetStream, dropping a repeated msgId", async () => {
-    const bus = await connectNatsBus({ url: natsUrl(), prefix: uniqueName(), name: "test", duplicateWindowMs: 60_000, log });
+    const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix: uniqueName(), name: "test", duplicateWindowMs: 60_000, log });
     try {
       const enc = new TextEncoder();
-      expect(await bus.files.publish(enc.encode("a"), { msgId: "a" })).toEqual({ duplicate: false });
-      expect(await bus.files.publish(enc.encode("a"), { msgId: "a" })).toEqual({ duplicate: true });
-      expect(await bus.files.publish(enc.encode("b"), { msgId: "b" })).toEqual({ duplicate: false });
+      expect(await bus.queue("files").publish(enc.encode("a"), { msgId: "a" })).toEqual({ duplicate: false });
+      expect(await bus.queue("files").publish(enc.encode("a"), { msgId: "a" })).toEqual({ duplicate: true });
+      expect(await bus.queue("files").publish(enc.encode("b"), { msgId: "b" })).toEqual({ duplicate: false });
       const got: string[] = [];
       const done = new Promise<void>((resolve) => {
-        void bus.files.consume({ durable: "d", maxInFlight: 2, ackWaitMs: 5000, maxDeliver: 3 }, async (m) => {
+        void bus.queue("files").consume({ durable: "d", maxInFlight: 2, ackWaitMs: 5000, maxDeliver: 3 }, async (m) => {
           got.push(new TextDecoder().decode(m.data));
           await m.ack();
           if (got.length === 2) resolve();
@@ -23,19 +24,19 @@ describe("real servers from the harness", () => {
       });
       await done;
       expect(got.sort()).toEqual(["a", "b"]);
-      expect(await bus.files.depth("d")).toEqual({ pending: 0, ackPending: 0 });
+      expect(await bus.queue("files").depth("d")).toEqual({ pending: 0, ackPending: 0 });
     } finally {
       await bus.close();
     }
   });
 
   it("redelivers a nak'd message with a higher delivery count", async () => {
-    const bus = await connectNatsBus({ url: natsUrl(), prefix: uniqueName(), name: "test", duplicateWindowMs: 60_000, log });
+    const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix: uniqueName(), name: "test", duplicateWindowMs: 60_000, log });
     try {
-      await bus.files.publish(new Uint8Array([1]), { msgId: "x" });
+      await bus.queue("files").publish(new Uint8Array([1]), { msgId: "x" });
       const counts: number[] = [];
       await new Promise<void>((resolve) => {
-        void bus.files.consume({ durable: "d", maxInFlight: 1, ackWaitMs: 5000, maxDeliver: 5 }, async (m) => {
+        void bus.queue("files").consume({ durable: "d", maxInFlight: 1, ackWaitMs: 5000, maxDeliver: 5 }, async (m) => {
           counts.push(m.deliveryCount);
           if (m.deliveryCount < 2) m.nak(50);
           else {

@@ -8,13 +8,14 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectNatsBus, createLogger, type Bus, type WorkMessage } from "@booru/runtime";
 import { startLocalNats, uniqueName } from "../harness/index.js";
+import { BUS } from "@booru/app";
 
 let nats: Awaited<ReturnType<typeof startLocalNats>>;
 let bus: Bus;
 
 beforeAll(async () => {
   nats = await startLocalNats();
-  bus = await connectNatsBus({ url: nats.url, prefix: uniqueName(), name: "requeue-test", duplicateWindowMs: 120_000, log: createLogger("test", "silent") });
+  bus = await connectNatsBus({ url: nats.url, topology: BUS, prefix: uniqueName(), name: "requeue-test", duplicateWindowMs: 120_000, log: createLogger("test", "silent") });
 });
 
 afterAll(async () => {
@@ -27,17 +28,17 @@ it("a message republished with its received headers is delivered again", async (
   const seen: WorkMessage[] = [];
   let requeued = false;
   const twice = new Promise<void>((resolve) => {
-    void bus.files.consume({ durable: "requeue", maxInFlight: 1, ackWaitMs: 30_000, maxDeliver: 5 }, async (msg) => {
+    void bus.queue("files").consume({ durable: "requeue", maxInFlight: 1, ackWaitMs: 30_000, maxDeliver: 5 }, async (msg) => {
       seen.push(msg);
       if (!requeued) {
         requeued = true;
-        const res = await bus.files.publish(msg.data, { headers: { ...msg.headers, "booru-requeued": "1" } });
+        const res = await bus.queue("files").publish(msg.data, { headers: { ...msg.headers, "booru-requeued": "1" } });
         expect(res.duplicate).toBe(false);
       } else resolve();
       await msg.ack();
     });
   });
-  await bus.files.publish(new TextEncoder().encode("file"), { msgId: "the-original-id", headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
+  await bus.queue("files").publish(new TextEncoder().encode("file"), { msgId: "the-original-id", headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
   await Promise.race([twice, new Promise((_, reject) => setTimeout(() => reject(new Error("the requeued copy never came")), 10_000))]);
   expect(seen).toHaveLength(2);
   // Payload headers survive the requeue; the server's id does not make it a duplicate.

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { commonSettings, type Setting } from "@booru/runtime";
-import { allModules } from "../../../packages/cli/src/modules.js";
+import { type Setting } from "@booru/runtime";
+import { booru } from "@booru/app";
+import { appSpec } from "@booru/runtime";
 import { API_SERVICES, BOORU_SERVICES, checkPolicy, containerEnv, podTemplate } from "./policy.js";
 import { kubectlAvailable, renderAll, RENDER_TIMEOUT_MS, REPO_DIR, type K8sObject, type Rendered } from "./render.js";
 
@@ -82,13 +83,14 @@ describe.runIf(kubectlAvailable)("platform policy", () => {
     expect(errs.join("\n")).toMatch(expected);
   });
 
-  it("knows which services need tokens: the modules that serve an API", () => {
+  it("knows which services need tokens: the modules that serve an API", async () => {
+    const allModules = await Promise.all(booru.modules.map((m) => m.load()));
     expect(allModules.filter((m) => m.servesApi).map((m) => m.name).sort()).toEqual([...API_SERVICES].sort());
   });
 
   it("sets only settings the services declare, each with a value they accept", () => {
     const known = new Map<string, Setting<unknown>>();
-    for (const spec of [commonSettings, ...allModules.map((m) => m.settings)]) for (const st of Object.values(spec)) known.set(st.env, st as Setting<unknown>);
+    for (const st of Object.values(appSpec(booru))) known.set(st.env, st as Setting<unknown>);
     expect(known.has("BOORU_SHUTDOWN_DELAY")).toBe(true);
     const problems: string[] = [];
     for (const r of renderAll()) {

@@ -1,5 +1,5 @@
-import { parseFlags, startApp, describeSpec, commonSettings, type App, type Spec } from "@booru/runtime";
-import { allModules } from "./modules.js";
+import { appSpec, parseFlags, startApp, describeSpec, type App } from "@booru/runtime";
+import { booru } from "@booru/app";
 import { EXIT } from "./exit.js";
 
 export interface ServeOptions {
@@ -17,12 +17,12 @@ export interface ServeOptions {
  */
 export async function serve(args: string[], opts: ServeOptions = {}): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    const spec: Spec = Object.assign({}, commonSettings, ...allModules.map((m) => m.settings));
+    const spec = appSpec(booru);
     const shown = Object.fromEntries(Object.entries(spec).filter(([, s]) => !opts.omit?.includes(s.env)));
     process.stdout.write(`flags (each also an environment variable):\n${describeSpec(shown)}\n`);
     return EXIT.OK;
   }
-  const app = await startApp(allModules, { flags: parseFlags(args), targets: opts.targets });
+  const app = await startApp(booru, { flags: parseFlags(args), targets: opts.targets });
   if (opts.banner) process.stdout.write(opts.banner(app) + "\n");
   return new Promise<number>((resolve) => {
     let signals = 0;

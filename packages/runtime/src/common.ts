@@ -12,8 +12,6 @@ export const commonSettings = {
   sqlite: settings.optional("BOORU_SQLITE", "SQLite file in embedded mode (default DATA/booru.sqlite)"),
   listen: settings.address("BOORU_LISTEN", "127.0.0.1:50051", "gRPC address of this process"),
   metricsListen: settings.address("BOORU_METRICS_LISTEN", "127.0.0.1:9464", "/metrics HTTP address"),
-  hasherAddr: settings.optional("BOORU_HASHER_ADDR", "hasher target, e.g. dns:///hasher-headless:50051 (unset: this process)"),
-  catalogAddr: settings.optional("BOORU_CATALOG_ADDR", "catalog target (unset: this process)"),
   natsUrl: settings.optional("NATS_URL", "NATS server(s); unset means the in-process bus"),
   natsPrefix: settings.string("BOORU_NATS_PREFIX", "", "prefix for stream, subject and consumer names"),
   duplicateWindow: settings.duration("BOORU_DUPLICATE_WINDOW", 20 * 60_000, "publishes of the same file (same message id) inside this window are dropped; keep it above BOORU_RESCAN_INTERVAL so reconcile scans do not re-queue a backlog"),

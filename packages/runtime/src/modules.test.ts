@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { defineModule, startApp, startOrder, type ModuleDef } from "./modules.js";
+import { defineModule, startApp, startOrder, type AppDef, type ModuleDef } from "./modules.js";
 import { checkHealth } from "./health-client.js";
 
 function recorder() {
@@ -21,6 +21,9 @@ function recorder() {
   return { events, mod };
 }
 
+/** An application of test modules, with no bus names and no peers. */
+const appOf = (modules: ModuleDef[]): AppDef => ({ modules: modules.map((m) => ({ ...m, load: async () => m })), settings: {}, bus: { queues: {}, feeds: {} }, peers: {} });
+
 const env = () => ({ BOORU_DATA: mkdtempSync(path.join(os.tmpdir(), "booru-mod-")), BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent" });
 
 describe("module runner", () => {
@@ -34,7 +37,7 @@ describe("module runner", () => {
 
   it("starts in dependency order, reports SERVING, stops in reverse", async () => {
     const { events, mod } = recorder();
-    const app = await startApp([mod("b", ["a"]), mod("a", [])], { env: env() });
+    const app = await startApp(appOf([mod("b", ["a"]), mod("a", [])]), { env: env() });
     expect(await checkHealth(`127.0.0.1:${app.grpcPort}`, "")).toBe("SERVING");
     expect(await checkHealth(`127.0.0.1:${app.grpcPort}`, "a")).toBe("SERVING");
     const metrics = await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`).then((r) => r.text());
@@ -45,7 +48,7 @@ describe("module runner", () => {
 
   it("stops what started when a module fails to start", async () => {
     const { events, mod } = recorder();
-    await expect(startApp([mod("a", []), mod("b", ["a"], true)], { env: env() })).rejects.toThrow("b cannot start");
+    await expect(startApp(appOf([mod("a", []), mod("b", ["a"], true)]), { env: env() })).rejects.toThrow("b cannot start");
     expect(events).toEqual(["start a", "stop a"]);
   });
 });

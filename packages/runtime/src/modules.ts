@@ -7,7 +7,7 @@ import { createRegistry, serveMetrics, type Registry } from "./metrics.js";
 import { GrpcHost, isLoopbackAddress } from "./grpc-host.js";
 import { Authenticator, loadTokens, newInternalToken, type TokenEntry } from "./auth.js";
 import { checkFolders, checkOverlaps, type FolderNeed } from "./folders.js";
-import { connectNatsBus, createMemoryBus, type Bus } from "./bus/index.js";
+import { connectNatsBus, createMemoryBus, type Bus, type BusTopology } from "./bus/index.js";
 import { connectMongo, openSqlite, type MongoHandle, type SqliteDb } from "./stores.js";
 import { startTracing, stopTracing } from "./tracing.js";
 
@@ -23,11 +23,11 @@ export interface ModuleContext {
   mongo(): Promise<MongoHandle | undefined>;
   sqlite(): SqliteDb;
   /**
-   * Where the hasher or catalog is and the token to present there: the configured address with
-   * BOORU_TOKEN, or this process's own server with the process's internal token (modules in one
-   * process never need a user's token to talk to each other).
+   * Where another module's API is and the token to present there: the address configured for it
+   * (AppDef.peers) with BOORU_TOKEN, or this process's own server with the process's internal
+   * token (modules in one process never need a user's token to talk to each other).
    */
-  peer(name: "hasher" | "catalog"): Peer;
+  peer(name: string): Peer;
   /** Reports this module's health (shown as the health service named after the module). */
   setHealth(status: ServingStatus): void;
 }
@@ -60,14 +60,37 @@ export function defineModule<S extends Spec>(def: ModuleDef<S>): ModuleDef<S> {
   return def;
 }
 
+/**
+ * A row of an application's module table: what is known without loading the module (its
+ * dependencies and settings), and how to load it, so a process loads only what it runs.
+ */
+export interface ModuleEntry {
+  name: string;
+  /** Modules that must start first when they run in the same process. */
+  deps: string[];
+  settings: Spec;
+  load(): Promise<ModuleDef>;
+}
+
+/** An application for startApp: its module table and how its modules find each other. */
+export interface AppDef {
+  modules: readonly ModuleEntry[];
+  /** Settings of the application that are not one module's (shared by several). */
+  settings: Spec;
+  /** The bus queues and feeds its modules use, by name. */
+  bus: BusTopology;
+  /** Peer name -> the key of the setting holding its address (unset: this process). */
+  peers: Record<string, string>;
+}
+
 /** Selected modules in dependency order (deps that are not selected are remote and ignored). */
-export function startOrder(all: readonly ModuleDef[], targets: readonly string[]): ModuleDef[] {
+export function startOrder<M extends { name: string; deps: string[] }>(all: readonly M[], targets: readonly string[]): M[] {
   const byName = new Map(all.map((m) => [m.name, m]));
   const wanted = targets.includes("all") ? all.map((m) => m.name) : [...targets];
   for (const t of wanted) {
     if (!byName.has(t)) throw new ConfigError(`invalid BOORU_TARGET: unknown module ${JSON.stringify(t)} (allowed: all, ${all.map((m) => m.name).join(", ")})`);
   }
-  const order: ModuleDef[] = [];
+  const order: M[] = [];
   const visiting = new Set<string>();
   const visit = (name: string) => {
     if (order.some((m) => m.name === name) || !wanted.includes(name)) return;
@@ -105,15 +128,19 @@ export interface StartOptions {
   targets?: string[];
 }
 
-/** Runs the selected modules in one process, Loki-style. */
-export async function startApp(all: readonly ModuleDef[], opts: StartOptions): Promise<App> {
+/** Every setting of an application: the kit's, the application's shared ones and each module's. */
+export function appSpec(app: AppDef): Spec {
+  return Object.assign({}, commonSettings, app.settings, ...app.modules.map((m) => m.settings)) as Spec;
+}
+
+/** Runs the selected modules in one process, Loki-style; only those are loaded. */
+export async function startApp(app: AppDef, opts: StartOptions): Promise<App> {
+  const all = app.modules;
   const flags = opts.flags ?? new Map();
   const env = opts.env ?? process.env;
-  const fullSpec: Spec = { ...commonSettings };
-  for (const m of all) Object.assign(fullSpec, m.settings);
-  const parsed = parseConfig(fullSpec, flags, env) as Record<string, unknown>;
+  const parsed = parseConfig(appSpec(app), flags, env) as Record<string, unknown>;
   const common = parsed as unknown as CommonConfig;
-  const order = startOrder(all, opts.targets ?? common.target);
+  const order = await Promise.all(startOrder(all, opts.targets ?? common.target).map((m) => m.load()));
   const paths = dataPaths(common);
   // Everything that can be checked is checked before anything binds or starts.
   const tokens = common.tokensFile ? loadTokens(common.tokensFile) : [];
@@ -132,8 +159,12 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   log.info({ grpc: grpc.address, metrics: metricsServer.address, tls: Boolean(common.tlsCert), tokens: auth.enabled }, "listening");
   // Before any module builds a gRPC client: channelOptions() adds the tracing interceptor then.
   if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
-  const resources = new Resources(common, paths, log, metrics);
-  const peer = (addr: string | undefined): Peer => (addr ? { target: addr, token: common.token, local: false } : { target: grpc.localTarget, token: internalToken, local: true });
+  const resources = new Resources(common, paths, app.bus, log, metrics);
+  const peer = (name: string): Peer => {
+    if (!(name in app.peers)) throw new Error(`no address setting for the peer ${JSON.stringify(name)}`);
+    const addr = parsed[app.peers[name]!] as string | undefined;
+    return addr ? { target: addr, token: common.token, local: false } : { target: grpc.localTarget, token: internalToken, local: true };
+  };
 
   const running: { name: string; handle: Running }[] = [];
   const moduleHealth = new Map<string, ServingStatus>();
@@ -174,7 +205,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
       bus: () => resources.bus(),
       mongo: () => resources.mongo(),
       sqlite: () => resources.sqlite(),
-      peer: (name) => peer(name === "hasher" ? common.hasherAddr : common.catalogAddr),
+      peer,
       setHealth: (s) => {
         moduleHealth.set(m.name, s);
         grpc.setStatus(m.name, s);
@@ -233,14 +264,15 @@ class Resources {
   constructor(
     private readonly common: CommonConfig,
     private readonly paths: DataPaths,
+    private readonly topology: BusTopology,
     private readonly log: Logger,
     private readonly metrics: Registry,
   ) {}
 
   bus(): Promise<Bus> {
     this.busP ??= this.common.natsUrl
-      ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, duplicateWindowMs: this.common.duplicateWindow, log: this.log })
-      : Promise.resolve(createMemoryBus(this.log, this.common.duplicateWindow));
+      ? connectNatsBus({ url: this.common.natsUrl, prefix: this.common.natsPrefix, name: `booru-${process.pid}`, topology: this.topology, duplicateWindowMs: this.common.duplicateWindow, log: this.log })
+      : Promise.resolve(createMemoryBus(this.log, this.topology, this.common.duplicateWindow));
     return this.busP;
   }
 

@@ -1,5 +1,5 @@
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { defineModule, type ModuleContext } from "@booru/runtime";
 import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
@@ -9,7 +9,10 @@ import { mongoRepos } from "./repos/mongo.js";
 import { sqliteRepos } from "./repos/sqlite.js";
 import type { Repos } from "./repos/types.js";
 import { CatalogService } from "./service.js";
+import { catalogSettings } from "./settings.js";
 import { SimilarityIndex } from "./similarity.js";
+
+export { catalogSettings };
 
 export * from "./client.js";
 
@@ -23,10 +26,7 @@ async function openRepos(ctx: ModuleContext): Promise<Repos> {
 export const catalogModule = defineModule({
   name: "catalog",
   deps: [],
-  settings: {
-    indexRefresh: settings.duration("BOORU_CATALOG_INDEX_REFRESH", 300_000, "how often the similarity index is reconciled with the store, healing missed events"),
-    maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
-  },
+  settings: catalogSettings,
   servesApi: true,
   // No library: dedup owns it (a deletion reaches it as an ImageDeleted message).
   folders: (paths, common) => (common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
@@ -34,7 +34,7 @@ export const catalogModule = defineModule({
     const repos = await openRepos(ctx);
     const index = new SimilarityIndex();
     const sync = new IndexSync(repos.images, index, ctx.log);
-    const hub = new EventHub((await ctx.bus()).events, ctx.log);
+    const hub = new EventHub((await ctx.bus()).feed("events"), ctx.log);
     // Listen before the first build, so nothing written meanwhile is missed.
     hub.listen((event) => sync.apply(event));
     hub.start();
@@ -42,7 +42,7 @@ export const catalogModule = defineModule({
     const timer = setInterval(() => sync.refresh().catch((err: unknown) => ctx.log.error({ err }, "similarity index refresh failed")), config.indexRefresh);
     timer.unref();
 
-    const deletions = new DeletionRelay(openDeletionOutbox(await ctx.mongo(), () => ctx.sqlite()), (await ctx.bus()).deletions, ctx.log);
+    const deletions = new DeletionRelay(openDeletionOutbox(await ctx.mongo(), () => ctx.sqlite()), (await ctx.bus()).queue("deletions"), ctx.log);
     deletions.start();
     const service = new CatalogService({
       repos,
@@ -54,7 +54,7 @@ export const catalogModule = defineModule({
       log: ctx.log,
     });
     ctx.grpc.addService(CATALOG_SERVICE, catalogV1.CatalogService, catalogHandlers(service, hub), { scopes: CATALOG_SCOPES });
-    const stopReports = (await ctx.bus()).reports.subscribe((data) => {
+    const stopReports = (await ctx.bus()).feed("reports").subscribe((data) => {
       let report: ingestV1.InboxReport;
       try {
         report = ingestV1.InboxReport.decode(data);

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalogV1, ingestV1 } from "@booru/proto";
 import { openSqlite, startApp } from "@booru/runtime";
 import { SqliteDeletionOutbox } from "../src/deletions.js";
-import { catalogModule, unary } from "../src/index.js";
+import { unary } from "../src/index.js";
 import { makeDuplicate, makeImage, makeRejection } from "./fixtures.js";
 import { codeOf, startCatalog, TOKENS, type Running } from "./helpers.js";
+import { booru } from "@booru/app";
 
 describe("catalog API (SQLite, in-process bus)", () => {
   let cat: Running;
@@ -36,7 +37,7 @@ describe("catalog API (SQLite, in-process bus)", () => {
     });
 
     it("will not serve beyond loopback without tokens", async () => {
-      await expect(startApp([catalogModule], { flags: new Map([["--listen", "0.0.0.0:0"], ["--metrics-listen", "127.0.0.1:0"], ["--data", cat.data]]), env: { BOORU_LOG_LEVEL: "silent" }, targets: ["catalog"] })).rejects.toThrow(/without tokens/);
+      await expect(startApp(booru, { flags: new Map([["--listen", "0.0.0.0:0"], ["--metrics-listen", "127.0.0.1:0"], ["--data", cat.data]]), env: { BOORU_LOG_LEVEL: "silent" }, targets: ["catalog"] })).rejects.toThrow(/without tokens/);
     });
   });
 

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ServiceError } from "@grpc/grpc-js";
 import { startApp, type App } from "@booru/runtime";
-import { catalogModule, createCatalogClient, type CatalogClient } from "../src/index.js";
+import { createCatalogClient, type CatalogClient } from "../src/index.js";
+import { booru } from "@booru/app";
 
 export const TOKENS = {
   read: "read-token-0123456789",
@@ -25,7 +26,7 @@ export async function startCatalog(env: Record<string, string> = {}, flags: Reco
   const data = await mkdtemp(path.join(tmpdir(), "catalog-"));
   const tokensFile = path.join(data, "tokens");
   await writeFile(tokensFile, Object.entries(TOKENS).map(([scope, token]) => `${token} ${scope} ${scope}-user`).join("\n"));
-  const app = await startApp([catalogModule], {
+  const app = await startApp(booru, {
     flags: new Map(Object.entries({ "--listen": "127.0.0.1:0", "--metrics-listen": "127.0.0.1:0", "--data": data, ...flags })),
     env: { BOORU_LOG_LEVEL: "silent", BOORU_TOKENS_FILE: tokensFile, ...env },
     targets: ["catalog"],

@@ -6,6 +6,7 @@ import { mongoRepos } from "../src/repos/mongo.js";
 import { unary } from "../src/index.js";
 import { makeImage } from "./fixtures.js";
 import { eventually, startCatalog, TOKENS, type Running } from "./helpers.js";
+import { BUS } from "@booru/app";
 
 /** Two catalog replicas sharing MongoDB and NATS, as in the distributed deployment. */
 describe("catalog replicas (MongoDB, NATS)", () => {
@@ -58,10 +59,10 @@ describe("catalog replicas (MongoDB, NATS)", () => {
   });
 
   it("counts what the watchers report they ignore, per inbox, latest report wins, in every replica's stats", async () => {
-    const bus = await connectNatsBus({ url: natsUrl(), prefix: name, name: "watcher-stand-in", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+    const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix: name, name: "watcher-stand-in", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
     const stats = (r: Running) => unary<catalogV1.GetStatsRequest, catalogV1.GetStatsResponse>(r.client.getStats.bind(r.client), {}, { token: TOKENS.read });
     const report = (inbox: string, ignoredByReason: Record<string, number>) =>
-      bus.reports.publish(ingestV1.InboxReport.encode(ingestV1.InboxReport.fromPartial({ inbox, watcherId: "w1", ignoredByReason, atUnixMs: Date.now() })).finish());
+      bus.feed("reports").publish(ingestV1.InboxReport.encode(ingestV1.InboxReport.fromPartial({ inbox, watcherId: "w1", ignoredByReason, atUnixMs: Date.now() })).finish());
     try {
       report("/in/one", { name: 4, extension: 1 });
       report("/in/two", { name: 1 });

@@ -1,11 +1,12 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
+import { bearer, defineModule, FileClock, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "./claims/index.js";
 import { createHasherClient } from "@booru/hasher/client";
 import { createCatalogClient } from "@booru/catalog/client";
 import { Deletions } from "./deletions.js";
+import { dedupSettings } from "./settings.js";
 import { Ingestor } from "./ingest.js";
 import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
@@ -14,30 +15,13 @@ import { verifyPeers, type PeerCheck } from "./peers.js";
 
 export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
+export { dedupSettings };
 
 /** The durable consumer every dedup replica shares. */
 export const DEDUP_DURABLE = "dedup";
 /** The durable consumer of deleted images (from the catalog's outbox), shared likewise. */
 export const DELETIONS_DURABLE = "dedup-deletions";
 
-export const dedupSettings = {
-  dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
-  duplicatesPolicy: settings.oneOf("BOORU_DUPLICATES_POLICY", ["move", "delete", "keep"], "move", "what happens to a duplicate: moved to duplicates/, deleted, or kept in place"),
-  maxDeliveries: settings.int("BOORU_MAX_DELIVERIES", 5, "failures that are not outages (unexpected errors, deadlines), or deliveries without an answer, after which a file goes to rejected/ (max-deliveries)", 1, 1000),
-  retryMaxAttempts: settings.int("BOORU_RETRY_MAX_ATTEMPTS", 25, "failed attempts (a service or the database unavailable) after which a file goes to rejected/ (gave-up); retries back off from 1s to 5m", 1, 100_000),
-  retryMaxTime: settings.duration("BOORU_RETRY_MAX_TIME", 2 * 3_600_000, "time from a file's first attempt after which one still retrying or waiting goes to rejected/ (gave-up)"),
-  settleMax: settings.duration("BOORU_SETTLE_MAX", 120_000, "a file that ends early (or is empty) is waited for while modified within this long, by its file server's clock (a writer that paused longer than BOORU_SETTLE_TIME); then rejected (truncated)"),
-  lease: settings.duration("BOORU_LEASE", 60_000, "claim lease; a crashed replica's claim is taken over after this"),
-  ackWait: settings.duration("BOORU_ACK_WAIT", 30_000, "an unacked message is redelivered after this (progress acks extend it)"),
-  tombstonePolicy: settings.oneOf("BOORU_TOMBSTONE_POLICY", ["reject", "readmit"], "reject", "bytes of a deleted image: rejected (deleted) or ingested again"),
-  // Same keys and variables as the hasher's own limits: one setting each; dedup waits a little
-  // longer than the longer of the two so the hasher's answer wins.
-  hasherTimeout: settings.duration("BOORU_HASHER_TIMEOUT", 60_000, "deadline for one image, from first byte to answer"),
-  hasherMediaTimeout: settings.duration("BOORU_HASHER_MEDIA_TIMEOUT", 600_000, "deadline for one video, animation or archive, from first byte to answer; ffmpeg runs are killed at it"),
-  catalogTimeout: settings.duration("BOORU_CATALOG_TIMEOUT", 15_000, "deadline of one catalog call"),
-  dedupBuffer: settings.bytes("BOORU_DEDUP_BUFFER", 16 * 1024 * 1024, "files up to this size are read once into memory; larger ones are read twice"),
-  replicaId: settings.optional("BOORU_REPLICA_ID", "owner name on claims (default host:grpc-port, stable across restarts)"),
-};
 
 export const dedupModule = defineModule({
   name: "dedup",
@@ -65,12 +49,12 @@ export const dedupModule = defineModule({
     ];
     // Before the first file: a refused token stops the start here (nothing is copied anywhere).
     const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
-    const deletionsSub = await bus.deletions.consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
+    const deletionsSub = await bus.queue("deletions").consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
     const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
     const hasherClient = createHasherClient(hasherPeer.target, tls);
     const catalogClient = createCatalogClient(catalogPeer.target, tls);
     // Trace context goes into the metadata through the channel's interceptor (channelOptions).
-    const metrics = dedupMetrics(ctx.metrics, () => bus.files.depth(DEDUP_DURABLE));
+    const metrics = dedupMetrics(ctx.metrics, () => bus.queue("files").depth(DEDUP_DURABLE));
     const inboxes = await Promise.all(ctx.paths.inboxes.map((i) => realpath(i).catch(() => i)));
     const ingestor = new Ingestor(
       {
@@ -97,11 +81,11 @@ export const dedupModule = defineModule({
     const handler = createHandler(ingestor, metrics, ctx.log, {
       ackWaitMs: cfg.ackWait,
       retry: { maxAttempts: cfg.retryMaxAttempts, maxTimeMs: cfg.retryMaxTime, maxErrors: cfg.maxDeliveries },
-      requeue: async (data, headers) => void (await bus.files.publish(data, { headers })),
+      requeue: async (data, headers) => void (await bus.queue("files").publish(data, { headers })),
     });
     let sub: Subscription | undefined;
     const consume = async () => {
-      sub = await bus.files.consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
+      sub = await bus.queue("files").consume({ durable: DEDUP_DURABLE, maxInFlight: cfg.dedupConcurrency, ackWaitMs: cfg.ackWait, maxDeliver: cfg.maxDeliveries + 1 }, handler);
       ctx.log.info({ owner, concurrency: cfg.dedupConcurrency, policy: cfg.duplicatesPolicy }, "dedup consuming");
     };
     const stopping = new AbortController();

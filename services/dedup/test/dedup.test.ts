@@ -3,16 +3,15 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNatsBus, createLogger, startApp, type App, type ModuleDef } from "@booru/runtime";
+import { connectNatsBus, createLogger, startApp, type App } from "@booru/runtime";
 import { ingestV1 } from "@booru/proto";
-import { watcherModule } from "@booru/watcher";
-import { dedupModule } from "../src/index.js";
 import { natsUrl, uniqueName } from "../../../test/harness/index.js";
 import { pipelineEnv, until } from "../../../test/integration/pipeline-support.js";
 import { account, dropCorpus, listFiles, makeImage, md5 } from "./corpus.js";
 import { startFakes, type Fakes } from "./fakes.js";
+import { BUS } from "@booru/app";
+import { booru } from "@booru/app";
 
-const modules = [dedupModule, watcherModule] as ModuleDef[];
 let fakes: Fakes;
 beforeAll(async () => {
   fakes = await startFakes();
@@ -34,7 +33,7 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
   it("accounts for every input of a mixed drop: unique, duplicates, slow writes and bad files", async () => {
     clear();
     const data = mkdtempSync(path.join(tmpdir(), "dedup-it-"));
-    const app = await startApp(modules, { env: env(data, uniqueName(), uniqueName("db")), targets: ["dedup", "watcher"] });
+    const app = await startApp(booru, { env: env(data, uniqueName(), uniqueName("db")), targets: ["dedup", "watcher"] });
     try {
       const corpus = await dropCorpus(app.paths.inboxes[0]!, { unique: 50, duplicates: 15, slow: 3, slowPauseMs: 250, outside: path.join(data, "outside") });
       await corpus.slow;
@@ -67,14 +66,14 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
     const data = mkdtempSync(path.join(tmpdir(), "dedup-race-"));
     const prefix = uniqueName();
     const db = uniqueName("db");
-    const [a, b] = await Promise.all([0, 1].map(() => startApp(modules, { env: env(data, prefix, db, { BOORU_DEDUP_CONCURRENCY: "8" }), targets: ["dedup"] })));
-    const bus = await connectNatsBus({ url: natsUrl(), prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+    const [a, b] = await Promise.all([0, 1].map(() => startApp(booru, { env: env(data, prefix, db, { BOORU_DEDUP_CONCURRENCY: "8" }), targets: ["dedup"] })));
+    const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
     try {
       const inbox = a!.paths.inboxes[0]!;
       const bytes = await makeImage(1);
       const names = Array.from({ length: 30 }, (_, i) => `same-${i}.jpg`);
       for (const n of names) writeFileSync(path.join(inbox, n), bytes);
-      await Promise.all(names.map((n) => bus.files.publish(ingestV1.FileDiscovered.encode(ingestV1.FileDiscovered.fromPartial({ inbox, path: n, size: bytes.length, mtimeUnixMs: Math.floor(statSync(path.join(inbox, n)).mtimeMs) })).finish())));
+      await Promise.all(names.map((n) => bus.queue("files").publish(ingestV1.FileDiscovered.encode(ingestV1.FileDiscovered.fromPartial({ inbox, path: n, size: bytes.length, mtimeUnixMs: Math.floor(statSync(path.join(inbox, n)).mtimeMs) })).finish())));
       await until(() => listFiles(inbox).length === 0, 60_000, "an empty inbox");
       expect([...fakes.images.keys()]).toEqual([md5(bytes)]);
       expect(listFiles(a!.paths.library)).toHaveLength(1);
@@ -93,7 +92,7 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
     const data = mkdtempSync(path.join(tmpdir(), "dedup-down-"));
     let app: App | undefined;
     try {
-      app = await startApp(modules, { env: env(data, uniqueName(), uniqueName("db"), { BOORU_MAX_DELIVERIES: "2" }), targets: ["dedup", "watcher"] });
+      app = await startApp(booru, { env: env(data, uniqueName(), uniqueName("db"), { BOORU_MAX_DELIVERIES: "2" }), targets: ["dedup", "watcher"] });
       const inbox = app.paths.inboxes[0]!;
       for (let i = 0; i < 4; i++) writeFileSync(path.join(inbox, `later-${i}.png`), await makeImage(i * 2));
       await until(() => fakes.hashCalls > 8, 30_000, "retries");
@@ -115,7 +114,7 @@ describe("watcher + dedup (fake hasher and catalog)", () => {
     const data = mkdtempSync(path.join(tmpdir(), "dedup-poison-"));
     let app: App | undefined;
     try {
-      app = await startApp(modules, { env: env(data, uniqueName(), uniqueName("db"), { BOORU_MAX_DELIVERIES: "2" }), targets: ["dedup", "watcher"] });
+      app = await startApp(booru, { env: env(data, uniqueName(), uniqueName("db"), { BOORU_MAX_DELIVERIES: "2" }), targets: ["dedup", "watcher"] });
       const inbox = app.paths.inboxes[0]!;
       writeFileSync(path.join(inbox, "poison.png"), await makeImage(0));
       await until(() => listFiles(inbox).length === 0, 30_000, "an empty inbox");

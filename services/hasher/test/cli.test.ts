@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "@booru/runtime";
-import { hasherModule } from "@booru/hasher";
 import { runBooru } from "../../../test/harness/booru.js";
 import { CONFORMANCE, haveConformance } from "../../../test/harness/conformance.js";
 import { ENCODE, haveFfmpeg, sceneVideo } from "../../../test/harness/media.js";
+import { booru } from "@booru/app";
 
 const present = haveConformance("booru hash tests");
 
@@ -36,7 +36,7 @@ describe.skipIf(!present)("booru hash", () => {
   });
 
   it("exits 0 when every file hashes, and --server gives the same answer as local hashing", async () => {
-    app = await startApp([hasherModule], {
+    app = await startApp(booru, {
       env: { BOORU_DATA: tmp, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1" },
       targets: ["hasher"],
     });

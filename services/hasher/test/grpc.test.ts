@@ -11,8 +11,9 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reasonName, reasonOf, startApp, type App } from "@booru/runtime";
-import { callHash, createHasherClient, hashLocalFile, hasherModule, type HasherClient } from "@booru/hasher";
+import { callHash, createHasherClient, hashLocalFile, type HasherClient } from "@booru/hasher";
 import { noiseJpeg } from "../../../test/harness/files.js";
+import { booru } from "@booru/app";
 
 const MiB = 1024 * 1024;
 
@@ -37,7 +38,7 @@ describe("Hasher gRPC service", () => {
 
   beforeAll(async () => {
     data = mkdtempSync(path.join(tmpdir(), "hasher-grpc-"));
-    app = await startApp([hasherModule], {
+    app = await startApp(booru, {
       env: {
         BOORU_DATA: data,
         BOORU_LISTEN: "127.0.0.1:0",
@@ -119,7 +120,7 @@ describe("Hasher gRPC service", () => {
 describe("Hasher deadline", () => {
   it("ends a call that outlives BOORU_HASHER_TIMEOUT with DEADLINE_EXCEEDED, and serves the next one", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "hasher-deadline-"));
-    const app = await startApp([hasherModule], {
+    const app = await startApp(booru, {
       env: { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1", BOORU_HASHER_TIMEOUT: "300ms" },
       targets: ["hasher"],
     });

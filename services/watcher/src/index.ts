@@ -4,37 +4,19 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { ingestV1 } from "@booru/proto";
-import { defineModule, FileClock, isInside, settings, SpanKind, traceHeaders, withTrace, type Bus, type DataPaths, type Logger } from "@booru/runtime";
+import { defineModule, FileClock, isInside, SpanKind, traceHeaders, withTrace, type Bus, type DataPaths, type Logger } from "@booru/runtime";
 import { createEntryFilter, type EntryFilter } from "./filters.js";
 import { IgnoredEntries } from "./ignored.js";
 import { scanInbox } from "./scan.js";
 import { Settler, type FileFacts } from "./settle.js";
+import { watcherSettings } from "./settings.js";
 import { DirWatcher } from "./dir-watch.js";
 
 export { createEntryFilter, globToRegExp } from "./filters.js";
 export { scanInbox } from "./scan.js";
 export { Settler } from "./settle.js";
 
-export const DEFAULT_EXTENSIONS = [
-  ...["jpg", "jpeg", "jpe", "jfif", "png", "apng", "gif", "webp", "avif", "bmp", "tif", "tiff", "heic", "heif", "jxl"],
-  ...["mp4", "m4v", "webm", "mkv", "mov", "avi"],
-  ...["zip", "cbz", "ugoira"],
-];
-
-export const watcherSettings = {
-  watchPoll: settings.bool("BOORU_WATCH_POLL", false, "poll instead of inotify (network shares)"),
-  watchPollInterval: settings.duration("BOORU_WATCH_POLL_INTERVAL", 2000, "polling interval with --watch-poll"),
-  settleTime: settings.duration("BOORU_SETTLE_TIME", 2000, "a file is published once its size and mtime have not changed for this long"),
-  rescanInterval: settings.duration("BOORU_RESCAN_INTERVAL", 300_000, "full reconcile scan interval (0: only at start)"),
-  ignore: settings.list(
-    "BOORU_IGNORE",
-    // Downloads in progress (browsers, torrent and download managers), editors' temp and lock files, hidden files.
-    ["*.part", "*.crdownload", "*.tmp", "*.partial", "*.download", "*.opdownload", "*.!qB", "*.!ut", "*.aria2", "*.filepart", "*.temp", ".*", "~*"],
-    "name patterns never published (* and ?): temporary names are waited for until renamed; counted by booru stats",
-  ),
-  extensions: settings.list("BOORU_EXTENSIONS", DEFAULT_EXTENSIONS, "file extensions that are published"),
-  watcherId: settings.optional("BOORU_WATCHER_ID", "name on published events (default host:pid)"),
-};
+export { DEFAULT_EXTENSIONS, watcherSettings } from "./settings.js";
 
 /**
  * Same inbox, path, size and mtime => same id, so rescans and replicas publish a file once per
@@ -100,7 +82,7 @@ function createPublisher(bus: Bus, watcherId: string, metrics: ReturnType<typeof
     for (let attempt = 1; ; attempt++) {
       try {
         // One trace per file starts here (tracing on); its traceparent rides in the NATS headers to dedup.
-        const publishOnce = () => bus.files.publish(data, { msgId: messageId(inbox, rel, facts), headers: traceHeaders() });
+        const publishOnce = () => bus.queue("files").publish(data, { msgId: messageId(inbox, rel, facts), headers: traceHeaders() });
         const res = await withTrace("watcher.publish", {}, publishOnce, SpanKind.PRODUCER);
         metrics.discovered.inc();
         metrics.published.inc({ result: res.duplicate ? "duplicate" : "published" });
@@ -220,7 +202,7 @@ function startReporting(bus: Bus, watcherId: string, inboxes: Map<string, Ignore
       if (!all && sent.get(inbox) === entries.changes) continue;
       sent.set(inbox, entries.changes);
       const report = ingestV1.InboxReport.fromPartial({ inbox, watcherId, ignoredByReason: counts, atUnixMs: Date.now() });
-      bus.reports.publish(ingestV1.InboxReport.encode(report).finish());
+      bus.feed("reports").publish(ingestV1.InboxReport.encode(report).finish());
     }
     for (const [why, n] of Object.entries(totals)) metrics.ignored.set({ why }, n);
   };

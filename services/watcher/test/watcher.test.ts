@@ -3,10 +3,10 @@ import { mkdtempSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { connectNatsBus, createLogger, startApp, type ModuleDef } from "@booru/runtime";
+import { connectNatsBus, createLogger, startApp } from "@booru/runtime";
 import { ingestV1 } from "@booru/proto";
-import { watcherModule } from "../src/index.js";
 import { natsUrl, uniqueName } from "../../../test/harness/index.js";
+import { booru, BUS } from "@booru/app";
 
 async function watched(poll: boolean) {
   const data = mkdtempSync(path.join(tmpdir(), "watcher-it-"));
@@ -22,12 +22,12 @@ async function watched(poll: boolean) {
     BOORU_WATCH_POLL: String(poll),
     BOORU_WATCH_POLL_INTERVAL: "200ms",
   };
-  const bus = await connectNatsBus({ url: natsUrl(), prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
+  const bus = await connectNatsBus({ url: natsUrl(), topology: BUS, prefix, name: "test", duplicateWindowMs: 60_000, log: createLogger("t", "silent") });
   const reports: ingestV1.InboxReport[] = [];
-  const unsubscribe = bus.reports.subscribe((d) => reports.push(ingestV1.InboxReport.decode(d)));
-  const app = await startApp([watcherModule] as ModuleDef[], { env, targets: ["watcher"] });
+  const unsubscribe = bus.feed("reports").subscribe((d) => reports.push(ingestV1.InboxReport.decode(d)));
+  const app = await startApp(booru, { env, targets: ["watcher"] });
   const got: ingestV1.FileDiscovered[] = [];
-  const sub = await bus.files.consume({ durable: "probe", maxInFlight: 10, ackWaitMs: 10_000, maxDeliver: 1 }, async (m) => {
+  const sub = await bus.queue("files").consume({ durable: "probe", maxInFlight: 10, ackWaitMs: 10_000, maxDeliver: 1 }, async (m) => {
     got.push(ingestV1.FileDiscovered.decode(m.data));
     await m.ack();
   });

@@ -1,4 +1,4 @@
 import { createMemoryBus } from "./memory.js";
-import { busContract } from "./bus.contract.js";
+import { busContract, CONTRACT_TOPOLOGY } from "./bus.contract.js";
 
-busContract("in-process", async (log) => createMemoryBus(log));
+busContract("in-process", async (log) => createMemoryBus(log, CONTRACT_TOPOLOGY));

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import type { Bus, ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
+import { named, type Bus, type BusTopology, type ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
 
 interface Entry {
   data: Uint8Array;
@@ -21,8 +21,8 @@ export class MemoryQueue implements WorkQueue {
   private unacked = 0;
 
   /**
-   * `untilAcked`: publish resolves when a consumer acks the message (rejects when the bus gives
-   * up on it), so a publisher keeping its own durable copy knows when it may drop it.
+   * `untilAcked` (QueueSpec.publishResolvesOnAck): publish resolves when a consumer acks the
+   * message (rejects when the bus gives up on it).
    */
   constructor(
     readonly subject: string,
@@ -151,13 +151,13 @@ export class MemoryFeed implements EventFeed {
   }
 }
 
-export function createMemoryBus(log: Logger, duplicateWindowMs = 120_000): Bus {
+export function createMemoryBus(log: Logger, topology: BusTopology, duplicateWindowMs = 120_000): Bus {
+  const queues = new Map(Object.entries(topology.queues).map(([name, q]) => [name, new MemoryQueue(q.subject, duplicateWindowMs, log, q.publishResolvesOnAck)]));
+  const feeds = new Map(Object.entries(topology.feeds).map(([name, subject]) => [name, new MemoryFeed(subject, log)]));
   return {
     kind: "memory",
-    files: new MemoryQueue("ingest.files", duplicateWindowMs, log),
-    deletions: new MemoryQueue("booru.deletions", duplicateWindowMs, log, true),
-    events: new MemoryFeed("booru.events", log),
-    reports: new MemoryFeed("booru.reports", log),
+    queue: (name) => named("queue", queues, name),
+    feed: (name) => named("feed", feeds, name),
     connected: () => true,
     close: async () => {},
   };

@@ -1,12 +1,13 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, headers as natsHeaders, nanos, type JsMsg, type JetStreamClient, type JetStreamManager, type NatsConnection, type MsgHdrs } from "nats";
 import type { Logger } from "../logger.js";
-import type { Bus, ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
+import { named, type Bus, type BusTopology, type ConsumeOptions, EventFeed, PublishOptions, PublishResult, QueueDepth, Subscription, WorkHandler, WorkMessage, WorkQueue } from "./types.js";
 
 export interface NatsBusOptions {
   url: string;
   /** Prepended to stream, subject and consumer names so several installs (or test runs) share a server. */
   prefix: string;
   name: string;
+  topology: BusTopology;
   duplicateWindowMs: number;
   log: Logger;
 }
@@ -224,17 +225,14 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<Bus> {
   const js = nc.jetstream();
   // A prefix "t1" gives stream t1_INGEST on t1.ingest.files; none gives INGEST on ingest.files.
   const p = opts.prefix.replace(/[^A-Za-z0-9_-]/g, "_");
-  const names = p
-    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, deletionsStream: `${p}_DELETIONS`, deletions: `${p}.booru.deletions`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
-    : { stream: "INGEST", subject: "ingest.files", deletionsStream: "DELETIONS", deletions: "booru.deletions", events: "booru.events", reports: "booru.reports" };
-  const files = new JetStreamQueue(nc, js, jsm, names.stream, names.subject, opts.duplicateWindowMs, opts.log);
-  const deletions = new JetStreamQueue(nc, js, jsm, names.deletionsStream, names.deletions, opts.duplicateWindowMs, opts.log);
+  const stream = (name: string) => (p ? `${p}_${name}` : name);
+  const subject = (name: string) => (p ? `${p}.${name}` : name);
+  const queues = new Map(Object.entries(opts.topology.queues).map(([name, q]) => [name, new JetStreamQueue(nc, js, jsm, stream(q.stream), subject(q.subject), opts.duplicateWindowMs, opts.log)]));
+  const feeds = new Map(Object.entries(opts.topology.feeds).map(([name, s]) => [name, new NatsFeed(nc, subject(s), opts.log)]));
   return {
     kind: "nats",
-    files,
-    deletions,
-    events: new NatsFeed(nc, names.events, opts.log),
-    reports: new NatsFeed(nc, names.reports, opts.log),
+    queue: (name) => named("queue", queues, name),
+    feed: (name) => named("feed", feeds, name),
     connected: () => up && !nc.isClosed(),
     close: async () => {
       if (!nc.isClosed()) await nc.drain();

@@ -72,21 +72,41 @@ export interface EventFeed {
   subscribe(handler: (data: Uint8Array) => void): () => void;
 }
 
+/**
+ * The names an application gives its queues and feeds, and where they live on NATS (the kit
+ * knows none of them; the composition root declares them).
+ */
+export interface BusTopology {
+  queues: Record<string, QueueSpec>;
+  /** Feed name -> NATS subject. */
+  feeds: Record<string, string>;
+}
+
+export interface QueueSpec {
+  /** JetStream work-queue stream holding the queue. */
+  stream: string;
+  subject: string;
+  /**
+   * In process nothing is durable: with this set, publish resolves only once a consumer acked
+   * the message, so a publisher keeping its own durable copy (an outbox) knows when to drop it.
+   */
+  publishResolvesOnAck?: boolean;
+}
+
 export interface Bus {
   readonly kind: "nats" | "memory";
-  /** The queue of discovered files. */
-  files: WorkQueue;
-  /**
-   * Deleted images (ingestV1.ImageDeleted), from the catalog's outbox to dedup. In process the
-   * queue is not durable, so its publish resolves only once a consumer acked the message: the
-   * outbox keeps each deletion until then, and relays it again after a restart.
-   */
-  deletions: WorkQueue;
-  /** Catalog events (ingested, duplicate, rejected, deleted). */
-  events: EventFeed;
-  /** Snapshots from modules, latest wins (the watcher's InboxReport); lost ones are replaced by the next. */
-  reports: EventFeed;
+  /** A durable work queue of the topology; throws on a name it does not declare. */
+  queue(name: string): WorkQueue;
+  /** A fan-out feed of the topology (at most once, every subscriber in every process). */
+  feed(name: string): EventFeed;
   /** True while connected (always true in memory). */
   connected(): boolean;
   close(): Promise<void>;
+}
+
+/** Looks a name up in what an adapter built from the topology. */
+export function named<T>(kind: string, all: Map<string, T>, name: string): T {
+  const found = all.get(name);
+  if (!found) throw new Error(`no bus ${kind} named ${JSON.stringify(name)} (declared: ${[...all.keys()].join(", ") || "none"})`);
+  return found;
 }
