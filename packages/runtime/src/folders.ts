@@ -97,7 +97,8 @@ export async function checkFolders(needs: FolderNeed[]): Promise<void> {
     const seen = merged.get(key);
     merged.set(key, seen ? { ...seen, write: seen.write || n.write } : n);
   }
-  for (const n of merged.values()) {
+  // Folders first: a problem with --data shows as the folder that cannot be made under it.
+  for (const n of [...merged.values()].sort((a, b) => Number(Boolean(a.file)) - Number(Boolean(b.file)))) {
     if (!n.file) {
       await ensureFolder(n.role, n.path);
       await ensureAccess(n.role, n.path, n.write, true);
