@@ -1,6 +1,7 @@
 /** Test inputs and accounting helpers shared by the end-to-end tests. */
 import { createHash, randomBytes } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
@@ -12,19 +13,23 @@ export async function noiseJpeg(width = 96, height = 64): Promise<Buffer> {
 
 export const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
-/** Every regular file below dir (relative paths), recursively. */
-export async function listFiles(dir: string): Promise<string[]> {
+/**
+ * Every file below `dir` (relative paths, sorted): regular files and links, not folders, and not
+ * the pipeline's own clock probes (they live for a millisecond; nobody dropped them). The one
+ * listing every suite uses.
+ */
+export function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      // The pipeline's own clock probes live for a millisecond; they are not files anyone dropped.
       if (e.name.startsWith(CLOCK_PROBE_PREFIX)) continue;
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) out.push(path.relative(dir, p));
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
     }
   };
-  await walk(dir);
+  walk(dir);
   return out.sort();
 }
 

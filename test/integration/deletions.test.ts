@@ -13,7 +13,7 @@ import { startApp, type App } from "@booru/runtime";
 import { catalogV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
 import { booru } from "@booru/app";
-import { listFiles, makeImage, md5 } from "../../services/dedup/test/corpus.js";
+import { listFiles, makeImage, md5 } from "../harness/corpus.js";
 import { mongoUrl, uniqueName } from "../harness/index.js";
 import { catalogSources, pipelineEnv, until } from "./pipeline-support.js";
 

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { listFiles, makeImage, md5 } from "../../services/dedup/test/corpus.js";
+import { listFiles, makeImage, md5 } from "../harness/corpus.js";
 import { freePort, uniqueName } from "../harness/index.js";
 import { BooruProcess, catalogSources, pipelineEnv, until } from "./pipeline-support.js";
 

@@ -16,7 +16,7 @@ import { catalogV1, hasherV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
 import { startApp } from "@booru/runtime";
 import { booru } from "@booru/app";
-import { listFiles } from "../../services/dedup/test/corpus.js";
+import { listFiles } from "../harness/corpus.js";
 import { uniqueName } from "../harness/index.js";
 import { ENCODE, haveFfmpeg, makeBadMedia, picturePng, processesMentioning, reencode, sceneAnimation, sceneVideo } from "../harness/media.js";
 import { pipelineEnv, until } from "./pipeline-support.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCatalogClient } from "@booru/catalog";
 import { catalogV1 } from "@booru/proto";
-import { mongoUrl, natsUrl, waitForPort } from "../harness/index.js";
+import { mongoUrl, natsUrl, waitFor, waitForPort } from "../harness/index.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -27,12 +27,9 @@ export function pipelineEnv(data: string, prefix: string, db: string, extra: Rec
   };
 }
 
+/** Waits until `check` holds (the harness's one polling helper, in the argument order these tests use). */
 export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitFor(what, async () => (await check()) || undefined, ms);
 }
 
 /** md5 -> source path of every record in the catalog. */

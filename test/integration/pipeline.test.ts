@@ -11,7 +11,7 @@ import { connectNatsBus, createLogger, startApp } from "@booru/runtime";
 import { catalogV1, ingestV1 } from "@booru/proto";
 import { createCatalogClient } from "@booru/catalog";
 import { booru } from "@booru/app";
-import { account, dropCorpus, listFiles, makeImage, md5 } from "../../services/dedup/test/corpus.js";
+import { account, dropCorpus, listFiles, makeImage, md5 } from "../harness/corpus.js";
 import { natsUrl, uniqueName } from "../harness/index.js";
 import { catalogSources, pipelineEnv, until } from "./pipeline-support.js";
 import { BUS } from "@booru/app";
@@ -163,7 +163,7 @@ describe("ingest pipeline (all modules in one process)", () => {
       const metrics = await (await fetch(`http://127.0.0.1:${backends.metricsPort}/metrics`)).text();
       expect(metrics).toMatch(/^booru_ingested_total 12$/m);
       expect(metrics).toMatch(/^booru_claims_total\{outcome="won"\} 12$/m);
-      expect(metrics).toMatch(/^booru_jetstream_pending 0$/m);
+      expect(metrics).toMatch(/^booru_queue_pending 0$/m);
       expect(metrics).toMatch(/^booru_ingest_duration_seconds_count\{outcome="ingested"\} 12$/m);
     } finally {
       for (const w of watchers) await w.stop();

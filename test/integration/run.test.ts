@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkHealth } from "@booru/runtime";
+import { checkHealth } from "../harness/health.mjs";
 import { runBooru, startBooru } from "../harness/index.js";
 
 const SERVICES = ["", "booru.hasher.v1.Hasher", "booru.catalog.v1.Catalog", "hasher", "catalog", "dedup", "watcher"];

@@ -54,7 +54,7 @@ describe("load", () => {
     for (let i = 0; i < 30 && lag !== 0; i++) {
       if (i > 0) await sleep(1000);
       const dedup = await p.role("dedup").metrics();
-      lag = metricSum(dedup, "booru_jetstream_pending") + metricSum(dedup, "booru_jetstream_ack_pending");
+      lag = metricSum(dedup, "booru_queue_pending") + metricSum(dedup, "booru_queue_ack_pending");
     }
     expect(lag).toBe(0);
 

@@ -6,12 +6,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
-import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
+import { listFiles } from "../harness/files.js";
 import { freePort, startLocalFerret, startLocalNats, uniqueName } from "../harness/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -334,13 +334,7 @@ function readJson(file: string): Record<string, unknown> {
   }
 }
 
-/** Relative paths of the regular files under `dir` (recursive), skipping temp files. */
-export function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile() && !d.name.startsWith(CLOCK_PROBE_PREFIX))
-    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
-}
+export { listFiles };
 
 export const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 

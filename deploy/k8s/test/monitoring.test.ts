@@ -55,9 +55,9 @@ describe("PrometheusRule alerts", () => {
 
   it("cover a growing backlog, a rejection spike and no progress", () => {
     const expr = (name: string) => alerts.find((a) => a.alert === name)?.expr ?? "";
-    expect(expr("BooruIngestLagGrowing")).toContain("booru_jetstream_pending");
+    expect(expr("BooruIngestLagGrowing")).toContain("booru_queue_pending");
     expect(expr("BooruRejectionSpike")).toContain("booru_rejected_total");
-    expect(expr("BooruNoProgress")).toMatch(/booru_jetstream_pending[\s\S]*booru_ingested_total/);
+    expect(expr("BooruNoProgress")).toMatch(/booru_queue_pending[\s\S]*booru_ingested_total/);
     for (const a of alerts) expect(a.annotations?.summary, a.alert).toBeTruthy();
   });
 });

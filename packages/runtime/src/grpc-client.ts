@@ -1,19 +1,20 @@
 import { readFileSync } from "node:fs";
 import { credentials, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientUnaryCall, type Metadata, type ServiceError } from "@grpc/grpc-js";
 import { bearer } from "./auth.js";
-import { tracingEnabled, tracingInterceptor } from "./tracing.js";
+import { tracingInterceptor } from "./tracing.js";
 
 /**
  * Channel options for calls between services. round_robin matters: with a headless Service and
  * a dns:/// target, grpc-js opens a subchannel per pod and spreads calls; the default
  * pick_first would pin every call to one pod.
  *
- * When tracing is on (startApp starts it before any module builds a client), the options also
- * carry the client interceptor that puts the trace context into each call's metadata; grpc-js
- * clients take `interceptors` from their options. Off, nothing is added.
+ * With `tracing` (the process's BOORU_TRACING, passed by whoever builds the client), the options
+ * also carry the client interceptor that puts the trace context into each call's metadata;
+ * grpc-js clients take `interceptors` from their options. Off, nothing is added.
  */
-export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOptions {
-  const opts: ChannelOptions = {
+export function channelOptions(opts: { tracing?: boolean; maxMessageBytes?: number } = {}): ChannelOptions {
+  const maxMessageBytes = opts.maxMessageBytes ?? 8 * 1024 * 1024;
+  const options: ChannelOptions = {
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_timeout_ms": 10_000,
@@ -27,8 +28,8 @@ export function channelOptions(maxMessageBytes = 8 * 1024 * 1024): ChannelOption
     "grpc.initial_reconnect_backoff_ms": 500,
     "grpc.max_reconnect_backoff_ms": 5_000,
   };
-  if (tracingEnabled()) opts.interceptors = [tracingInterceptor];
-  return opts;
+  if (opts.tracing) options.interceptors = [tracingInterceptor];
+  return options;
 }
 
 /** TLS when a CA file is given (BOORU_TLS_CA), plaintext otherwise. */

@@ -13,7 +13,6 @@ export * from "./stores.js";
 export * from "./modules.js";
 export * from "./bus/index.js";
 export * from "./tracing.js";
-export * from "./health-client.js";
 export * from "./auth-client.js";
 export * from "./folders.js";
 export * from "./text.js";

@@ -157,7 +157,7 @@ export async function startApp(app: AppDef, opts: StartOptions): Promise<App> {
     throw err;
   });
   log.info({ grpc: grpc.address, metrics: metricsServer.address, tls: Boolean(common.tlsCert), tokens: auth.enabled }, "listening");
-  // Before any module builds a gRPC client: channelOptions() adds the tracing interceptor then.
+  // Before any module starts: its gRPC clients are built with { tracing: common.tracing }.
   if (common.tracing) await startTracing({ serviceName: `booru-${order.map((m) => m.name).join("-")}` });
   const resources = new Resources(common, paths, app.bus, log, metrics);
   const peer = (name: string): Peer => {

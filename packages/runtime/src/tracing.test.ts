@@ -56,7 +56,7 @@ describe("tracing on", () => {
       },
     });
     await host.bind();
-    client = new EchoClient(host.localTarget, credentials.createInsecure(), channelOptions()) as Echo;
+    client = new EchoClient(host.localTarget, credentials.createInsecure(), channelOptions({ tracing: true })) as Echo;
   });
 
   afterAll(async () => {

@@ -136,7 +136,7 @@ export async function withServerSpan<T>(path: string, metadata: Metadata, fn: ()
 
 /**
  * A grpc-js client interceptor: a client span per call, whose context goes into the call's
- * metadata so the server span becomes its child. Installed by channelOptions() when tracing is on.
+ * metadata so the server span becomes its child. Installed by channelOptions({ tracing: true }).
  */
 export const tracingInterceptor: Interceptor = (options, nextCall) => {
   if (!enabled) return new InterceptingCall(nextCall(options));

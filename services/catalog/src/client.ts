@@ -6,6 +6,7 @@ export { unary, type UnaryMethod, type UnaryOptions } from "@booru/runtime/clien
 
 export type CatalogClient = catalogV1.CatalogClient;
 
-export function createCatalogClient(target: string, opts: { caFile?: string } = {}): CatalogClient {
-  return new catalogV1.CatalogClient(target, channelCredentials(opts.caFile), channelOptions());
+/** `tracing`: carry the trace context into each call (the process's BOORU_TRACING). */
+export function createCatalogClient(target: string, opts: { caFile?: string; tracing?: boolean } = {}): CatalogClient {
+  return new catalogV1.CatalogClient(target, channelCredentials(opts.caFile), channelOptions({ tracing: opts.tracing }));
 }

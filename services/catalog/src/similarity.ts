@@ -14,7 +14,8 @@ interface AlgoIndex {
   set(slot: number, words: Uint32Array): void;
   remove(slot: number): void;
   search(q: Uint32Array, maxDistance: number, visit: Visit): void;
-  scan(q: Uint32Array, maxDistance: number, visit: Visit): void;
+  /** Compares every entry (no pruning): what `search` must equal, for the brute-force option. */
+  bruteForce(q: Uint32Array, maxDistance: number, visit: Visit): void;
   readonly size: number;
 }
 
@@ -24,7 +25,7 @@ function index64(): AlgoIndex {
     set: (slot, w) => idx.set(slot, w[0]!, w[1]!),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q[0]!, q[1]!, d, visit),
-    scan: (q, d, visit) => idx.scan(q[0]!, q[1]!, d, visit),
+    bruteForce: (q, d, visit) => idx.scan(q[0]!, q[1]!, d, visit),
     get size() {
       return idx.size;
     },
@@ -37,7 +38,8 @@ function index256(): AlgoIndex {
     set: (slot, w) => idx.set(slot, w),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q, d, visit),
-    scan: (q, d, visit) => idx.search(q, d, visit),
+    // The 256-bit index has no pruning: its search already compares every entry.
+    bruteForce: (q, d, visit) => idx.search(q, d, visit),
     get size() {
       return idx.size;
     },
@@ -51,7 +53,7 @@ function index256(): AlgoIndex {
  */
 function frameIndex(): AlgoIndex {
   const values = new Map<number, Uint32Array>();
-  const scan = (q: Uint32Array, maxDistance: number, visit: Visit) => {
+  const compareAll = (q: Uint32Array, maxDistance: number, visit: Visit) => {
     for (const [slot, v] of values) {
       const d = signatureDistance(q, v);
       if (d <= maxDistance) visit(slot, d);
@@ -60,8 +62,8 @@ function frameIndex(): AlgoIndex {
   return {
     set: (slot, w) => void values.set(slot, w),
     remove: (slot) => void values.delete(slot),
-    search: scan,
-    scan,
+    search: compareAll,
+    bruteForce: compareAll,
     get size() {
       return values.size;
     },
@@ -123,7 +125,7 @@ export class SimilarityIndex {
     const byDistance: number[][] = Array.from({ length: maxDistance + 1 }, () => []);
     const visit: Visit = (slot, d) => byDistance[d]!.push(slot);
     const idx = this.byAlgo[algorithm];
-    if (bruteForce) idx.scan(value, maxDistance, visit);
+    if (bruteForce) idx.bruteForce(value, maxDistance, visit);
     else idx.search(value, maxDistance, visit);
     // Only the distances needed to fill the limit are sorted by md5.
     const out: Match[] = [];

@@ -6,6 +6,7 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { startApp, type App } from "@booru/runtime";
 import { createCatalogClient, type CatalogClient } from "../src/index.js";
 import { booru } from "@booru/app";
+import { waitFor } from "../../../test/harness/index.js";
 
 export const TOKENS = {
   read: "read-token-0123456789",
@@ -56,11 +57,10 @@ export async function codeOf(p: Promise<unknown>): Promise<number> {
   throw new Error("expected the call to fail");
 }
 
+/** The first value of `fn` that is `ok` (the harness's polling helper); after the timeout the last one, for the assertion to show. */
 export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
+  return waitFor("a value", async () => {
     const v = await fn();
-    if (ok(v) || Date.now() > until) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return ok(v) ? { v } : undefined;
+  }, timeoutMs, 50).then((r) => r.v, () => fn());
 }

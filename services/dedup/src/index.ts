@@ -51,9 +51,9 @@ export const dedupModule = defineModule({
     const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
     const deletionsSub = await bus.queue("deletions").consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
     const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
-    const hasherClient = createHasherClient(hasherPeer.target, tls);
-    const catalogClient = createCatalogClient(catalogPeer.target, tls);
     // Trace context goes into the metadata through the channel's interceptor (channelOptions).
+    const hasherClient = createHasherClient(hasherPeer.target, { ...tls, tracing: ctx.common.tracing });
+    const catalogClient = createCatalogClient(catalogPeer.target, { ...tls, tracing: ctx.common.tracing });
     const metrics = dedupMetrics(ctx.metrics, () => bus.queue("files").depth(DEDUP_DURABLE));
     const inboxes = await Promise.all(ctx.paths.inboxes.map((i) => realpath(i).catch(() => i)));
     const ingestor = new Ingestor(

@@ -55,7 +55,9 @@ class FakeCatalog implements CatalogPort {
   duplicates = new Map<string, catalogV1.Duplicate>();
   rejections = new Map<string, catalogV1.Rejection>();
   async putImage(req: catalogV1.PutImageRequest) {
-    if (!this.images.has(req.image!.md5)) this.images.set(req.image!.md5, req);
+    const created = !this.images.has(req.image!.md5);
+    if (created) this.images.set(req.image!.md5, req);
+    return { created, sourcePath: this.images.get(req.image!.md5)!.image!.sourcePath };
   }
   async recordDuplicate(d: catalogV1.Duplicate) {
     this.duplicates.set(d.id, d);
@@ -170,6 +172,25 @@ describe("Ingestor", () => {
     await claims.tryClaim({ md5: md5("stale"), sha256: sha("stale"), owner: "dead", leaseUntil: Date.now() - 1, source: "o.png" });
     expect(await ingestor.process(drop("stale.png", "stale"), attempt(), noop)).toMatchObject({ kind: "ingested" });
     expect(await claims.get(md5("stale"))).toMatchObject({ state: "done", owner: "me", attempts: 2 });
+  });
+
+  it("a copy that takes over after the original recorded its image, but lost its claim before marking it done, is a duplicate of that record", async () => {
+    // The original o.png: recorded in the catalog, its claim lost (expired) before it was marked done.
+    const bytes = "recorded by another";
+    drop("o.png", bytes);
+    await catalog.putImage(catalogV1.PutImageRequest.fromPartial({ image: { md5: md5(bytes), sourcePath: "o.png", libraryPath: `${md5(bytes).slice(0, 2)}/${md5(bytes).slice(2, 4)}/${md5(bytes)}.png` } }));
+    await claims.tryClaim({ md5: md5(bytes), sha256: sha(bytes), owner: "o-replica", leaseUntil: Date.now() - 1, source: "o.png", entry: "o-entry" });
+    const out = await ingestor.process(drop("copies/c.png", bytes), attempt(), noop);
+    expect(out).toMatchObject({ kind: "duplicate", md5: md5(bytes) });
+    // The copy is kept in duplicates/ with a record, never removed as if it had been filed.
+    expect(readFileSync(path.join(root, "duplicates", "copies", "c.png"), "utf8")).toBe(bytes);
+    expect([...catalog.duplicates.values()].map((d) => d.sourcePath)).toEqual(["copies/c.png"]);
+    expect(catalog.images.get(md5(bytes))!.image!.sourcePath).toBe("o.png");
+    expect(await claims.get(md5(bytes))).toMatchObject({ state: "done", source: "o.png" });
+    expect(existsSync(path.join(root, "library", md5(bytes).slice(0, 2), md5(bytes).slice(2, 4), `${md5(bytes)}.png`))).toBe(true);
+    // The original, delivered again, is not lost either: it ends in duplicates/ beside its record.
+    expect(await ingestor.process(drop("o.png", bytes), attempt(2), noop)).toMatchObject({ kind: "duplicate" });
+    expect(readFileSync(path.join(root, "duplicates", "o.png"), "utf8")).toBe(bytes);
   });
 
   it("resumes at once a live claim its own crashed run left behind, without waiting for the lease", async () => {

@@ -11,7 +11,7 @@ import { catalogV1, type hasherV1, type ingestV1 } from "@booru/proto";
 import { OutsideRootError, Reason, isInside, reasonName, reasonOf, resolveInside, type FileClock, type Logger } from "@booru/runtime";
 import type { Claim, ClaimsStore } from "./claims/index.js";
 import { digestFile, fileChunks, fileIntoLibrary, isMissing, libraryExt, libraryRelPath, moveNoClobber, writeJsonDurably, type FileDigest } from "./files.js";
-import type { CatalogPort, HasherPort } from "./ports.js";
+import type { CatalogPort, HasherPort, PutResult } from "./ports.js";
 import type { DedupMetrics } from "./metrics.js";
 import { formatDuration, type RetryWhy } from "./retry.js";
 
@@ -237,10 +237,13 @@ export class Ingestor {
         await release();
         return outcome;
       }
-      if (lost || !(await this.claims.markDone(md5, this.opts.owner, outcome.libraryPath))) {
+      if (lost || !(await this.claims.markDone(md5, this.opts.owner, outcome.libraryPath, outcome.recordOf))) {
         // Another replica took the claim over; the next delivery sees its result.
         return { kind: "retry", why: "claim-lost", md5 };
       }
+      // The record is another file's (an earlier run recorded it, then lost its claim before
+      // marking it done): this copy is a duplicate of it, never removed as if it were filed.
+      if (outcome.recordOf) return this.disposeDuplicate(at, md5);
       await this.removeEntry(at.entry);
       return { kind: "ingested", md5 };
     } catch (err) {
@@ -252,7 +255,8 @@ export class Ingestor {
     }
   }
 
-  private async hashAndFile(at: Located, real: string, d: FileDigest): Promise<Outcome | { kind: "filed"; libraryPath: string }> {
+  /** `recordOf`: the source of the record already there, when it is another file's. */
+  private async hashAndFile(at: Located, real: string, d: FileDigest): Promise<Outcome | { kind: "filed"; libraryPath: string; recordOf?: string }> {
     const name = path.basename(at.rel);
     let res: hasherV1.HashResponse;
     try {
@@ -272,7 +276,7 @@ export class Ingestor {
     }
     const libraryPath = libraryRelPath(d.md5, libraryExt(res.info?.format ?? "", name));
     const created = await fileIntoLibrary(this.opts.library, libraryPath, real, d.data, d.size);
-    await this.putImage(d.md5, created ? path.join(this.opts.library, libraryPath) : undefined, 
+    const put = await this.putImage(d.md5, created ? path.join(this.opts.library, libraryPath) : undefined,
       catalogV1.PutImageRequest.fromPartial({
         image: {
           md5: d.md5,
@@ -289,7 +293,7 @@ export class Ingestor {
         thumbnail: res.thumbnail?.data ?? Buffer.alloc(0),
       }),
     );
-    return { kind: "filed", libraryPath };
+    return { kind: "filed", libraryPath, ...(!put.created && put.sourcePath !== at.ev.path ? { recordOf: put.sourcePath } : {}) };
   }
 
   /**
@@ -299,9 +303,9 @@ export class Ingestor {
    * file ends in rejected/. Not after a timeout or a cut connection: the record may exist then,
    * and the retry finishes the work. Nor when another replica took the claim over meanwhile.
    */
-  private async putImage(md5: string, createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<void> {
+  private async putImage(md5: string, createdCopy: string | undefined, req: catalogV1.PutImageRequest): Promise<PutResult> {
     try {
-      await this.catalog.putImage(req);
+      return await this.catalog.putImage(req);
     } catch (err) {
       const refused = [status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.INVALID_ARGUMENT].includes((err as { code?: number }).code as status);
       if (createdCopy && refused && (await this.claims.heartbeat(md5, this.opts.owner, Date.now() + this.opts.leaseMs).catch(() => false))) {

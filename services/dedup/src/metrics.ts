@@ -30,8 +30,8 @@ export function dedupMetrics(registry: Registry, depth: () => Promise<QueueDepth
       registers: [registry],
     }),
     inFlight: new Gauge({ name: "booru_ingest_in_flight", help: "files being processed by this replica", registers: [registry] }),
-    pending: depthGauge("booru_jetstream_pending", "messages not yet delivered (consumer lag)", (d) => d.pending),
-    ackPending: depthGauge("booru_jetstream_ack_pending", "delivered, not yet acked", (d) => d.ackPending),
+    pending: depthGauge("booru_queue_pending", "messages not yet delivered (consumer lag)", (d) => d.pending),
+    ackPending: depthGauge("booru_queue_ack_pending", "delivered, not yet acked", (d) => d.ackPending),
   };
 }
 

@@ -9,8 +9,14 @@ export interface HasherPort {
   hash(fileName: string, size: number, chunks: AsyncIterable<Buffer>): Promise<hasherV1.HashResponse>;
 }
 
+/** What PutImage found: a record it created, or the one already there (and whose file it records). */
+export interface PutResult {
+  created: boolean;
+  sourcePath: string;
+}
+
 export interface CatalogPort {
-  putImage(req: catalogV1.PutImageRequest): Promise<void>;
+  putImage(req: catalogV1.PutImageRequest): Promise<PutResult>;
   recordDuplicate(dup: catalogV1.Duplicate): Promise<void>;
   recordRejection(rej: catalogV1.Rejection): Promise<void>;
 }
@@ -20,10 +26,13 @@ export function grpcHasher(client: HasherClient, timeoutMs: number, metadata: ()
 }
 
 export function grpcCatalog(client: CatalogClient, timeoutMs: number, metadata: () => Metadata): CatalogPort {
-  const call = async <Req, Res>(method: UnaryMethod<Req, Res>, req: Req) => void (await unary(method.bind(client), req, { metadata: metadata(), timeoutMs }));
+  const call = <Req, Res>(method: UnaryMethod<Req, Res>, req: Req) => unary(method.bind(client), req, { metadata: metadata(), timeoutMs });
   return {
-    putImage: (req) => call(client.putImage, req),
-    recordDuplicate: (duplicate) => call(client.recordDuplicate, { duplicate }),
-    recordRejection: (rejection) => call(client.recordRejection, { rejection }),
+    putImage: async (req) => {
+      const res = await call(client.putImage, req);
+      return { created: res.created, sourcePath: res.image?.sourcePath ?? "" };
+    },
+    recordDuplicate: async (duplicate) => void (await call(client.recordDuplicate, { duplicate })),
+    recordRejection: async (rejection) => void (await call(client.recordRejection, { rejection })),
   };
 }

@@ -7,7 +7,7 @@ import { connectNatsBus, createLogger, startApp, type App } from "@booru/runtime
 import { ingestV1 } from "@booru/proto";
 import { natsUrl, uniqueName } from "../../../test/harness/index.js";
 import { pipelineEnv, until } from "../../../test/integration/pipeline-support.js";
-import { account, dropCorpus, listFiles, makeImage, md5 } from "./corpus.js";
+import { account, dropCorpus, listFiles, makeImage, md5 } from "../../../test/harness/corpus.js";
 import { startFakes, type Fakes } from "./fakes.js";
 import { BUS } from "@booru/app";
 import { booru } from "@booru/app";

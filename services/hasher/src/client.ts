@@ -7,8 +7,8 @@ import { channelCredentials, channelOptions } from "@booru/runtime/client";
 export type HasherClient = hasherV1.HasherClient;
 
 /** A client for any grpc-js target; round_robin spreads calls over every resolved hasher. */
-export function createHasherClient(target: string, opts: { caFile?: string } = {}): HasherClient {
-  return new hasherV1.HasherClient(target, channelCredentials(opts.caFile), channelOptions());
+export function createHasherClient(target: string, opts: { caFile?: string; tracing?: boolean } = {}): HasherClient {
+  return new hasherV1.HasherClient(target, channelCredentials(opts.caFile), channelOptions({ tracing: opts.tracing }));
 }
 
 /**

@@ -8,9 +8,13 @@ import { status } from "@grpc/grpc-js";
 import { AppError, invalid, Reason } from "@booru/runtime";
 import type { hasherV1 } from "@booru/proto";
 
-// Native work uses sharp's own threads; its operation cache only grows RSS in a server that
-// never sees the same image twice.
-sharp.cache(false);
+/**
+ * Called when the hasher starts serving: native work uses sharp's own threads, and its
+ * operation cache only grows RSS in a server that never sees the same image twice.
+ */
+export function decodeForServer(): void {
+  sharp.cache(false);
+}
 
 /**
  * Images up to this size (longest side) are decoded at full resolution, so every hash sees

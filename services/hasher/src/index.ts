@@ -1,5 +1,6 @@
 import { hasherV1 } from "@booru/proto";
 import { defineModule } from "@booru/runtime";
+import { decodeForServer } from "./decode.js";
 import { hashHandler } from "./handler.js";
 import { HasherMetrics } from "./metrics.js";
 import { TempSpace } from "./media/temp.js";
@@ -9,7 +10,7 @@ import { HashService } from "./service.js";
 import { hasherSettings } from "./settings.js";
 
 export * from "./client.js";
-export { hashLocalFile } from "./local.js";
+export { closeLocalHashing, hashLocalFile } from "./local.js";
 export { HASH_VERSION, HashService } from "./service.js";
 export { hasherSettings, type HasherConfig } from "./settings.js";
 export { DEFAULT_SIGNATURE_DISTANCE, parseSignature, signatureDistance } from "./signature.js";
@@ -24,6 +25,7 @@ export const hasherModule = defineModule({
   // Decoding is expensive: beyond loopback only callers with a token (hash or write scope) get it.
   servesApi: true,
   async start(ctx, config) {
+    decodeForServer();
     // Removes the temp files (and kills the ffmpeg) a crashed hasher left behind.
     const { space, removed } = await TempSpace.open(config.hasherTempDir);
     if (removed.length) ctx.log.warn({ removed }, "removed the temp folders of hasher processes that are gone");

@@ -17,6 +17,13 @@ function localService(): HashService {
   return shared.service;
 }
 
+/** Closes the pool local hashing opened (if any); a later hashLocalFile opens a new one. */
+export async function closeLocalHashing(): Promise<void> {
+  const opened = shared;
+  shared = undefined;
+  await opened?.pool.close();
+}
+
 export async function hashLocalFile(path: string, opts: { thumbnail?: boolean } = {}): Promise<hasherV1.HashResponse> {
   const { size } = await stat(path);
   return localService().hash(createReadStream(path, { highWaterMark: 1024 * 1024 }), {

@@ -64,6 +64,8 @@ export async function run(args: string[]): Promise<number> {
     rows.push(row);
     if (!json) printHuman(row);
   }
+  // The worker pool of local hashing is closed, not left to the process's exit.
+  if (!server) await (await import("@booru/hasher")).closeLocalHashing();
   if (json) process.stdout.write(safeJson(rows, 2) + "\n");
   return rows.some((r) => r.error) ? EXIT.FAILURE : EXIT.OK;
 }

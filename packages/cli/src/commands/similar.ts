@@ -29,10 +29,12 @@ async function isFile(p: string): Promise<boolean> {
 /** The query: an md5 in the catalog, or the file's hash computed here (the file is never uploaded). */
 async function queryFor(arg: string, algo: Algo): Promise<{ md5?: string; hash?: string }> {
   if (await isFile(arg)) {
-    const { hashLocalFile } = await import("@booru/hasher");
-    const hashed = await hashLocalFile(arg).catch((err: Error) => {
-      throw new CliError(`cannot hash ${arg}: ${err.message}`, EXIT.FAILURE);
-    });
+    const { closeLocalHashing, hashLocalFile } = await import("@booru/hasher");
+    const hashed = await hashLocalFile(arg)
+      .catch((err: Error) => {
+        throw new CliError(`cannot hash ${arg}: ${err.message}`, EXIT.FAILURE);
+      })
+      .finally(closeLocalHashing);
     const hash = hashed.hashes?.[ALGOS[algo].field];
     if (!hash) throw new CliError(`${arg} has no ${algo === "frames" ? "frame signature (not an animation or video)" : algo}`, EXIT.FAILURE);
     return { hash };

@@ -80,8 +80,9 @@ export class MongoClaimsStore implements ClaimsStore {
     return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } });
   }
 
-  async markDone(md5: string, owner: string, libraryPath: string): Promise<boolean> {
-    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId: libraryPath, updatedAt: Date.now() } });
+  async markDone(md5: string, owner: string, libraryPath: string, recordSource?: string): Promise<boolean> {
+    const record = recordSource === undefined ? {} : { source: recordSource, entry: "" };
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId: libraryPath, ...record, updatedAt: Date.now() } });
   }
 
   async markFailed(md5: string, owner: string): Promise<boolean> {

@@ -78,7 +78,10 @@ export class SqliteClaimsStore implements ClaimsStore {
     );
   }
 
-  async markDone(md5: string, owner: string, libraryPath: string): Promise<boolean> {
+  async markDone(md5: string, owner: string, libraryPath: string, recordSource?: string): Promise<boolean> {
+    if (recordSource !== undefined) {
+      return this.change("UPDATE claims SET state = 'done', image_id = ?, source = ?, entry = NULL, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", libraryPath, recordSource, Date.now(), md5, owner);
+    }
     return this.change("UPDATE claims SET state = 'done', image_id = ?, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", libraryPath, Date.now(), md5, owner);
   }
 

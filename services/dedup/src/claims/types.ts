@@ -44,7 +44,11 @@ export interface ClaimsStore {
    * restart), whatever its lease: no other replica can hold it.
    */
   resume(md5: string, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean>;
-  markDone(md5: string, owner: string, libraryPath: string): Promise<boolean>;
+  /**
+   * Marks the claim done. `recordSource`: the catalog's record is another file's (of that
+   * source path); the claim then names that file and no inbox entry (its identity is unknown).
+   */
+  markDone(md5: string, owner: string, libraryPath: string, recordSource?: string): Promise<boolean>;
   /** Gives the claim up (leaseUntil 0), so the next copy of the bytes takes it over at once. */
   markFailed(md5: string, owner: string): Promise<boolean>;
   /** Marks the md5 deleted so the same bytes are not ingested again (any state). */

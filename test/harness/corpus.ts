@@ -5,12 +5,12 @@
  * one place.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
 import sharp from "sharp";
-import { CLOCK_PROBE_PREFIX } from "@booru/runtime";
+import { listFiles } from "./files.js";
 
 export const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
@@ -135,23 +135,7 @@ export async function dropCorpus(inbox: string, o: CorpusOptions): Promise<Corpu
   return { inputs, uniqueMd5s: new Set(images.map((x) => md5(x.data))), slow };
 }
 
-/** Every file under `root` (relative paths), following no links. */
-/** Every file below root (relative paths), sorted. */
-export function listFiles(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const abs = path.join(dir, e.name);
-      // The pipeline's own clock probes live for a millisecond; they are not inputs.
-      if (e.name.startsWith(CLOCK_PROBE_PREFIX)) continue;
-      if (e.isDirectory()) walk(abs);
-      else out.push(path.relative(root, abs));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+export { listFiles };
 
 export interface Folders {
   inboxes: string[];
