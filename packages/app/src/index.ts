@@ -48,4 +48,19 @@ export const BUS: BusTopology = {
 };
 
 /** The application `booru` runs. */
-export const booru: AppDef = { modules: MODULES, settings: appSettings, bus: BUS, peers: { hasher: "hasherAddr", catalog: "catalogAddr" } };
+export const booru: AppDef = {
+  modules: MODULES,
+  settings: appSettings,
+  bus: BUS,
+  peers: { hasher: "hasherAddr", catalog: "catalogAddr" },
+  // Inboxes apart from every folder the pipeline writes: the watcher would take its own output as new input.
+  separate: (paths, common) => ({
+    watched: paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })),
+    others: [
+      { role: "library", path: paths.library, write: true },
+      { role: "duplicates folder", path: paths.duplicates, write: true },
+      { role: "rejected folder", path: paths.rejected, write: true },
+      ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
+    ],
+  }),
+};

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { ServingStatus } from "grpc-health-check";
 import { Counter } from "prom-client";
 import { ConfigError, parseConfig, type ConfigOf, type Spec } from "./config.js";
@@ -81,6 +82,11 @@ export interface AppDef {
   bus: BusTopology;
   /** Peer name -> the key of the setting holding its address (unset: this process). */
   peers: Record<string, string>;
+  /**
+   * Folders read as input (`watched`) that must lie apart from the application's other folders,
+   * checked on the whole configuration whenever a selected module uses a watched folder.
+   */
+  separate?(paths: DataPaths, common: CommonConfig): { watched: FolderNeed[]; others: FolderNeed[] };
 }
 
 /** Selected modules in dependency order (deps that are not selected are remote and ignored). */
@@ -145,7 +151,7 @@ export async function startApp(app: AppDef, opts: StartOptions): Promise<App> {
   // Everything that can be checked is checked before anything binds or starts.
   const tokens = common.tokensFile ? loadTokens(common.tokensFile) : [];
   checkListen(order, common, tokens);
-  await checkModuleFolders(order, common, paths);
+  await checkModuleFolders(app, order, common, paths);
   const log = createLogger(order.length === all.length ? "booru" : order.map((m) => m.name).join("+"), common.logLevel, common.logFormat);
   const metrics = createRegistry();
   const internalToken = newInternalToken();
@@ -240,18 +246,11 @@ function checkListen(order: readonly ModuleDef[], common: CommonConfig, tokens: 
 }
 
 /** The folders the selected modules use: no inbox overlapping another folder, each usable. */
-async function checkModuleFolders(order: readonly ModuleDef[], common: CommonConfig, paths: DataPaths): Promise<void> {
+async function checkModuleFolders(app: AppDef, order: readonly ModuleDef[], common: CommonConfig, paths: DataPaths): Promise<void> {
   const needs = order.flatMap((m) => m.folders?.(paths, common) ?? []);
-  if (needs.some((n) => n.role === "inbox")) {
-    // The whole configuration, not only this process's part: a watcher alone must not watch a library either.
-    const others: FolderNeed[] = [
-      { role: "library", path: paths.library, write: true },
-      { role: "duplicates folder", path: paths.duplicates, write: true },
-      { role: "rejected folder", path: paths.rejected, write: true },
-      ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
-    ];
-    await checkOverlaps(paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })), others);
-  }
+  const rule = app.separate?.(paths, common);
+  // The whole configuration, not only this process's part: a watcher alone must not watch a library either.
+  if (rule && rule.watched.some((w) => needs.some((n) => path.resolve(n.path) === path.resolve(w.path)))) await checkOverlaps(rule.watched, rule.others);
   await checkFolders(needs);
 }
 
