@@ -28,26 +28,28 @@ process.once("exit", () => {
 });
 
 /**
+ * Spawns the `booru` binary with its output piped: the one way every suite starts a booru
+ * subprocess, so each is killed if this test process exits first.
+ */
+export function spawnBooru(args: string[], env: NodeJS.ProcessEnv, as: { uid?: number; gid?: number } = {}): ChildProcess & { stdout: NonNullable<ChildProcess["stdout"]>; stderr: NonNullable<ChildProcess["stderr"]> } {
+  const proc = spawn(process.execPath, [BOORU_BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"], ...as });
+  live.add(proc);
+  proc.once("exit", () => live.delete(proc));
+  return proc as ReturnType<typeof spawnBooru>;
+}
+
+/**
  * Starts `booru <command> ...args` on free ports and waits until gRPC listens. `host` and
  * `port`: where gRPC listens (default 127.0.0.1 and a free port; 0.0.0.0 needs a tokens file).
  */
 export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv, opts: { host?: string; port?: number } = {}): Promise<BooruProcess> {
   const grpcPort = opts.port ?? (await freePort());
   const metricsPort = await freePort();
-  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `${opts.host ?? "127.0.0.1"}:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], {
-    env: { ...process.env, BOORU_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawnBooru([command, "--listen", `${opts.host ?? "127.0.0.1"}:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], { ...process.env, BOORU_LOG_LEVEL: "info", ...env });
   let out = "";
-  proc.stdout!.on("data", (b) => (out = (out + b).slice(-200_000)));
-  proc.stderr!.on("data", (b) => (out = (out + b).slice(-200_000)));
-  live.add(proc);
-  const exited = new Promise<number | string>((resolve) =>
-    proc.once("exit", (code, sig) => {
-      live.delete(proc);
-      resolve(code ?? sig ?? -1);
-    }),
-  );
+  proc.stdout.on("data", (b) => (out = (out + b).slice(-200_000)));
+  proc.stderr.on("data", (b) => (out = (out + b).slice(-200_000)));
+  const exited = new Promise<number | string>((resolve) => proc.once("exit", (code, sig) => resolve(code ?? sig ?? -1)));
   await waitForPort(grpcPort, 60_000, proc).catch((err) => {
     throw new Error(`${err.message}\n${out}`);
   });
@@ -57,7 +59,7 @@ export async function startBooru(command: "run" | "up", args: string[], env: Nod
 /** Runs `booru ...args` to completion; `as` runs it as another user (root may). */
 export function runBooru(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000, as: { uid?: number; gid?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BOORU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], ...as });
+    const proc = spawnBooru(args, { ...process.env, ...env }, as);
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (b) => (stdout += b));

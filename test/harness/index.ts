@@ -11,5 +11,5 @@ export const mongoUrl = (): string => inject("mongoUrl");
 export function uniqueName(prefix = "t"): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
 }
-export { startBooru, runBooru, BOORU_BIN, REPO, type BooruProcess } from "./booru.js";
+export { startBooru, runBooru, spawnBooru, BOORU_BIN, REPO, type BooruProcess } from "./booru.js";
 export { noiseJpeg, md5, listFiles, libraryMd5s, waitFor, isEmptyDir, exists } from "./files.js";

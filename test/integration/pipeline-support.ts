@@ -1,10 +1,10 @@
 /** Shared by the pipeline tests: env for a run, catalog queries, waiting, `booru run` subprocesses. */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCatalogClient } from "@booru/catalog";
 import { catalogV1 } from "@booru/proto";
-import { mongoUrl, natsUrl, waitFor, waitForPort } from "../harness/index.js";
+import { mongoUrl, natsUrl, spawnBooru, waitFor, waitForPort } from "../harness/index.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -66,10 +66,7 @@ export class BooruProcess {
   ) {}
 
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bin/booru.js"), "run", `--target=${this.target}`], {
-      env: { ...process.env, ...this.env, ...(this.port ? { BOORU_LISTEN: `127.0.0.1:${this.port}` } : {}) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    this.proc = spawnBooru(["run", `--target=${this.target}`], { ...process.env, ...this.env, ...(this.port ? { BOORU_LISTEN: `127.0.0.1:${this.port}` } : {}) });
     const keep = (b: Buffer) => (this.log = (this.log + b.toString()).slice(-20_000));
     this.proc.stdout!.on("data", keep);
     this.proc.stderr!.on("data", keep);

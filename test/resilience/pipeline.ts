@@ -4,18 +4,15 @@
  * a MongoDB-protocol server the test owns. Plus the bookkeeping a test asserts on: where every
  * input file ended up, catalog records, peak RSS per process, /metrics values.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import { listFiles } from "../harness/files.js";
-import { freePort, startLocalFerret, startLocalNats, uniqueName } from "../harness/index.js";
+import { freePort, spawnBooru, startLocalFerret, startLocalNats, uniqueName } from "../harness/index.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BOORU = path.join(ROOT, "packages/cli/bin/booru.js");
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,8 +71,8 @@ export class BooruProcess {
   }
 
   async start(timeoutMs = 60_000): Promise<void> {
-    const args = [BOORU, "run", `--target=${this.target}`, "--listen", `127.0.0.1:${this.grpcPort}`, "--metrics-listen", `127.0.0.1:${this.metricsPort}`, ...this.extraArgs];
-    const proc = spawn(process.execPath, args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    const args = ["run", `--target=${this.target}`, "--listen", `127.0.0.1:${this.grpcPort}`, "--metrics-listen", `127.0.0.1:${this.metricsPort}`, ...this.extraArgs];
+    const proc = spawnBooru(args, this.env);
     this.proc = proc;
     this.pids.push(proc.pid!);
     let ready = false;
