@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { MongoClient } from "mongodb";
 import { startApp, type App } from "@booru/runtime";
 import { catalogV1 } from "@booru/proto";
-import { createCatalogClient } from "@booru/catalog";
+import { createCatalogClient } from "@booru/catalog/client";
 import { booru } from "@booru/app";
 import { listFiles, makeImage, md5 } from "../harness/corpus.js";
 import { mongoUrl, uniqueName } from "../harness/index.js";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { catalogV1 } from "@booru/proto";
-import { createCatalogClient } from "@booru/catalog";
+import { createCatalogClient } from "@booru/catalog/client";
 import { listFiles, libraryMd5s, md5, noiseJpeg, startBooru, waitFor, isEmptyDir, type BooruProcess } from "../harness/index.js";
 
 // No NATS_URL / MONGO_URL: this is the embedded default.

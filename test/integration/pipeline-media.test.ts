@@ -13,7 +13,7 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { zipSync } from "fflate";
 import { catalogV1, hasherV1 } from "@booru/proto";
-import { createCatalogClient } from "@booru/catalog";
+import { createCatalogClient } from "@booru/catalog/client";
 import { startApp } from "@booru/runtime";
 import { booru } from "@booru/app";
 import { listFiles } from "../harness/corpus.js";

@@ -2,7 +2,7 @@
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCatalogClient } from "@booru/catalog";
+import { createCatalogClient } from "@booru/catalog/client";
 import { catalogV1 } from "@booru/proto";
 import { mongoUrl, natsUrl, spawnBooru, waitFor, waitForPort } from "../harness/index.js";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectNatsBus, createLogger, startApp } from "@booru/runtime";
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { createCatalogClient } from "@booru/catalog";
+import { createCatalogClient } from "@booru/catalog/client";
 import { booru } from "@booru/app";
 import { account, dropCorpus, listFiles, makeImage, md5 } from "../harness/corpus.js";
 import { natsUrl, uniqueName } from "../harness/index.js";

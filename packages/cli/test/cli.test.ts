@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalogV1, hasherV1 } from "@booru/proto";
 import { REASON_NAMES } from "@booru/runtime";
 import { hashLocalFile } from "@booru/hasher";
-import { unary } from "@booru/catalog";
+import { unary } from "@booru/catalog/client";
 import { makeDuplicate, makeImage, makeRejection, signatureOf } from "../../../services/catalog/test/fixtures.js";
 import { startCatalog, TOKENS, type Running } from "../../../services/catalog/test/helpers.js";
 

@@ -11,7 +11,8 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reasonName, reasonOf, startApp, type App } from "@booru/runtime";
-import { callHash, createHasherClient, hashLocalFile, type HasherClient } from "@booru/hasher";
+import { hashLocalFile } from "@booru/hasher";
+import { callHash, createHasherClient, type HasherClient } from "@booru/hasher/client";
 import { noiseJpeg } from "../../../test/harness/files.js";
 import { booru } from "@booru/app";
 

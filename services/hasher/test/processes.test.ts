@@ -7,7 +7,7 @@ import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { callHash, createHasherClient } from "@booru/hasher";
+import { callHash, createHasherClient } from "@booru/hasher/client";
 import { ENCODE, ffmpeg, haveFfmpeg, processesMentioning } from "../../../test/harness/media.js";
 import { freePort } from "../../../test/harness/index.js";
 import { BooruProcess } from "../../../test/integration/pipeline-support.js";
