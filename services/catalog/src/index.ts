@@ -1,6 +1,6 @@
 import { openClaimsStore, type ClaimsStore } from "@booru/claims";
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { defineModule, FILES_CONSUMER, settings, type ModuleContext } from "@booru/runtime";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
 import { IndexSync } from "./index-sync.js";
@@ -69,6 +69,7 @@ export const catalogModule = defineModule({
       index,
       publish: (event) => hub.publish(event),
       claims: () => claims.get(),
+      queueDepth: async () => (await ctx.bus()).files.depth(FILES_CONSUMER),
       metrics: catalogMetrics(ctx.metrics, index),
       libraryRoot: ctx.paths.library,
       maxThumbnailBytes: config.maxThumbnailBytes,

@@ -2,10 +2,10 @@ import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
 import type { ClaimsStore } from "@booru/claims";
 import { catalogV1, type ingestV1 } from "@booru/proto";
-import { AppError, badRequest, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
+import { AppError, badRequest, notFound, OutsideRootError, resolveInside, type Logger, type QueueDepth } from "@booru/runtime";
 import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
-import { kindName, similarityHashes, type Repos } from "./repos/types.js";
+import { kindName, MINUTE_MS, similarityHashes, type Repos } from "./repos/types.js";
 import type { SimilarityIndex } from "./similarity.js";
 import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, reasonArg, sha256Arg } from "./validate.js";
 
@@ -14,6 +14,8 @@ export interface CatalogDeps {
   index: SimilarityIndex;
   publish(event: catalogV1.Event): void;
   claims(): Promise<ClaimsStore>;
+  /** The files queue as dedup's consumer sees it. */
+  queueDepth(): Promise<QueueDepth>;
   metrics: CatalogMetrics;
   libraryRoot: string;
   maxThumbnailBytes: number;
@@ -165,6 +167,22 @@ export class CatalogService {
     for (const r of reports) for (const [why, n] of Object.entries(r.ignoredByReason)) ignoredByReason[why] = (ignoredByReason[why] ?? 0) + n;
     const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected: sum(rejectedByReason), ignored: sum(ignoredByReason), ignoredByReason };
+  }
+
+  async getActivity(req: catalogV1.GetActivityRequest): Promise<catalogV1.GetActivityResponse> {
+    const span = limitArg(req.minutes, 60, 1440, "minutes");
+    const first = (Math.floor(this.now() / MINUTE_MS) - span + 1) * MINUTE_MS;
+    const [ingested, duplicates, rejected, depth] = await Promise.all([
+      this.deps.repos.images.perMinute(first),
+      this.deps.repos.duplicates.perMinute(first),
+      this.deps.repos.rejections.perMinute(first),
+      this.deps.queueDepth(),
+    ]);
+    const minutes = Array.from({ length: span }, (_, i) => {
+      const start = first + i * MINUTE_MS;
+      return { startUnixMs: start, ingested: ingested.get(start) ?? 0, duplicates: duplicates.get(start) ?? 0, rejected: rejected.get(start) ?? 0 };
+    });
+    return { minutes, backlog: depth.pending, inFlight: depth.ackPending };
   }
 
   /** A watcher's view of one inbox (over the bus, latest wins); malformed reports are dropped. */

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
+import { bearer, defineModule, FileClock, FILES_CONSUMER, settings, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "@booru/claims";
 import { createHasherClient } from "@booru/hasher";
 import { createCatalogClient } from "@booru/catalog";
@@ -15,7 +15,7 @@ export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */
-export const DEDUP_DURABLE = "dedup";
+export const DEDUP_DURABLE = FILES_CONSUMER;
 
 export const dedupSettings = {
   dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),

@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { isDuplicateKey } from "@booru/runtime";
 import type { Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { countPerMinute, kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -52,6 +52,16 @@ async function insertOnce<T extends Document>(coll: Collection<T>, doc: T): Prom
 async function listEvents<T extends { atUnixMs: number; id: string }>(coll: Collection<EventDoc>, filter: Filter<EventDoc>, limit: number, cursor: Cursor | undefined, parse: (doc: Document) => T) {
   const docs = await coll.find({ ...after("at", cursor), ...filter }).sort({ at: -1, _id: -1 }).limit(limit + 1).toArray();
   return toPage(docs.map((d) => parse(d.record)), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
+}
+
+/**
+ * Per-minute counts of the documents whose `field` is at or after `since`: the times are read
+ * (an indexed range, one number each) and counted here, as FerretDB 1.24 cannot $group by an
+ * expression.
+ */
+async function perMinute<T extends Document>(coll: Collection<T>, field: string, since: number): Promise<Map<number, number>> {
+  const docs = await coll.find({ [field]: { $gte: since } } as Filter<T>, { projection: { _id: 0, [field]: 1 } }).toArray();
+  return countPerMinute(docs.map((d) => (d as Record<string, number>)[field]!));
 }
 
 const toImage = (doc: ImageDoc | null) => (doc ? catalogV1.Image.fromJSON(doc.image) : undefined);
@@ -126,6 +136,10 @@ class MongoImages implements ImagesRepo {
     return { images, bytes: totals?.bytes ?? 0, ingestedSince: recent };
   }
 
+  perMinute(since: number) {
+    return perMinute(this.images, "ingestedUnixMs", since);
+  }
+
   async *hashes() {
     const cursor = this.images.find({}, { projection: { "image.hashes": 1 } }).batchSize(10_000);
     for await (const doc of cursor) {
@@ -149,6 +163,10 @@ class MongoDuplicates implements DuplicatesRepo {
   count() {
     return this.coll.countDocuments({});
   }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
+  }
 }
 
 class MongoRejections implements RejectionsRepo {
@@ -165,6 +183,10 @@ class MongoRejections implements RejectionsRepo {
   async countByReason() {
     const rows = await this.coll.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$reason", n: { $sum: 1 } } }]).toArray();
     return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
   }
 }
 

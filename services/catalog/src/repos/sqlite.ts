@@ -53,6 +53,11 @@ function listEvents<T extends { atUnixMs: number; id: string }>(db: SqliteDb, ta
   const rows = db.prepare(`SELECT record FROM ${table} ${clause(where)} ORDER BY at DESC, id DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
   return toPage(rows.map((r) => parse(JSON.parse(r.record))), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
 }
+/** Per-minute counts of rows of `table` whose `column` is at or after `since` (an indexed range). */
+function perMinute(db: SqliteDb, table: string, column: string, since: number): Map<number, number> {
+  const rows = db.prepare(`SELECT (${column} / 60000) * 60000 AS minute, COUNT(*) AS n FROM ${table} WHERE ${column} >= ? GROUP BY minute`).all(since) as { minute: number; n: number }[];
+  return new Map(rows.map((r) => [r.minute, r.n]));
+}
 const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
 
 class SqliteImages implements ImagesRepo {
@@ -122,6 +127,10 @@ class SqliteImages implements ImagesRepo {
     return { images: row.images, bytes: row.bytes, ingestedSince: row.recent };
   }
 
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_images", "ingested", since);
+  }
+
   async *hashes() {
     const rows = this.db.prepare("SELECT md5, phash64, dhash64, phash256, blockhash256, frame_signature FROM catalog_images").iterate() as Iterable<Record<string, string | null>>;
     for (const r of rows) {
@@ -144,6 +153,10 @@ class SqliteDuplicates implements DuplicatesRepo {
   async count() {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM catalog_duplicates").get() as { n: number }).n;
   }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_duplicates", "at", since);
+  }
 }
 
 class SqliteRejections implements RejectionsRepo {
@@ -160,6 +173,10 @@ class SqliteRejections implements RejectionsRepo {
   async countByReason() {
     const rows = this.db.prepare("SELECT reason, COUNT(*) AS n FROM catalog_rejections GROUP BY reason").all() as { reason: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_rejections", "at", since);
   }
 }
 
