@@ -17,6 +17,8 @@ export const consoleModule = defineModule({
   name: "console",
   deps: ["catalog", "hasher"],
   settings: consoleSettings,
+  // Its users need a token beyond loopback, like the gRPC APIs' callers.
+  servesApi: true,
   async start(ctx, config) {
     const tokens = Boolean(ctx.common.tokensFile);
     const loopback = isLoopbackAddress(config.webListen);
