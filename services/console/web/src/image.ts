@@ -34,7 +34,7 @@ export const image: Page = (main, [md5]) => {
   algorithm.addEventListener("change", () => void loadSimilar());
 
   get<{ image: Json; card: Card }>(`/api/images/${md5}`).then(({ image, card }) => {
-    const facts = rows(image).filter(([k]) => k !== "md5" && !k.startsWith("hashes.frameSignature"));
+    const facts = rows(image).filter(([k]) => !k.startsWith("hashes.frameSignature"));
     const names: [string, string][] = [["Original name", card.name], ["Path in the inbox", String(image.sourcePath ?? "")], ["In the library", String(image.libraryPath ?? "")]];
     const session = currentSession();
     const del = h("button", { type: "button", class: "danger", disabled: !session.admin, "aria-describedby": session.admin ? undefined : "delete-why", onclick: async () => {
@@ -60,7 +60,7 @@ export const image: Page = (main, [md5]) => {
           h("h2", { id: "facts" }, "File names"),
           h("table", { class: "facts" }, h("tbody", {}, names.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
           h("h2", {}, "Hashes and facts"),
-          h("table", { class: "facts" }, h("tbody", {}, h("tr", {}, h("th", { scope: "row" }, "md5"), h("td", {}, md5!)), facts.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
+          h("table", { class: "facts" }, h("tbody", {}, facts.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
           h("p", {}, del, session.admin ? null : h("span", { id: "delete-why", class: "muted" }, " Deleting needs an admin token.")),
         ),
       ),
