@@ -82,7 +82,7 @@ describe("web console (booru up, no tokens)", () => {
     await expect.poll(() => page.locator('[data-counter="hashers"] dd').textContent()).toBe("1 of 1");
     // The hostile name is text on the page, never markup.
     await expect.poll(() => events.getByText(HOSTILE).count()).toBe(1);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await expectAccessible(page);
 
     // Library: newest first, every image; a filter narrows it.
