@@ -1,8 +1,10 @@
-import { catalogV1, hasherV1 } from "@booru/proto";
-import { bearer, channelCredentials, channelOptions, checkAccess, checkHealth, deadline, type Access, type Scope } from "@booru/runtime";
-import type { CallOptions, ClientUnaryCall, Metadata, ServiceError } from "@grpc/grpc-js";
-import { once } from "node:events";
 import { lookup } from "node:dns/promises";
+import { catalogV1, hasherV1 } from "@booru/proto";
+import { createCatalogClient, unary } from "@booru/catalog/client";
+import { callHash, createHasherClient } from "@booru/hasher/client";
+import { bearer, checkAccess, type Access, type Scope } from "@booru/runtime/client";
+import { checkHealth } from "@booru/runtime";
+import type { ServiceError } from "@grpc/grpc-js";
 
 /**
  * What the console asks of the pipeline: the catalog's and the hasher's gRPC APIs, nothing else.
@@ -36,32 +38,28 @@ export interface Peers {
   timeoutMs?: number;
 }
 
-type Unary<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
-
 const NOT_FOUND = 5;
 
 /** The gRPC adapter. */
 export function grpcPipeline(peers: Peers): Pipeline {
-  const catalog = new catalogV1.CatalogClient(peers.catalog.target, channelCredentials(peers.caFile), channelOptions());
-  // Search by picture sends a whole file: allow the upload limit plus framing.
-  const hasher = new hasherV1.HasherClient(peers.hasher.target, channelCredentials(peers.caFile), channelOptions(64 * 1024 * 1024));
+  const catalog = createCatalogClient(peers.catalog.target, { caFile: peers.caFile });
+  const hasher = createHasherClient(peers.hasher.target, { caFile: peers.caFile });
   const timeoutMs = peers.timeoutMs ?? 15_000;
-  const call = <Req, Res>(method: Unary<Req, Res>, req: Req, token: string | undefined): Promise<Res> =>
-    new Promise<Res>((resolve, reject) => {
-      method.call(catalog, req, bearer(token), deadline(timeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
-    });
+  const c = catalog;
+  const call = <Req, Res>(method: Parameters<typeof unary<Req, Res>>[0], req: Req, token: string | undefined): Promise<Res> => unary(method, req, { token, timeoutMs });
   const orUndefined = <T>(p: Promise<T>) => p.catch((err: ServiceError) => (err.code === NOT_FOUND ? undefined : Promise.reject(err)));
 
   return {
-    stats: (token) => call(catalog.getStats, {}, token),
-    activity: (minutes, token) => call(catalog.getActivity, { minutes }, token),
-    listImages: (req, token) => call(catalog.listImages, catalogV1.ListImagesRequest.fromPartial(req), token),
-    getImage: async (md5, token) => (await orUndefined(call(catalog.getImage, { md5 }, token)))?.image,
-    thumbnail: (md5, token) => orUndefined(call(catalog.getThumbnail, { md5 }, token)),
-    similar: async (req, token) => (await call(catalog.findSimilar, catalogV1.FindSimilarRequest.fromPartial(req), token)).matches,
-    deleteImage: async (md5, token) => (await call(catalog.deleteImage, { md5 }, token)).deleted,
-    listRejections: (pageToken, token) => call(catalog.listRejections, { pageSize: 50, pageToken, reason: "" }, token),
-    hash: (bytes, name) => hashBytes(hasher, bytes, name, peers.hasher.token, timeoutMs),
+    stats: (token) => call(c.getStats.bind(c), {}, token),
+    activity: (minutes, token) => call(c.getActivity.bind(c), { minutes }, token),
+    listImages: (req, token) => call(c.listImages.bind(c), catalogV1.ListImagesRequest.fromPartial(req), token),
+    getImage: async (md5, token) => (await orUndefined(call(c.getImage.bind(c), { md5 }, token)))?.image,
+    thumbnail: (md5, token) => orUndefined(call(c.getThumbnail.bind(c), { md5 }, token)),
+    similar: async (req, token) => (await call(c.findSimilar.bind(c), catalogV1.FindSimilarRequest.fromPartial(req), token)).matches,
+    deleteImage: async (md5, token) => (await call(c.deleteImage.bind(c), { md5 }, token)).deleted,
+    listRejections: (pageToken, token) => call(c.listRejections.bind(c), { pageSize: 50, pageToken, reason: "" }, token),
+    // No thumbnail: the console shows the user's own picture, and nothing is kept.
+    hash: (bytes, name) => callHash(hasher, chunks(bytes), { fileName: name, size: bytes.length, thumbnail: { maxSide: 0, format: 0, quality: 0, skip: true } }, timeoutMs, bearer(peers.hasher.token)),
     watch(onEvent, onEnd) {
       const stream = catalog.watchEvents({}, bearer(peers.catalog.token));
       let ended = false;
@@ -87,21 +85,8 @@ export function grpcPipeline(peers: Peers): Pipeline {
   };
 }
 
-async function hashBytes(client: hasherV1.HasherClient, bytes: Buffer, name: string, token: string | undefined, timeoutMs: number): Promise<hasherV1.HashResponse> {
-  let stream!: ReturnType<hasherV1.HasherClient["hash"]>;
-  const result = new Promise<hasherV1.HashResponse>((resolve, reject) => {
-    stream = client.hash(bearer(token), deadline(timeoutMs), (err, res) => (err ? reject(err) : resolve(res!)));
-  });
-  const send = async () => {
-    // No thumbnail: the console shows the user's own picture, and nothing is kept.
-    stream.write(hasherV1.HashRequest.fromPartial({ options: { fileName: name, size: bytes.length, thumbnail: { maxSide: 0, format: 0, quality: 0, skip: true } } }));
-    for (let at = 0; at < bytes.length; at += 1024 * 1024) {
-      if (!stream.write({ chunk: bytes.subarray(at, at + 1024 * 1024) })) await Promise.race([once(stream, "drain"), result]);
-    }
-    stream.end();
-  };
-  await Promise.race([send(), result]).catch(() => undefined);
-  return result;
+async function* chunks(bytes: Buffer): AsyncIterable<Buffer> {
+  for (let at = 0; at < bytes.length; at += 1024 * 1024) yield bytes.subarray(at, at + 1024 * 1024);
 }
 
 /** The hasher instances a target names (every address a dns:/// name resolves to), each health-checked. */
