@@ -26,9 +26,43 @@ export interface Pipeline {
   watch(onEvent: (e: catalogV1.Event) => void, onEnd: (err?: Error) => void): () => void;
   /** Hasher instances behind the hasher target, and how many answer their health check. */
   hashers(): Promise<{ reachable: number; total: number }>;
+  /** Groups of near-duplicates waiting for a decision, by cursor (Catalog.ListNearDuplicates). */
+  nearDuplicates(pageToken: string, token?: string): Promise<NearPage>;
+  /** Decides one group (Catalog.ResolveNearDuplicates): keep these md5s, keep all, or the suggestion. */
+  resolveNearDuplicates(groupId: string, decision: NearDecision, token?: string): Promise<void>;
   /** May this token do `scope` (Auth.Check at the catalog)? */
   access(token: string, scope: Scope): Promise<Access>;
   close(): void;
+}
+
+export interface NearMember {
+  md5: string;
+  name: string;
+  width: number;
+  height: number;
+  bytes: number;
+  format: string;
+  ingestedUnixMs: number;
+  /** Hamming distance to the suggested keeper (0 for the keeper). */
+  distance: number;
+}
+
+export interface NearGroup {
+  id: string;
+  suggestedKeeper: string;
+  members: NearMember[];
+}
+
+export interface NearPage {
+  groups: NearGroup[];
+  next: string;
+}
+
+export type NearDecision = { keep: string[] } | { keepAll: true } | { suggestion: true };
+
+/** The catalog answered that it has no such method (an older catalog). */
+export class Unsupported extends Error {
+  override name = "Unsupported";
 }
 
 export interface Peers {
@@ -75,6 +109,14 @@ export function grpcPipeline(peers: Peers): Pipeline {
         ended = true;
         stream.cancel();
       };
+    },
+    // Catalog.ListNearDuplicates and ResolveNearDuplicates (issue 14) are not in this build's
+    // API yet: the page says so instead of failing.
+    nearDuplicates: async () => {
+      throw new Unsupported("this catalog does not offer near-duplicate review yet");
+    },
+    resolveNearDuplicates: async () => {
+      throw new Unsupported("this catalog does not offer near-duplicate review yet");
     },
     hashers: () => hasherHealth(peers.hasher.target),
     access: (token, scope) => checkAccess(peers.catalog.target, token, scope, { caFile: peers.caFile }),
