@@ -36,6 +36,7 @@ export const near: Page = (main) => {
   let at = 0;
   const keep = new Set<string>();
   const view = h("section", { "aria-live": "polite" });
+  const applyButton = h("button", { type: "button", disabled: true, onclick: () => void applyAll() }, "Apply the suggestion to all groups…");
   const counter = h("p", { class: "muted" });
 
   const load = async () => {
@@ -47,6 +48,7 @@ export const near: Page = (main) => {
   const show = () => {
     const g = groups[at];
     counter.textContent = groups.length ? `Group ${at + 1} of ${groups.length}${next ? "+" : ""}` : "";
+    applyButton.disabled = !admin || groups.length === 0;
     if (!g) return replace(view, h("p", {}, "No near-duplicates wait for a decision."));
     keep.clear();
     keep.add(g.suggestedKeeper);
@@ -137,10 +139,10 @@ export const near: Page = (main) => {
     main,
     h("h1", {}, "Near-duplicates"),
     h("p", { class: "keys muted" }, "The suggested picture to keep is selected. Keys: ", h("kbd", {}, "1"), "–", h("kbd", {}, "9"), " select, ", h("kbd", {}, "k"), " keep selected, ", h("kbd", {}, "a"), " keep all, ", h("kbd", {}, "n"), " next."),
-    h("p", {}, h("button", { type: "button", disabled: !admin, onclick: () => void applyAll() }, "Apply the suggestion to all groups…")),
+    h("p", {}, applyButton),
     counter,
     view,
   );
-  load().then(show, (err: Error) => replace(view, h("p", { class: "muted", role: "status" }, err.message)));
+  load().then(show, (err: Error) => replace(view, h("p", { class: "muted", role: "status" }, `${err.message[0]?.toUpperCase() ?? ""}${err.message.slice(1)}.`)));
   return () => document.removeEventListener("keydown", onKey);
 };
