@@ -85,6 +85,7 @@ export class CatalogService {
       maxBytes: req.maxBytes || undefined,
       ingestedAfter: req.ingestedAfterUnixMs || undefined,
       ingestedBefore: req.ingestedBeforeUnixMs || undefined,
+      oldestFirst: req.oldestFirst || undefined,
     };
     const page = await this.deps.repos.images.list(filter, limit, decodeToken(req.pageToken));
     return { images: page.items, nextPageToken: encodeToken(page.next) };

@@ -72,6 +72,12 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       await repos.images.put(makeImage("late", { ingestedUnixMs: 1 }));
       const rest = (await walk((after) => repos.images.list({}, 5, after ?? first.next))).flat().map((i) => i.md5);
       expect([...first.items.map((i) => i.md5), ...rest]).toEqual([...expected, makeImage("late").md5]);
+
+      // Oldest first: the same records in the other order, filters included, by cursor.
+      const oldest = await walk((after) => repos.images.list({ oldestFirst: true }, 5, after));
+      expect(oldest.flat().map((i) => i.md5)).toEqual([makeImage("late").md5, ...[...expected].reverse()]);
+      const pngs = (await walk((after) => repos.images.list({ oldestFirst: true, format: "png" }, 2, after))).flat().map((i) => i.md5);
+      expect(pngs).toEqual([...expected].reverse().filter((m) => images.find((i) => i.md5 === m)!.info!.format === "png"));
     });
 
     it("filters by format, byte range and ingested range across pages", async () => {

@@ -58,11 +58,11 @@ describe("console server with tokens", () => {
     const login = await b.post("/api/login", { token: READ });
     expect(login.body).toMatchObject({ authenticated: true, name: "viewer", admin: false });
     expect(login.headers.get("set-cookie")).toMatch(/HttpOnly; SameSite=Strict/);
-    const list = await b.call("/api/images?kind=image&format=png&minBytes=10");
+    const list = await b.call("/api/images?kind=image&format=png&minBytes=10&sort=oldest");
     expect(list.status).toBe(200);
     expect(list.body.next).toBe("next-page");
     // The user's own token reaches the catalog, with the filters.
-    expect(calls.find((c) => c.op === "list")).toMatchObject({ token: READ, arg: { kind: hasherV1.MediaKind.IMAGE, format: "png", minBytes: 10 } });
+    expect(calls.find((c) => c.op === "list")).toMatchObject({ token: READ, arg: { kind: hasherV1.MediaKind.IMAGE, format: "png", minBytes: 10, oldestFirst: true } });
     const del = await b.post(`/api/images/${md5}/delete`, {});
     expect(del.status).toBe(403);
     expect(del.body.error).toMatch(/admin/);
@@ -121,6 +121,7 @@ describe("console server without tokens", () => {
     expect(Buffer.from(await thumb.arrayBuffer()).toString()).toBe("webp");
     expect((await fetch(`${base}/api/images?kind=spreadsheet`)).status).toBe(400);
     expect((await fetch(`${base}/api/images?minBytes=-1`)).status).toBe(400);
+    expect((await fetch(`${base}/api/images?sort=sideways`)).status).toBe(400);
     expect((await fetch(`${base}/api/images/${md5.replace("0", "f")}`)).status).toBe(404);
   });
 

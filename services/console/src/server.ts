@@ -229,7 +229,10 @@ export function libraryFilter(q: URLSearchParams) {
     if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, `${name} must be a number of bytes`);
     return n;
   };
+  const sort = q.get("sort") ?? "newest";
+  if (sort !== "newest" && sort !== "oldest") throw new HttpError(400, "sort must be newest or oldest");
   return {
+    oldestFirst: sort === "oldest",
     kind: kind ? KIND_VALUES[kind] : 0,
     format,
     minBytes: size("minBytes"),

@@ -32,10 +32,11 @@ function migrate(db: SqliteDb): void {
   db.exec("CREATE INDEX IF NOT EXISTS catalog_images_kind ON catalog_images (kind, ingested DESC, md5 DESC)");
 }
 
-/** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor. */
-function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
+/** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor (`>` going oldest first). */
+function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[], ascending = false): void {
   if (!cursor) return;
-  where.push(`(${atCol} < ? OR (${atCol} = ? AND ${keyCol} < ?))`);
+  const op = ascending ? ">" : "<";
+  where.push(`(${atCol} ${op} ? OR (${atCol} = ? AND ${keyCol} ${op} ?))`);
   params.push(cursor.at, cursor.at, cursor.key);
 }
 
@@ -108,8 +109,9 @@ class SqliteImages implements ImagesRepo {
     if (filter.maxBytes !== undefined) add("bytes <= ?", filter.maxBytes);
     if (filter.ingestedAfter !== undefined) add("ingested >= ?", filter.ingestedAfter);
     if (filter.ingestedBefore !== undefined) add("ingested < ?", filter.ingestedBefore);
-    after("ingested", "md5", cursor, where, params);
-    const rows = this.db.prepare(`SELECT record FROM catalog_images ${clause(where)} ORDER BY ingested DESC, md5 DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
+    after("ingested", "md5", cursor, where, params, filter.oldestFirst);
+    const order = filter.oldestFirst ? "ingested ASC, md5 ASC" : "ingested DESC, md5 DESC";
+    const rows = this.db.prepare(`SELECT record FROM catalog_images ${clause(where)} ORDER BY ${order} LIMIT ?`).all(...params, limit + 1) as { record: string }[];
     return toPage(rows.map((r) => parseImage(r)!), limit, (i) => ({ at: i.ingestedUnixMs, key: i.md5 }));
   }
 

@@ -34,6 +34,8 @@ export interface ImageFilter {
   ingestedAfter?: number;
   /** Exclusive. */
   ingestedBefore?: number;
+  /** Oldest first (ingested time, then md5 ascending); the cursor continues the same order. */
+  oldestFirst?: boolean;
 }
 
 export interface ImageStats {
@@ -49,7 +51,7 @@ export interface ImagesRepo {
   getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
   /** The records of these md5s that exist, in no particular order. */
   getMany(md5s: string[]): Promise<catalogV1.Image[]>;
-  /** Newest first (ingested time, then md5 descending). */
+  /** Newest first (ingested time, then md5 descending), or oldest first. */
   list(filter: ImageFilter, limit: number, after?: Cursor): Promise<Page<catalogV1.Image>>;
   thumbnail(md5: string): Promise<Thumbnail | undefined>;
   /** Removes the record and its thumbnail; false when there was none. */

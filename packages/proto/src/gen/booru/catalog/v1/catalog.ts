@@ -216,6 +216,8 @@ export interface ListImagesRequest {
   ingestedBeforeUnixMs: number;
   /** Only this kind; UNSPECIFIED: every kind. */
   kind: MediaKind;
+  /** Oldest first instead of newest first; a page token continues the order it came from. */
+  oldestFirst: boolean;
 }
 
 export interface ListImagesResponse {
@@ -1541,6 +1543,7 @@ function createBaseListImagesRequest(): ListImagesRequest {
     ingestedAfterUnixMs: 0,
     ingestedBeforeUnixMs: 0,
     kind: 0,
+    oldestFirst: false,
   };
 }
 
@@ -1569,6 +1572,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     }
     if (message.kind !== 0) {
       writer.uint32(64).int32(message.kind);
+    }
+    if (message.oldestFirst !== false) {
+      writer.uint32(72).bool(message.oldestFirst);
     }
     return writer;
   },
@@ -1650,6 +1656,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             message.kind = reader.int32() as any;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oldestFirst = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1696,6 +1710,11 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
         ? globalThis.Number(object.ingested_before_unix_ms)
         : 0,
       kind: isSet(object.kind) ? mediaKindFromJSON(object.kind) : 0,
+      oldestFirst: isSet(object.oldestFirst)
+        ? globalThis.Boolean(object.oldestFirst)
+        : isSet(object.oldest_first)
+        ? globalThis.Boolean(object.oldest_first)
+        : false,
     };
   },
 
@@ -1725,6 +1744,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     if (message.kind !== 0) {
       obj.kind = mediaKindToJSON(message.kind);
     }
+    if (message.oldestFirst !== false) {
+      obj.oldestFirst = message.oldestFirst;
+    }
     return obj;
   },
 
@@ -1741,6 +1763,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     message.ingestedAfterUnixMs = object.ingestedAfterUnixMs ?? 0;
     message.ingestedBeforeUnixMs = object.ingestedBeforeUnixMs ?? 0;
     message.kind = object.kind ?? 0;
+    message.oldestFirst = object.oldestFirst ?? false;
     return message;
   },
 };
@@ -3964,7 +3987,7 @@ export const CatalogService = {
     responseSerialize: (value: GetImageResponse): Buffer => Buffer.from(GetImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
   },
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: {
     path: "/booru.catalog.v1.Catalog/ListImages" as const,
     requestStream: false as const,
@@ -4069,7 +4092,7 @@ export interface CatalogServer extends UntypedServiceImplementation {
   recordDuplicate: handleUnaryCall<RecordDuplicateRequest, RecordDuplicateResponse>;
   recordRejection: handleUnaryCall<RecordRejectionRequest, RecordRejectionResponse>;
   getImage: handleUnaryCall<GetImageRequest, GetImageResponse>;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
   getThumbnail: handleUnaryCall<GetThumbnailRequest, GetThumbnailResponse>;
   /** Ordered by distance, then md5. */
@@ -4153,7 +4176,7 @@ export interface CatalogClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetImageResponse) => void,
   ): ClientUnaryCall;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages(
     request: ListImagesRequest,
     callback: (error: ServiceError | null, response: ListImagesResponse) => void,

@@ -116,7 +116,7 @@ class CatalogServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListImages(self, request, context):
-        """Newest first, cursor paginated.
+        """Newest first (or oldest first), cursor paginated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
