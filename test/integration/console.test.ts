@@ -4,7 +4,7 @@
  * an image and its similar images; search by picture; a rejected file; a hostile file name shown
  * as text; a read token that cannot delete; axe-core on every page.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -122,6 +122,23 @@ describe("web console (booru up, no tokens)", () => {
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.textContent()).toMatch(/unsupported/);
     await expectAccessible(page);
+
+    // Retry: the user fixed the file in rejected/; it goes back to the inbox and is ingested.
+    await writeFile(path.join(data, "rejected", "broken.jpg"), await resized(9, 300));
+    await row.getByRole("button", { name: "Retry broken.jpg" }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(async () => (await fetch(`${app.webUrl}/api/images`).then((r) => r.json() as Promise<{ images: { name: string }[] }>)).images.some((i) => i.name === "broken.jpg"), { timeout: 60_000 }).toBe(true);
+    expect(existsSync(path.join(data, "rejected", "broken.jpg.reason.json"))).toBe(false);
+    // Delete (after confirming): the file and its reason leave rejected/.
+    await drop(inbox, "junk.jpg", Buffer.from("still not a picture"));
+    await page.reload();
+    const junk = page.getByRole("row", { name: /junk\.jpg/ });
+    await expect.poll(() => junk.count(), { timeout: 60_000 }).toBe(1);
+    page.once("dialog", (d) => void d.accept());
+    await junk.getByRole("button", { name: "Delete junk.jpg" }).click();
+    await expect.poll(() => junk.count()).toBe(0);
+    await expect.poll(() => existsSync(path.join(data, "rejected", "junk.jpg"))).toBe(false);
+    expect(existsSync(path.join(data, "rejected", "junk.jpg.reason.json"))).toBe(false);
 
     // Near-duplicates page exists and is accessible.
     await page.getByRole("link", { name: "Near-duplicates" }).click();

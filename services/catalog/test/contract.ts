@@ -158,6 +158,11 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(corrupt.map((r) => r.id)).toEqual(["r3", "r1", "r0"]);
       expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
       expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
+      expect(await repos.rejections.get("r0")).toEqual(makeRejection("r0", "corrupt", 50));
+      expect(await repos.rejections.delete("r0")).toBe(true);
+      expect(await repos.rejections.delete("r0")).toBe(false);
+      expect(await repos.rejections.get("r0")).toBeUndefined();
+      expect(await repos.rejections.countByReason()).toMatchObject({ corrupt: 2 });
     });
     it("counts images, duplicates and rejections per minute from a time on", async () => {
       const minute = 60_000;

@@ -20,6 +20,10 @@ export interface Pipeline {
   similar(req: Partial<catalogV1.FindSimilarRequest>, token?: string): Promise<catalogV1.SimilarMatch[]>;
   deleteImage(md5: string, token?: string): Promise<boolean>;
   listRejections(pageToken: string, token?: string): Promise<catalogV1.ListRejectionsResponse>;
+  /** Back to the inbox (Catalog.RetryRejection); the rejection is forgotten. */
+  retryRejection(id: string, token?: string): Promise<void>;
+  /** The file and its reason removed (Catalog.DeleteRejection). */
+  deleteRejection(id: string, token?: string): Promise<void>;
   /** Hashes bytes with the hasher (never stored). */
   hash(bytes: Buffer, name: string): Promise<hasherV1.HashResponse>;
   /** Every event of every catalog replica until the returned function is called. */
@@ -93,6 +97,8 @@ export function grpcPipeline(peers: Peers): Pipeline {
     deleteImage: async (md5, token) => (await call(c.deleteImage.bind(c), { md5 }, token)).deleted,
     listRejections: (pageToken, token) => call(c.listRejections.bind(c), { pageSize: 50, pageToken, reason: "" }, token),
     // No thumbnail: the console shows the user's own picture, and nothing is kept.
+    retryRejection: async (id, token) => void (await call(c.retryRejection.bind(c), { id }, token)),
+    deleteRejection: async (id, token) => void (await call(c.deleteRejection.bind(c), { id }, token)),
     hash: (bytes, name) => callHash(hasher, chunks(bytes), { fileName: name, size: bytes.length, thumbnail: { maxSide: 0, format: 0, quality: 0, skip: true } }, timeoutMs, bearer(peers.hasher.token)),
     watch(onEvent, onEnd) {
       const stream = catalog.watchEvents({}, bearer(peers.catalog.token));

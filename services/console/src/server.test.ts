@@ -170,4 +170,20 @@ describe("near-duplicate review", () => {
     expect(decisions.get("g2")).toEqual({ suggestion: true });
     expect((await ops.call("/api/near")).body).toEqual({ groups: [], next: "" });
   });
+
+  it("retries and deletes rejected files for an admin only, with the user's token", async () => {
+    const { base, calls } = await start(true);
+    const viewer = browser(base);
+    await viewer.post("/api/login", { token: READ });
+    expect((await viewer.post("/api/rejected/abc/retry", {})).status).toBe(403);
+    const ops = browser(base);
+    await ops.post("/api/login", { token: ADMIN });
+    expect((await ops.post("/api/rejected/abc/retry", {}, { csrf: false })).status).toBe(403);
+    expect((await ops.post("/api/rejected/abc/retry", {})).body).toEqual({ retried: true });
+    expect((await ops.post("/api/rejected/a%2Fb/delete", {})).body).toEqual({ deleted: true });
+    expect(calls.filter((c) => c.op === "retry" || c.op === "delete-rejection")).toEqual([
+      { op: "retry", token: ADMIN, arg: "abc" },
+      { op: "delete-rejection", token: ADMIN, arg: "a/b" },
+    ]);
+  });
 });

@@ -118,6 +118,15 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
       const page = await pipeline.listRejections(ctx.url.searchParams.get("cursor") ?? "", tokenOf(ctx));
       json(ctx, { rejected: page.rejections.map(rejectionView), next: page.nextPageToken });
     } },
+    // The catalog checks the scope: retry needs write (an admin token), delete admin.
+    { method: "POST", path: /^\/api\/rejected\/([^/]{1,256})\/retry$/, needs: "admin", handler: async (ctx) => {
+      await pipeline.retryRejection(decodeURIComponent(ctx.params[0]!), tokenOf(ctx));
+      json(ctx, { retried: true });
+    } },
+    { method: "POST", path: /^\/api\/rejected\/([^/]{1,256})\/delete$/, needs: "admin", handler: async (ctx) => {
+      await pipeline.deleteRejection(decodeURIComponent(ctx.params[0]!), tokenOf(ctx));
+      json(ctx, { deleted: true });
+    } },
     { method: "GET", path: /^\/api\/near$/, needs: "read", handler: async (ctx) => {
       json(ctx, await pipeline.nearDuplicates(ctx.url.searchParams.get("cursor") ?? "", tokenOf(ctx)));
     } },

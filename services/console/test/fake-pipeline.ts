@@ -40,6 +40,8 @@ export function fakePipeline(opts: { admin?: string; read?: string } = {}) {
       return true;
     },
     listRejections: async () => ({ rejections: [], nextPageToken: "" }),
+    retryRejection: async (id, token) => void calls.push({ op: "retry", token, arg: id }),
+    deleteRejection: async (id, token) => void calls.push({ op: "delete-rejection", token, arg: id }),
     hash: async () => hasherV1.HashResponse.fromPartial({ hashes: { phash64: "ffffffffffffffff" } }),
     watch: () => () => {},
     hashers: async () => ({ reachable: 1, total: 1 }),

@@ -190,6 +190,15 @@ class MongoRejections implements RejectionsRepo {
   perMinute(since: number) {
     return perMinute(this.coll, "at", since);
   }
+
+  async get(id: string) {
+    const doc = await this.coll.findOne({ _id: id });
+    return doc ? catalogV1.Rejection.fromJSON(doc.record) : undefined;
+  }
+
+  async delete(id: string) {
+    return (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+  }
 }
 
 /** One document per inbox, `_id` = the inbox path. */

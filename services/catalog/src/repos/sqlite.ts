@@ -180,6 +180,15 @@ class SqliteRejections implements RejectionsRepo {
   async perMinute(since: number) {
     return perMinute(this.db, "catalog_rejections", "at", since);
   }
+
+  async get(id: string) {
+    const row = this.db.prepare("SELECT record FROM catalog_rejections WHERE id = ?").get(id) as { record: string } | undefined;
+    return row ? catalogV1.Rejection.fromJSON(JSON.parse(row.record)) : undefined;
+  }
+
+  async delete(id: string) {
+    return this.db.prepare("DELETE FROM catalog_rejections WHERE id = ?").run(id).changes === 1;
+  }
 }
 
 class SqliteInboxReports implements InboxReportsRepo {

@@ -79,6 +79,9 @@ export interface RejectionsRepo {
   countByReason(): Promise<Record<string, number>>;
   /** Rejections recorded at or after `since`, per minute (key: the minute's start). */
   perMinute(since: number): Promise<Map<number, number>>;
+  get(id: string): Promise<catalogV1.Rejection | undefined>;
+  /** Forgets a rejection (retried or deleted); false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */

@@ -41,6 +41,16 @@ class DeleteImageResponse(_message.Message):
     deleted: bool
     def __init__(self, deleted: bool = ...) -> None: ...
 
+class DeleteRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class Duplicate(_message.Message):
     __slots__ = ["at_unix_ms", "disposition", "id", "md5", "source_path", "stored_path"]
     AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +332,16 @@ class Rejection(_message.Message):
     source_path: str
     stored_path: str
     def __init__(self, id: _Optional[str] = ..., source_path: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., stored_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ..., attempts: _Optional[int] = ..., md5: _Optional[str] = ...) -> None: ...
+
+class RetryRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RetryRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class SimilarMatch(_message.Message):
     __slots__ = ["distance", "image"]
