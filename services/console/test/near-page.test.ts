@@ -11,6 +11,9 @@ import { createConsoleServer, Live, StaticFiles } from "../src/index.js";
 import { launchChromium, seriousViolations } from "../../../test/e2e/browser.js";
 import { fakePipeline } from "./fake-pipeline.js";
 
+/** Polls like expect.poll, with room for a loaded machine (its default gives up after 1 s). */
+const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 30_000, ...opts });
+
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchChromium();
@@ -26,7 +29,7 @@ it("reviews groups with the keyboard; decisions stick after a reload", async () 
   try {
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/near`);
     const group = page.locator('[data-group="g1"]');
-    await expect.poll(() => group.locator(".member").count()).toBe(3);
+    await poll(() => group.locator(".member").count()).toBe(3);
     // The suggested keeper is preselected; the others are not.
     expect(await group.locator(".member input").evaluateAll((boxes) => boxes.map((b) => (b as unknown as { checked: boolean }).checked))).toEqual([true, false, false]);
     expect(await group.locator(".member").first().textContent()).toContain("(suggested)");
@@ -38,13 +41,13 @@ it("reviews groups with the keyboard; decisions stick after a reload", async () 
     // 3 selects the third picture as well, k keeps the selection.
     await page.keyboard.press("3");
     await page.keyboard.press("k");
-    await expect.poll(() => decisions.get("g1")).toEqual({ keep: ["a".repeat(32), "c".repeat(32)] });
-    await expect.poll(() => page.locator('[data-group="g2"]').count()).toBe(1);
+    await poll(() => decisions.get("g1")).toEqual({ keep: ["a".repeat(32), "c".repeat(32)] });
+    await poll(() => page.locator('[data-group="g2"]').count()).toBe(1);
     // a keeps all of the next group.
     await page.keyboard.press("a");
-    await expect.poll(() => decisions.get("g2")).toEqual({ keepAll: true });
+    await poll(() => decisions.get("g2")).toEqual({ keepAll: true });
     await page.reload();
-    await expect.poll(() => page.getByText("No near-duplicates wait for a decision.").count()).toBe(1);
+    await poll(() => page.getByText("No near-duplicates wait for a decision.").count()).toBe(1);
   } finally {
     await page.close();
     await new Promise((r) => server.close(r));
