@@ -134,6 +134,7 @@ describe("web console (booru up, no tokens)", () => {
     expect(existsSync(path.join(data, "rejected", "broken.jpg.reason.json"))).toBe(false);
     // Delete (after confirming): the file and its reason leave rejected/.
     await drop(inbox, "junk.jpg", Buffer.from("still not a picture"));
+    await poll(async () => (await fetch(`${app.webUrl}/api/rejected`).then((r) => r.json() as Promise<{ rejected: { name: string }[] }>)).rejected.some((r) => r.name === "junk.jpg"), { timeout: 60_000 }).toBe(true);
     await page.reload();
     const junk = page.getByRole("row", { name: /junk\.jpg/ });
     await poll(() => junk.count(), { timeout: 60_000 }).toBe(1);
