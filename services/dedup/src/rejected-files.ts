@@ -7,6 +7,7 @@ import { rm, utimes } from "node:fs/promises";
 import path from "node:path";
 import { ingestV1 } from "@booru/proto";
 import { OutsideRootError, resolveInside, type Logger, type WorkHandler } from "@booru/runtime";
+import { commandHandler } from "./commands.js";
 import { isMissing, moveNoClobber } from "./files.js";
 
 /** What became of the file: back in the inbox (its path there), removed, already gone, or refused. */
@@ -45,28 +46,22 @@ export class RejectedFiles {
 
   /** The bus side: ack when done, a malformed message is dropped, anything else is retried with a growing delay. */
   handler(): WorkHandler {
-    return async (msg) => {
-      let action: ingestV1.RejectedFileAction;
-      try {
-        action = ingestV1.RejectedFileAction.decode(msg.data);
-        if (!action.rejectionId || !action.storedPath || ![ingestV1.RejectedFileActionKind.RETRY, ingestV1.RejectedFileActionKind.DELETE].includes(action.kind)) throw new Error("incomplete");
-      } catch (err) {
-        this.log.error({ err }, "malformed rejected-file action dropped");
-        msg.term();
-        return;
-      }
-      try {
-        const outcome = await this.apply(action);
-        await msg.ack();
+    return commandHandler({
+      what: "rejected-file action",
+      log: this.log,
+      decode: (data) => {
+        const action = ingestV1.RejectedFileAction.decode(data);
+        if (!action.rejectionId || !action.storedPath || ![ingestV1.RejectedFileActionKind.RETRY, ingestV1.RejectedFileActionKind.DELETE].includes(action.kind)) throw new Error("incomplete rejected-file action");
+        return action;
+      },
+      apply: (action) => this.apply(action),
+      name: (action) => ({ rejection: action.rejectionId }),
+      report: (action, outcome) => {
         const line = { rejection: action.rejectionId, storedPath: action.storedPath, action: ingestV1.rejectedFileActionKindToJSON(action.kind), outcome };
         if (outcome === "outside-rejected") this.log.error(line, "rejected file's path is outside rejected/; left alone");
         else this.log.info(line, "rejected file handled");
-      } catch (err) {
-        const delayMs = Math.min(60_000, 1_000 * 2 ** Math.min(msg.deliveryCount, 6));
-        this.log.warn({ err, rejection: action.rejectionId, delayMs }, "rejected-file action not applied yet; retrying");
-        msg.nak(delayMs);
-      }
-    };
+      },
+    });
   }
 }
 
