@@ -9,7 +9,6 @@ CREATE TABLE IF NOT EXISTS catalog_images (
   ingested INTEGER NOT NULL, phash64 TEXT, dhash64 TEXT, phash256 TEXT, blockhash256 TEXT, record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS catalog_images_newest ON catalog_images (ingested DESC, md5 DESC);
-CREATE INDEX IF NOT EXISTS catalog_images_sha256 ON catalog_images (sha256);
 CREATE TABLE IF NOT EXISTS catalog_thumbnails (md5 TEXT PRIMARY KEY, data BLOB NOT NULL, mime TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog_duplicates (id TEXT PRIMARY KEY, md5 TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS catalog_duplicates_newest ON catalog_duplicates (at DESC, id DESC);
@@ -18,6 +17,32 @@ CREATE TABLE IF NOT EXISTS catalog_rejections (id TEXT PRIMARY KEY, reason TEXT 
 CREATE INDEX IF NOT EXISTS catalog_rejections_newest ON catalog_rejections (at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS catalog_rejections_reason ON catalog_rejections (reason, at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS catalog_inbox_reports (inbox TEXT PRIMARY KEY, received INTEGER NOT NULL, record TEXT NOT NULL);
+`;
+
+/**
+ * Counters kept by triggers in the same transaction as each write, so GetStats reads a few rows
+ * instead of counting a table. Names: images, bytes, duplicates, rejected:<reason>.
+ */
+const COUNTERS = `
+CREATE TABLE catalog_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO catalog_counters SELECT 'images', COUNT(*) FROM catalog_images;
+INSERT INTO catalog_counters SELECT 'bytes', COALESCE(SUM(bytes), 0) FROM catalog_images;
+INSERT INTO catalog_counters SELECT 'duplicates', COUNT(*) FROM catalog_duplicates;
+INSERT INTO catalog_counters SELECT 'rejected:' || reason, COUNT(*) FROM catalog_rejections GROUP BY reason;
+CREATE TRIGGER catalog_images_counted AFTER INSERT ON catalog_images BEGIN
+  UPDATE catalog_counters SET value = value + 1 WHERE name = 'images';
+  UPDATE catalog_counters SET value = value + NEW.bytes WHERE name = 'bytes';
+END;
+CREATE TRIGGER catalog_images_uncounted AFTER DELETE ON catalog_images BEGIN
+  UPDATE catalog_counters SET value = value - 1 WHERE name = 'images';
+  UPDATE catalog_counters SET value = value - OLD.bytes WHERE name = 'bytes';
+END;
+CREATE TRIGGER catalog_duplicates_counted AFTER INSERT ON catalog_duplicates BEGIN
+  UPDATE catalog_counters SET value = value + 1 WHERE name = 'duplicates';
+END;
+CREATE TRIGGER catalog_rejections_counted AFTER INSERT ON catalog_rejections BEGIN
+  INSERT INTO catalog_counters (name, value) VALUES ('rejected:' || NEW.reason, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1;
+END;
 `;
 
 /** Columns added after the first release, for files made before them (kind: every old record is an image). */
@@ -30,13 +55,19 @@ function migrate(db: SqliteDb): void {
   const have = new Set((db.prepare("PRAGMA table_info(catalog_images)").all() as { name: string }[]).map((c) => c.name));
   for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE catalog_images ADD COLUMN ${name} ${type}`);
   db.exec("CREATE INDEX IF NOT EXISTS catalog_images_kind ON catalog_images (kind, ingested DESC, md5 DESC)");
+  // The earliest record of a sha256 straight from the index (it replaces a sha256-only index).
+  db.exec("DROP INDEX IF EXISTS catalog_images_sha256; CREATE INDEX IF NOT EXISTS catalog_images_sha256_first ON catalog_images (sha256, ingested, md5)");
+  db.exec("CREATE INDEX IF NOT EXISTS catalog_images_format ON catalog_images (format, ingested DESC, md5 DESC)");
+  // Once per file: the first count of what is there (a file from before counters), then triggers.
+  const counted = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'catalog_counters'").get();
+  if (!counted) db.transaction(() => db.exec(COUNTERS)).immediate();
 }
 
-/** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor. */
+/** `(at, id) < (?, ?)`, the keyset condition after a cursor: a row value, so the index seeks to it. */
 function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
   if (!cursor) return;
-  where.push(`(${atCol} < ? OR (${atCol} = ? AND ${keyCol} < ?))`);
-  params.push(cursor.at, cursor.at, cursor.key);
+  where.push(`(${atCol}, ${keyCol}) < (?, ?)`);
+  params.push(cursor.at, cursor.key);
 }
 
 const clause = (where: string[]) => (where.length ? `WHERE ${where.join(" AND ")}` : "");
@@ -53,6 +84,11 @@ function listEvents<T extends { atUnixMs: number; id: string }>(db: SqliteDb, ta
   const rows = db.prepare(`SELECT record FROM ${table} ${clause(where)} ORDER BY at DESC, id DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
   return toPage(rows.map((r) => parse(JSON.parse(r.record))), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
 }
+function readCounters(db: SqliteDb, ...names: string[]): Record<string, number> {
+  const rows = db.prepare(`SELECT name, value FROM catalog_counters WHERE name IN (${names.map(() => "?").join(",")})`).all(...names) as { name: string; value: number }[];
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+}
+
 const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
 
 class SqliteImages implements ImagesRepo {
@@ -118,8 +154,10 @@ class SqliteImages implements ImagesRepo {
   }
 
   async stats(since: number) {
-    const row = this.db.prepare("SELECT COUNT(*) AS images, COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(ingested >= ?), 0) AS recent FROM catalog_images").get(since) as { images: number; bytes: number; recent: number };
-    return { images: row.images, bytes: row.bytes, ingestedSince: row.recent };
+    const counters = readCounters(this.db, "images", "bytes");
+    // A range on the newest-first index: only the recent rows are read.
+    const recent = this.db.prepare("SELECT COUNT(*) AS n FROM catalog_images WHERE ingested >= ?").get(since) as { n: number };
+    return { images: counters.images ?? 0, bytes: counters.bytes ?? 0, ingestedSince: recent.n };
   }
 
   async *hashes() {
@@ -142,7 +180,7 @@ class SqliteDuplicates implements DuplicatesRepo {
   }
 
   async count() {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM catalog_duplicates").get() as { n: number }).n;
+    return readCounters(this.db, "duplicates").duplicates ?? 0;
   }
 }
 
@@ -158,8 +196,8 @@ class SqliteRejections implements RejectionsRepo {
   }
 
   async countByReason() {
-    const rows = this.db.prepare("SELECT reason, COUNT(*) AS n FROM catalog_rejections GROUP BY reason").all() as { reason: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+    const rows = this.db.prepare("SELECT name, value FROM catalog_counters WHERE name >= 'rejected:' AND name < 'rejected;' AND value > 0").all() as { name: string; value: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name.slice("rejected:".length), r.value]));
   }
 }
 
