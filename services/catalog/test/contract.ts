@@ -121,6 +121,21 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       );
     });
 
+    it("keeps its counts through retries and deletes", async () => {
+      await repos.images.put(makeImage("n1", { bytes: 10 }));
+      await repos.images.put(makeImage("n1", { bytes: 10 }));
+      await repos.images.put(makeImage("n2", { bytes: 32 }));
+      await repos.images.delete(makeImage("n1").md5);
+      await repos.images.delete(makeImage("n1").md5);
+      await repos.rejections.put(makeRejection("r1", "corrupt", 1));
+      await repos.rejections.put(makeRejection("r1", "corrupt", 1));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("n2").md5, 1));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("n2").md5, 1));
+      expect(await repos.images.stats(0)).toEqual({ images: 1, bytes: 32, ingestedSince: 1 });
+      expect(await repos.rejections.countByReason()).toEqual({ corrupt: 1 });
+      expect(await repos.duplicates.count()).toBe(1);
+    });
+
     it("stores duplicates once per id and lists them newest first", async () => {
       const md5 = makeImage("orig").md5;
       const dups = Array.from({ length: 7 }, (_, i) => makeDuplicate(`d${i}`, i < 5 ? md5 : makeImage("x").md5, 10 + Math.floor(i / 2)));
