@@ -1,6 +1,6 @@
-import { openClaimsStore, type ClaimsStore } from "@booru/claims";
 import { catalogV1, ingestV1 } from "@booru/proto";
 import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
 import { IndexSync } from "./index-sync.js";
@@ -20,24 +20,6 @@ async function openRepos(ctx: ModuleContext): Promise<Repos> {
   return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
 }
 
-/** Opened on first DeleteImage, and again after a failure. */
-function lazyClaims(ctx: ModuleContext): { get(): Promise<ClaimsStore>; close(): Promise<void> } {
-  let store: Promise<ClaimsStore> | undefined;
-  return {
-    get() {
-      store ??= openClaimsStore(ctx).catch((err: unknown) => {
-        store = undefined;
-        throw err;
-      });
-      return store;
-    },
-    async close() {
-      const opened = await store?.catch(() => undefined);
-      await opened?.close?.();
-    },
-  };
-}
-
 export const catalogModule = defineModule({
   name: "catalog",
   deps: [],
@@ -46,11 +28,8 @@ export const catalogModule = defineModule({
     maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
   },
   servesApi: true,
-  // The library: DeleteImage removes files there.
-  folders: (paths, common) => [
-    { role: "library", path: paths.library, write: true },
-    ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
-  ],
+  // No library: dedup owns it (a deletion reaches it as an ImageDeleted message).
+  folders: (paths, common) => (common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
   async start(ctx, config) {
     const repos = await openRepos(ctx);
     const index = new SimilarityIndex();
@@ -63,14 +42,14 @@ export const catalogModule = defineModule({
     const timer = setInterval(() => sync.refresh().catch((err: unknown) => ctx.log.error({ err }, "similarity index refresh failed")), config.indexRefresh);
     timer.unref();
 
-    const claims = lazyClaims(ctx);
+    const deletions = new DeletionRelay(openDeletionOutbox(await ctx.mongo(), () => ctx.sqlite()), (await ctx.bus()).deletions, ctx.log);
+    deletions.start();
     const service = new CatalogService({
       repos,
       index,
       publish: (event) => hub.publish(event),
-      claims: () => claims.get(),
+      deletions,
       metrics: catalogMetrics(ctx.metrics, index),
-      libraryRoot: ctx.paths.library,
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
     });
@@ -92,7 +71,7 @@ export const catalogModule = defineModule({
         // Live streams end first; they would otherwise keep the drain waiting to the deadline.
         hub.close();
         await ctx.grpc.drain(CATALOG_SERVICE, deadlineMs);
-        await claims.close();
+        deletions.stop();
       },
     };
   },
