@@ -121,6 +121,21 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       );
     });
 
+    it("stores a batch once, skipping records it has, and lists every record with its thumbnail", async () => {
+      const thumb = { data: Buffer.from("t"), mime: "image/webp", width: 4, height: 3 };
+      const held = makeImage("m0", { bytes: 7 });
+      await repos.images.put(held);
+      const batch = [held, makeImage("m1", { bytes: 5 }), makeImage("m2", { bytes: 6 })].map((image, i) => ({ image, ...(i === 1 && { thumbnail: thumb }) }));
+      expect(await repos.images.putMany(batch)).toBe(2);
+      expect(await repos.images.putMany(batch)).toBe(0);
+      expect(await repos.images.stats(0)).toMatchObject({ images: 3, bytes: 18 });
+      expect(await repos.images.getBySha256(batch[2]!.image.hashes!.sha256)).toEqual(batch[2]!.image);
+      const all = [];
+      for await (const r of repos.images.records()) all.push(r);
+      const byMd5 = (x: { image: { md5: string } }, y: { image: { md5: string } }) => (x.image.md5 < y.image.md5 ? -1 : 1);
+      expect(all.sort(byMd5)).toEqual([...batch].sort(byMd5));
+    });
+
     it("keeps its counts through retries and deletes", async () => {
       await repos.images.put(makeImage("n1", { bytes: 10 }));
       await repos.images.put(makeImage("n1", { bytes: 10 }));

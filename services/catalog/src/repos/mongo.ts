@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
-import { isDuplicateKey } from "@booru/runtime";
+import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -104,6 +104,18 @@ async function listEvents<T extends { atUnixMs: number; id: string }>(coll: Coll
   return toPage(docs.map((d) => parse(d.record)), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
 }
 
+function imageDoc(image: catalogV1.Image): ImageDoc {
+  return {
+    _id: image.md5,
+    sha256: image.hashes?.sha256 ?? "",
+    kind: kindName(image.info?.kind),
+    format: image.info?.format ?? "",
+    bytes: image.info?.bytes ?? 0,
+    ingestedUnixMs: image.ingestedUnixMs,
+    image: catalogV1.Image.toJSON(image) as Document,
+  };
+}
+
 const toImage = (doc: ImageDoc | null) => (doc ? catalogV1.Image.fromJSON(doc.image) : undefined);
 
 /** sha256 -> md5, so GetImage by sha256 is a lookup by `_id` (the one index FerretDB uses for lookups). */
@@ -125,18 +137,43 @@ class MongoImages implements ImagesRepo {
     if (thumbnail) {
       await this.thumbs.replaceOne({ _id: image.md5 }, { data: thumbnail.data as unknown as Binary, mime: thumbnail.mime, width: thumbnail.width, height: thumbnail.height }, { upsert: true });
     }
-    const doc: ImageDoc = {
-      _id: image.md5,
-      sha256: image.hashes?.sha256 ?? "",
-      kind: kindName(image.info?.kind),
-      format: image.info?.format ?? "",
-      bytes: image.info?.bytes ?? 0,
-      ingestedUnixMs: image.ingestedUnixMs,
-      image: catalogV1.Image.toJSON(image) as Document,
-    };
+    const doc = imageDoc(image);
     if (doc.sha256) await this.bySha256.updateOne({ _id: doc.sha256 }, { $setOnInsert: { md5: doc._id } }, { upsert: true });
     if (await this.counters.insert(this.images, doc, { images: 1, bytes: doc.bytes })) return { created: true, image };
     return { created: false, image: (await this.get(image.md5))! };
+  }
+
+  async putMany(records: StoredImage[]) {
+    if (records.length === 0) return 0;
+    const thumbs = records.filter((r) => r.thumbnail);
+    if (thumbs.length) await this.thumbs.bulkWrite(thumbs.map(({ image, thumbnail: t }) => ({ replaceOne: { filter: { _id: image.md5 }, replacement: { data: t!.data as unknown as Binary, mime: t!.mime, width: t!.width, height: t!.height }, upsert: true } })), { ordered: false });
+    const docs = records.map((r) => imageDoc(r.image));
+    await this.bySha256.bulkWrite(docs.filter((d) => d.sha256).map((d) => ({ updateOne: { filter: { _id: d.sha256 }, update: { $setOnInsert: { md5: d._id } }, upsert: true } })), { ordered: false });
+    let created = 0;
+    await this.counters.around(`${this.images.collectionName}:batch:${docs[0]!._id}`, async () => {
+      const inserted = await insertManyOnce(this.images, docs);
+      created = inserted.length;
+      return { images: created, bytes: inserted.reduce((sum, d) => sum + d.bytes, 0) };
+    });
+    return created;
+  }
+
+  async *records() {
+    let batch: ImageDoc[] = [];
+    const flush = async () => {
+      const thumbs = new Map((await this.thumbs.find({ _id: { $in: batch.map((d) => d._id) } }).toArray()).map((t) => [t._id, t]));
+      const out = batch.map((d) => {
+        const t = thumbs.get(d._id);
+        return { image: toImage(d)!, ...(t && { thumbnail: { data: Buffer.from(t.data.buffer), mime: t.mime, width: t.width, height: t.height } }) };
+      });
+      batch = [];
+      return out;
+    };
+    for await (const doc of this.images.find({}).batchSize(1000)) {
+      batch.push(doc);
+      if (batch.length === 1000) yield* await flush();
+    }
+    if (batch.length) yield* await flush();
   }
 
   async get(md5: string) {

@@ -4,7 +4,7 @@ import { MongoClaimsStore } from "./mongo.js";
 import { SqliteClaimsStore } from "./sqlite.js";
 import type { ClaimsStore } from "./types.js";
 
-export type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./types.js";
+export type { AdoptedImage, Claim, ClaimResult, ClaimState, ClaimsStore } from "./types.js";
 export { MongoClaimsStore, SqliteClaimsStore };
 
 /** Opens the claims store this process is configured for: MongoDB when MONGO_URL is set, SQLite otherwise. */
