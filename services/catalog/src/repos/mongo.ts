@@ -138,17 +138,22 @@ class MongoImages implements ImagesRepo {
       await this.thumbs.replaceOne({ _id: image.md5 }, { data: thumbnail.data as unknown as Binary, mime: thumbnail.mime, width: thumbnail.width, height: thumbnail.height }, { upsert: true });
     }
     const doc = imageDoc(image);
-    if (doc.sha256) await this.bySha256.updateOne({ _id: doc.sha256 }, { $setOnInsert: { md5: doc._id } }, { upsert: true });
+    // The same sha256 always has the same md5, so an existing link is already right.
+    if (doc.sha256) await insertOnce(this.bySha256, { _id: doc.sha256, md5: doc._id });
     if (await this.counters.insert(this.images, doc, { images: 1, bytes: doc.bytes })) return { created: true, image };
     return { created: false, image: (await this.get(image.md5))! };
   }
 
   async putMany(records: StoredImage[]) {
-    if (records.length === 0) return 0;
-    const thumbs = records.filter((r) => r.thumbnail);
-    if (thumbs.length) await this.thumbs.bulkWrite(thumbs.map(({ image, thumbnail: t }) => ({ replaceOne: { filter: { _id: image.md5 }, replacement: { data: t!.data as unknown as Binary, mime: t!.mime, width: t!.width, height: t!.height }, upsert: true } })), { ordered: false });
-    const docs = records.map((r) => imageDoc(r.image));
-    await this.bySha256.bulkWrite(docs.filter((d) => d.sha256).map((d) => ({ updateOne: { filter: { _id: d.sha256 }, update: { $setOnInsert: { md5: d._id } }, upsert: true } })), { ordered: false });
+    // Only what is new: FerretDB answers a duplicate key slowly, and upserts slower still.
+    const have = new Set((await this.images.find({ _id: { $in: records.map((r) => r.image.md5) } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    const fresh = records.filter((r) => !have.has(r.image.md5));
+    if (fresh.length === 0) return 0;
+    const thumbs = fresh.flatMap(({ image, thumbnail: t }) => (t ? [{ _id: image.md5, data: t.data as unknown as Binary, mime: t.mime, width: t.width, height: t.height }] : []));
+    if (thumbs.length) await insertManyOnce(this.thumbs, thumbs);
+    const docs = fresh.map((r) => imageDoc(r.image));
+    const links = docs.filter((d) => d.sha256).map((d) => ({ _id: d.sha256, md5: d._id }));
+    if (links.length) await insertManyOnce(this.bySha256, links);
     let created = 0;
     await this.counters.around(`${this.images.collectionName}:batch:${docs[0]!._id}`, async () => {
       const inserted = await insertManyOnce(this.images, docs);

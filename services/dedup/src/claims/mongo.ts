@@ -105,6 +105,9 @@ export class MongoClaimsStore implements ClaimsStore {
   }
 
   async adoptDone(images: AdoptedImage[]): Promise<number> {
+    // Only what is new: FerretDB answers a duplicate key slowly.
+    const have = new Set((await this.col.find({ _id: { $in: images.map((i) => i.md5) } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    images = images.filter((i) => !have.has(i.md5));
     if (images.length === 0) return 0;
     const now = Date.now();
     const docs: Doc[] = images.map((i) => ({ _id: i.md5, sha256: i.sha256, state: "done", owner: "import", leaseUntil: 0, source: i.source, attempts: 1, imageId: i.libraryPath, updatedAt: now }));
