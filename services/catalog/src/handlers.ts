@@ -29,6 +29,7 @@ export function catalogHandlers(service: CatalogService, hub: EventHub): Record<
     listRejections: (req: catalogV1.ListRejectionsRequest) => service.listRejections(req),
     deleteImage: (req: catalogV1.DeleteImageRequest) => service.deleteImage(req),
     getStats: () => service.getStats(),
+    getActivity: (req: catalogV1.GetActivityRequest) => service.getActivity(req),
     watchEvents: (_req: catalogV1.WatchEventsRequest, call: ServerWritableStream<catalogV1.WatchEventsRequest, catalogV1.WatchEventsResponse>) => watch(hub, call),
   };
 }

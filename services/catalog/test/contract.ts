@@ -183,5 +183,20 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
       expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
     });
+    it("counts images, duplicates and rejections per minute from a time on", async () => {
+      const minute = 60_000;
+      const t0 = 1_700_000_040_000; // a minute's start
+      await repos.images.put(makeImage("old", { ingestedUnixMs: t0 - 1 }));
+      await repos.images.put(makeImage("m0a", { ingestedUnixMs: t0 }));
+      await repos.images.put(makeImage("m0b", { ingestedUnixMs: t0 + minute - 1 }));
+      await repos.images.put(makeImage("m2", { ingestedUnixMs: t0 + 2 * minute + 5 }));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("m0a").md5, t0 + minute + 1));
+      await repos.duplicates.put(makeDuplicate("d0", makeImage("m0a").md5, t0 - minute));
+      await repos.rejections.put(makeRejection("r1", "corrupt", t0 + 3));
+      await repos.rejections.put(makeRejection("r2", "truncated", t0 + 4));
+      expect(Object.fromEntries(await repos.images.perMinute(t0))).toEqual({ [t0]: 2, [t0 + 2 * minute]: 1 });
+      expect(Object.fromEntries(await repos.duplicates.perMinute(t0))).toEqual({ [t0 + minute]: 1 });
+      expect(Object.fromEntries(await repos.rejections.perMinute(t0))).toEqual({ [t0]: 2 });
+    });
   });
 }

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
+import { bearer, defineModule, FileClock, FILES_CONSUMER, settings, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "./claims/index.js";
 import { createHasherClient } from "@booru/hasher/client";
 import { createCatalogClient } from "@booru/catalog/client";
@@ -17,7 +17,7 @@ export { openClaimsStore, type AdoptedImage, type ClaimsStore } from "./claims/i
 export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */
-export const DEDUP_DURABLE = "dedup";
+export const DEDUP_DURABLE = FILES_CONSUMER;
 /** The durable consumer of deleted images (from the catalog's outbox), shared likewise. */
 export const DELETIONS_DURABLE = "dedup-deletions";
 

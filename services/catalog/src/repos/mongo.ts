@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
+import { countPerMinute, kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -114,6 +114,16 @@ function imageDoc(image: catalogV1.Image): ImageDoc {
     ingestedUnixMs: image.ingestedUnixMs,
     image: catalogV1.Image.toJSON(image) as Document,
   };
+}
+
+/**
+ * Per-minute counts of the documents whose `field` is at or after `since`: the times are read
+ * (an indexed range, one number each) and counted here, as FerretDB 1.24 cannot $group by an
+ * expression.
+ */
+async function perMinute<T extends Document>(coll: Collection<T>, field: string, since: number): Promise<Map<number, number>> {
+  const docs = await coll.find({ [field]: { $gte: since } } as Filter<T>, { projection: { _id: 0, [field]: 1 } }).toArray();
+  return countPerMinute(docs.map((d) => (d as Record<string, number>)[field]!));
 }
 
 const toImage = (doc: ImageDoc | null) => (doc ? catalogV1.Image.fromJSON(doc.image) : undefined);
@@ -234,6 +244,10 @@ class MongoImages implements ImagesRepo {
     return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince: recent };
   }
 
+  perMinute(since: number) {
+    return perMinute(this.images, "ingestedUnixMs", since);
+  }
+
   async *hashes() {
     const cursor = this.images.find({}, { projection: { "image.hashes": 1 } }).batchSize(10_000);
     for await (const doc of cursor) {
@@ -260,6 +274,10 @@ class MongoDuplicates implements DuplicatesRepo {
   async count() {
     return (await this.counters.read())?.duplicates ?? 0;
   }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
+  }
 }
 
 class MongoRejections implements RejectionsRepo {
@@ -280,6 +298,10 @@ class MongoRejections implements RejectionsRepo {
   async countByReason() {
     const rejected = (await this.counters.read())?.rejected ?? {};
     return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
   }
 }
 

@@ -89,6 +89,11 @@ function readCounters(db: SqliteDb, ...names: string[]): Record<string, number> 
   return Object.fromEntries(rows.map((r) => [r.name, r.value]));
 }
 
+/** Per-minute counts of rows of `table` whose `column` is at or after `since` (an indexed range). */
+function perMinute(db: SqliteDb, table: string, column: string, since: number): Map<number, number> {
+  const rows = db.prepare(`SELECT (${column} / 60000) * 60000 AS minute, COUNT(*) AS n FROM ${table} WHERE ${column} >= ? GROUP BY minute`).all(since) as { minute: number; n: number }[];
+  return new Map(rows.map((r) => [r.minute, r.n]));
+}
 const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
 
 class SqliteImages implements ImagesRepo {
@@ -175,6 +180,10 @@ class SqliteImages implements ImagesRepo {
     return { images: counters.images ?? 0, bytes: counters.bytes ?? 0, ingestedSince: recent.n };
   }
 
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_images", "ingested", since);
+  }
+
   async *hashes() {
     const rows = this.db.prepare("SELECT md5, phash64, dhash64, phash256, blockhash256, frame_signature FROM catalog_images").iterate() as Iterable<Record<string, string | null>>;
     for (const r of rows) {
@@ -197,6 +206,10 @@ class SqliteDuplicates implements DuplicatesRepo {
   async count() {
     return readCounters(this.db, "duplicates").duplicates ?? 0;
   }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_duplicates", "at", since);
+  }
 }
 
 class SqliteRejections implements RejectionsRepo {
@@ -213,6 +226,10 @@ class SqliteRejections implements RejectionsRepo {
   async countByReason() {
     const rows = this.db.prepare("SELECT name, value FROM catalog_counters WHERE name >= 'rejected:' AND name < 'rejected;' AND value > 0").all() as { name: string; value: number }[];
     return Object.fromEntries(rows.map((r) => [r.name.slice("rejected:".length), r.value]));
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_rejections", "at", since);
   }
 }
 

@@ -65,6 +65,8 @@ export interface ImagesRepo {
   /** Removes the record and its thumbnail; false when there was none. */
   delete(md5: string): Promise<boolean>;
   stats(ingestedSince: number): Promise<ImageStats>;
+  /** Images ingested at or after `since`, counted per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
   /** Every md5 with its similarity hashes, for building the in-memory index. */
   hashes(): AsyncIterable<{ md5: string; hashes: HashValues }>;
 }
@@ -74,6 +76,8 @@ export interface DuplicatesRepo {
   put(duplicate: catalogV1.Duplicate): Promise<boolean>;
   list(md5: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Duplicate>>;
   count(): Promise<number>;
+  /** Duplicates recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
 }
 
 export interface RejectionsRepo {
@@ -81,6 +85,8 @@ export interface RejectionsRepo {
   put(rejection: catalogV1.Rejection): Promise<boolean>;
   list(reason: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Rejection>>;
   countByReason(): Promise<Record<string, number>>;
+  /** Rejections recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
 }
 
 /** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */
@@ -104,6 +110,18 @@ export interface Repos {
   duplicates: DuplicatesRepo;
   rejections: RejectionsRepo;
   inboxReports: InboxReportsRepo;
+}
+
+export const MINUTE_MS = 60_000;
+
+/** Counts times per minute (key: the minute's start). */
+export function countPerMinute(times: Iterable<number>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const t of times) {
+    const minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
+    counts.set(minute, (counts.get(minute) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Splits a fetch of limit+1 rows into a page and the cursor after it. */
