@@ -15,7 +15,11 @@ export * from "./client.js";
 
 export const CATALOG_SERVICE = "booru.catalog.v1.Catalog";
 
-async function openRepos(ctx: ModuleContext): Promise<Repos> {
+export { importRecords, recordLine, type ImportProgress } from "./transfer.js";
+export type { StoredImage } from "./repos/types.js";
+
+/** The catalog's repositories on this process's store (also for `booru export` / `booru import`). */
+export async function openRepos(ctx: Pick<ModuleContext, "mongo" | "sqlite">): Promise<Repos> {
   const mongo = await ctx.mongo();
   return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
 }

@@ -14,6 +14,7 @@ import { grpcCatalog, grpcHasher } from "./ports.js";
 import { verifyPeers, type PeerCheck } from "./peers.js";
 
 export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
+export { openClaimsStore, type AdoptedImage, type ClaimsStore } from "./claims/index.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */

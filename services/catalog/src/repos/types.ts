@@ -44,9 +44,19 @@ export interface ImageStats {
   ingestedSince: number;
 }
 
+/** One record with its thumbnail: the unit of `booru export` / `booru import`. */
+export interface StoredImage {
+  image: catalogV1.Image;
+  thumbnail?: Thumbnail;
+}
+
 export interface ImagesRepo {
   /** Inserts unless the md5 exists; returns the stored record either way. */
   put(image: catalogV1.Image, thumbnail?: Thumbnail): Promise<{ created: boolean; image: catalogV1.Image }>;
+  /** put() for a batch: the records whose md5 is new are inserted; returns how many were. */
+  putMany(records: StoredImage[]): Promise<number>;
+  /** Every record with its thumbnail, in no particular order (export; a scan by design). */
+  records(): AsyncIterable<StoredImage>;
   get(md5: string): Promise<catalogV1.Image | undefined>;
   getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
   /** The records of these md5s that exist, in no particular order. */
