@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { callHash, createHasherClient } from "../services/hasher/dist/index.js";
-import { checkHealth } from "../test/harness/health.mjs";
+import { checkHealth } from "../packages/runtime/dist/index.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "packages/cli/bin/booru.js");

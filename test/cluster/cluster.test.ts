@@ -8,7 +8,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkHealth } from "../harness/health.mjs";
+import { checkHealth } from "@booru/runtime";
 import { waitFor } from "../harness/files.js";
 import {
   booru,

@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { checkHealth } from "../harness/health.mjs";
+import { checkHealth } from "@booru/runtime";
 import { freePort, isEmptyDir, libraryMd5s, md5, noiseJpeg, runBooru, startBooru, waitFor } from "../harness/index.js";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "booru-auth-"));

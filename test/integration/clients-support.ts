@@ -5,7 +5,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { onTestFinished } from "vitest";
-import { checkHealth } from "../harness/health.mjs";
+import { checkHealth } from "@booru/runtime";
 import { isEmptyDir, libraryMd5s, md5, mongoUrl, natsUrl, noiseJpeg, startBooru, uniqueName, waitFor, type BooruProcess } from "../harness/index.js";
 
 export interface Tokens {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkHealth } from "../harness/health.mjs";
+import { checkHealth } from "@booru/runtime";
 import { REPO, waitFor } from "../harness/index.js";
 import { findGrpcurl, shell, shellBackground } from "../harness/grpcurl.js";
 import { dropImages, requireTool, runningBooru, type Running } from "./clients-support.js";

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkHealth } from "../harness/health.mjs";
+import { checkHealth } from "@booru/runtime";
 import { runBooru, startBooru } from "../harness/index.js";
 
 const SERVICES = ["", "booru.hasher.v1.Hasher", "booru.catalog.v1.Catalog", "hasher", "catalog", "dedup", "watcher"];
@@ -57,6 +57,6 @@ describe("booru run --target=all", () => {
     expect(r.stderr.trim()).toBe('booru run: invalid BOORU_SHUTDOWN_TIMEOUT="soon": expected a duration such as 500ms, 30s, 5m or 1h');
     const f = await runBooru(["run", "--target=hashr"]);
     expect(f.code).toBe(3);
-    expect(f.stderr).toMatch(/unknown module "hashr" \(allowed: all, hasher, catalog, dedup, watcher\)/);
+    expect(f.stderr).toMatch(/unknown module "hashr" \(allowed: all, hasher, catalog, dedup, watcher, console\)/);
   });
 });

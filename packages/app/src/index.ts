@@ -6,6 +6,7 @@
  */
 import { settings, type AppDef, type BusTopology, type ModuleDef, type ModuleEntry } from "@booru/runtime";
 import { catalogSettings } from "@booru/catalog/settings";
+import { consoleSettings } from "@booru/console/settings";
 import { dedupSettings } from "@booru/dedup/settings";
 import { hasherSettings } from "@booru/hasher/settings";
 import { watcherSettings } from "@booru/watcher/settings";
@@ -23,6 +24,9 @@ export const MODULES: readonly ModuleEntry[] = [
   // Publishes the files dedup consumes: in one process the queue is in memory, so dedup is
   // consuming before the first scan publishes.
   { name: "watcher", deps: ["dedup"], settings: watcherSettings, load: () => load(import("@booru/watcher"), (m) => m.watcherModule) },
+  // The web console: a client of the catalog (records, decisions) and the hasher (a dropped
+  // picture's hashes for "find similar"); in one process both answer before its first page.
+  { name: "console", deps: ["catalog", "hasher"], settings: consoleSettings, load: () => load(import("@booru/console"), (m) => m.consoleModule) },
 ];
 
 /** Where dedup finds the hasher and the catalog; unset means the one in this process. */
@@ -38,6 +42,9 @@ export const BUS: BusTopology = {
     // catalog (its outbox) -> dedup: deleted images. In process, publish completes on dedup's
     // ack, so the outbox keeps each deletion until dedup has applied it.
     deletions: { stream: "DELETIONS", subject: "booru.deletions", publishResolvesOnAck: true },
+    // catalog -> dedup: people's decisions about rejected files (retry, delete); dedup owns
+    // rejected/. In process, publish completes on dedup's ack, as for deletions.
+    rejectedFiles: { stream: "REJECTED", subject: "booru.rejected", publishResolvesOnAck: true },
   },
   feeds: {
     // catalog -> every catalog replica and WatchEvents stream: ingested, duplicate, rejected, deleted.

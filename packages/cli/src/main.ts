@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
   stats: () => import("./commands/stats.js"),
   rm: () => import("./commands/rm.js"),
   watch: () => import("./commands/watch.js"),
+  export: () => import("./commands/export.js"),
+  import: () => import("./commands/import.js"),
 };
 
 async function usage(): Promise<string> {

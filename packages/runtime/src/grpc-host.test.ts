@@ -6,7 +6,7 @@ import { Authenticator, bearer, parseTokens } from "./auth.js";
 import { checkAccess } from "./auth-client.js";
 import { AppError } from "./errors.js";
 import { createLogger } from "./logger.js";
-import { checkHealth } from "../../../test/harness/health.mjs";
+import { checkHealth } from "./health-client.js";
 
 const json = {
   requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),

@@ -17,3 +17,4 @@ export * from "./auth-client.js";
 export * from "./folders.js";
 export * from "./text.js";
 export * from "./reasons.js";
+export * from "./health-client.js";

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defineModule, startApp, startOrder, type AppDef, type ModuleDef } from "./modules.js";
-import { checkHealth } from "../../../test/harness/health.mjs";
+import { checkHealth } from "./health-client.js";
 
 function recorder() {
   const events: string[] = [];

@@ -1,5 +1,5 @@
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { defineModule, type ModuleContext } from "@booru/runtime";
+import { defineModule, FILES_CONSUMER, type ModuleContext } from "@booru/runtime";
 import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
@@ -18,7 +18,11 @@ export * from "./client.js";
 
 export const CATALOG_SERVICE = "booru.catalog.v1.Catalog";
 
-async function openRepos(ctx: ModuleContext): Promise<Repos> {
+export { importRecords, recordLine, type ImportProgress } from "./transfer.js";
+export type { StoredImage } from "./repos/types.js";
+
+/** The catalog's repositories on this process's store (also for `booru export` / `booru import`). */
+export async function openRepos(ctx: Pick<ModuleContext, "mongo" | "sqlite">): Promise<Repos> {
   const mongo = await ctx.mongo();
   return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
 }
@@ -49,6 +53,8 @@ export const catalogModule = defineModule({
       index,
       publish: (event) => hub.publish(event),
       deletions,
+      queueDepth: async () => (await ctx.bus()).queue("files").depth(FILES_CONSUMER),
+      rejectedFiles: { publish: async (data) => (await ctx.bus()).queue("rejectedFiles").publish(data) },
       metrics: catalogMetrics(ctx.metrics, index),
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
