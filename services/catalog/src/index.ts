@@ -8,6 +8,15 @@ import { catalogMetrics } from "./metrics.js";
 import { mongoRepos } from "./repos/mongo.js";
 import { sqliteRepos } from "./repos/sqlite.js";
 import type { Repos } from "./repos/types.js";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { NearDetector, type GroupChange } from "./near/detector.js";
+import { parseKeeper, DEFAULT_KEEPER } from "./near/keeper.js";
+import { mongoNearRepo } from "./near/mongo.js";
+import { DEFAULT_NEAR_RULE } from "./near/rule.js";
+import { NearService } from "./near/service.js";
+import { sqliteNearRepo } from "./near/sqlite.js";
+import type { NearRepo } from "./near/types.js";
 import { CatalogService } from "./service.js";
 import { SimilarityIndex } from "./similarity.js";
 
@@ -15,9 +24,10 @@ export * from "./client.js";
 
 export const CATALOG_SERVICE = "booru.catalog.v1.Catalog";
 
-async function openRepos(ctx: ModuleContext): Promise<Repos> {
+async function openRepos(ctx: ModuleContext): Promise<Repos & { near: NearRepo }> {
   const mongo = await ctx.mongo();
-  return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
+  if (mongo) return { ...(await mongoRepos(mongo.db)), near: await mongoNearRepo(mongo.db) };
+  return { ...sqliteRepos(ctx.sqlite()), near: sqliteNearRepo(ctx.sqlite()) };
 }
 
 /** Opened on first DeleteImage, and again after a failure. */
@@ -44,6 +54,13 @@ export const catalogModule = defineModule({
   settings: {
     indexRefresh: settings.duration("BOORU_CATALOG_INDEX_REFRESH", 300_000, "how often the similarity index is reconciled with the store, healing missed events"),
     maxThumbnailBytes: settings.bytes("BOORU_CATALOG_MAX_THUMBNAIL_BYTES", 2 * 1024 * 1024, "largest thumbnail PutImage accepts"),
+    nearDuplicates: settings.oneOf("BOORU_NEAR_DUPLICATES", ["review", "keep-best", "off"], "review", "near-duplicates at ingest: recorded as groups for review, resolved by the keeper rule (the worse copy dropped), or not looked for"),
+    nearPhash64: settings.int("BOORU_NEAR_PHASH64", DEFAULT_NEAR_RULE.phash64, "near-duplicate pair: largest phash64 distance (or the blockhash256 one)", 0, 64),
+    nearDhash64: settings.int("BOORU_NEAR_DHASH64", DEFAULT_NEAR_RULE.dhash64, "near-duplicate pair: largest dhash64 distance (always required)", 0, 64),
+    nearBlockhash256: settings.int("BOORU_NEAR_BLOCKHASH256", DEFAULT_NEAR_RULE.blockhash256, "near-duplicate pair: largest blockhash256 distance (or the phash64 one)", 0, 256),
+    nearFrames: settings.int("BOORU_NEAR_FRAMES", DEFAULT_NEAR_RULE.frames, "near-duplicate pair of animations or videos: largest frame-signature distance", 0, 64),
+    nearKeeper: settings.list("BOORU_NEAR_KEEPER", DEFAULT_KEEPER, "the suggested keeper of a group: criteria in order (pixels, lossless, bytes, earliest)"),
+    nearPoll: settings.duration("BOORU_NEAR_POLL", 2000, "how often a replica looks for near-duplicate work (and the detector lease) besides being told"),
   },
   servesApi: true,
   // The library: DeleteImage removes files there.
@@ -63,6 +80,24 @@ export const catalogModule = defineModule({
     const timer = setInterval(() => sync.refresh().catch((err: unknown) => ctx.log.error({ err }, "similarity index refresh failed")), config.indexRefresh);
     timer.unref();
 
+    const keeper = parseKeeper(config.nearKeeper.join(","));
+    const rule = { phash64: config.nearPhash64, dhash64: config.nearDhash64, blockhash256: config.nearBlockhash256, frames: config.nearFrames };
+    let near: NearService | undefined = undefined;
+    const groupChanged = (change: GroupChange) => publishGroupChange(change, near!, (event) => hub.publish(event), ctx.log);
+    const detector = new NearDetector({
+      repo: repos.near,
+      images: repos.images,
+      index,
+      refreshIndex: () => sync.refresh(),
+      rule,
+      mode: config.nearDuplicates,
+      keeper,
+      drop: (dropped, best) => near!.drop(dropped, best.md5),
+      changed: groupChanged,
+      owner: `${hostname()}/${process.pid}/${randomBytes(3).toString("hex")}`,
+      log: ctx.log,
+    });
+
     const claims = lazyClaims(ctx);
     const service = new CatalogService({
       repos,
@@ -73,8 +108,17 @@ export const catalogModule = defineModule({
       libraryRoot: ctx.paths.library,
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
+      near: { onIngested: (md5) => near!.onIngested(md5), onDeleted: (md5) => near!.onDeleted(md5) },
     });
-    ctx.grpc.addService(CATALOG_SERVICE, catalogV1.CatalogService, catalogHandlers(service, hub), { scopes: CATALOG_SCOPES });
+    near = new NearService({ repo: repos.near, images: repos.images, detector, mode: config.nearDuplicates, keeper, deleteImage: (md5, keeperMd5) => dropThroughDeletion(service, md5, keeperMd5) });
+    // Another replica's ingest may be this replica's work (when it holds the detector lease).
+    hub.listen((event) => {
+      if (event.ingested || event.deletedMd5) void detector.poke();
+    });
+    const nearTimer = setInterval(() => void detector.poke(), config.nearPoll);
+    nearTimer.unref();
+    void detector.poke();
+    ctx.grpc.addService(CATALOG_SERVICE, catalogV1.CatalogService, catalogHandlers(service, near, hub), { scopes: CATALOG_SCOPES });
     const stopReports = (await ctx.bus()).reports.subscribe((data) => {
       let report: ingestV1.InboxReport;
       try {
@@ -89,6 +133,8 @@ export const catalogModule = defineModule({
       async stop(deadlineMs) {
         stopReports();
         clearInterval(timer);
+        clearInterval(nearTimer);
+        await detector.stop();
         // Live streams end first; they would otherwise keep the drain waiting to the deadline.
         hub.close();
         await ctx.grpc.drain(CATALOG_SERVICE, deadlineMs);
@@ -97,3 +143,22 @@ export const catalogModule = defineModule({
     };
   },
 });
+
+/**
+ * How a dropped near-duplicate leaves: for now the catalog's own DeleteImage (tombstone, record
+ * and library file removed). The keeper's md5 is for the deletion event that moves the file to
+ * duplicates/ instead (issue 13).
+ */
+async function dropThroughDeletion(service: CatalogService, md5: string, _keeperMd5: string): Promise<void> {
+  await service.deleteImage({ md5 });
+}
+
+/** Group changes as WatchEvents events; a group is described as ListNearDuplicates shows it. */
+function publishGroupChange(change: GroupChange, near: NearService, publish: (event: catalogV1.Event) => void, log: ModuleContext["log"]): void {
+  const at = Date.now();
+  if (change.kind === "resolved") return publish({ atUnixMs: at, nearGroupResolved: change.group.id });
+  near
+    .describe(change.group)
+    .then((group) => publish(change.kind === "created" ? { atUnixMs: at, nearGroupCreated: group } : { atUnixMs: at, nearGroupChanged: group }))
+    .catch((err: unknown) => log.warn({ err, group: change.group.id }, "near-duplicate group event not published"));
+}

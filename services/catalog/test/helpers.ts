@@ -20,9 +20,13 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** A catalog alone in this process on a free loopback port, with a temp BOORU_DATA and the test tokens. */
+/**
+ * A catalog alone in this process on a free loopback port, with a temp BOORU_DATA and the test
+ * tokens. With flags["--data"], that folder (a restart): it is left in place at stop.
+ */
 export async function startCatalog(env: Record<string, string> = {}, flags: Record<string, string> = {}): Promise<Running> {
-  const data = await mkdtemp(path.join(tmpdir(), "catalog-"));
+  const given = flags["--data"];
+  const data = given ?? (await mkdtemp(path.join(tmpdir(), "catalog-")));
   const tokensFile = path.join(data, "tokens");
   await writeFile(tokensFile, Object.entries(TOKENS).map(([scope, token]) => `${token} ${scope} ${scope}-user`).join("\n"));
   const app = await startApp([catalogModule], {
@@ -40,7 +44,7 @@ export async function startCatalog(env: Record<string, string> = {}, flags: Reco
     async stop() {
       client.close();
       await app.stop();
-      await rm(data, { recursive: true, force: true });
+      if (!given) await rm(data, { recursive: true, force: true });
     },
   };
 }
