@@ -6,7 +6,7 @@
 // thresholds, per variant kind) and the smallest distances between distinct photos (false pairs),
 // then the recall and false pairs of the catalog's pairing rule at its defaults.
 // Photos larger than 2048 px on a side are first scaled to 2048 (JPEG q95) so the run stays short.
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     photos: { type: "string", default: path.join(here, "photos") },
     allow: { type: "string", default: path.join(here, "near-allow.txt") },
     limit: { type: "string", default: "100000" },
+    // Saves every hash (photos and variants) as JSON, to try other rules without hashing again.
+    dump: { type: "string" },
   },
 });
 if (!existsSync(values.photos)) {
@@ -96,6 +98,7 @@ await runAll(photos, 2, async (p) => {
   }
 });
 await hasher.close();
+if (values.dump) writeFileSync(values.dump, JSON.stringify({ originals, variants: variants.map(({ name, kind, hashes }) => ({ name, kind, hashes })) }));
 console.log(`near-duplicates: ${originals.length} photos, ${variants.length} variants hashed in ${((performance.now() - t0) / 1000).toFixed(0)} s, node ${process.version}`);
 
 const ALGOS = ["phash64", "dhash64", "blockhash256", "phash256"];
