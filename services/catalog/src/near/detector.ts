@@ -169,7 +169,11 @@ export class NearDetector {
       const next: string[] = [];
       for (const p of await repo.pairsOf(frontier)) {
         edges.set(pairKey(p.a, p.b), p);
-        for (const x of [p.a, p.b]) if (!nodes.has(x)) nodes.add(x), next.push(x);
+        for (const x of [p.a, p.b]) {
+          if (nodes.has(x)) continue;
+          nodes.add(x);
+          next.push(x);
+        }
       }
       frontier = next;
     }
