@@ -7,14 +7,14 @@
  * both arrive at once on two replicas, and groups have a single writer, so each is recorded once.
  */
 import { randomBytes } from "node:crypto";
-import type { catalogV1 } from "@booru/proto";
+import { hasherV1, type catalogV1 } from "@booru/proto";
 import type { Logger } from "@booru/runtime";
 import { parseValue, type Algorithm } from "../hashes.js";
 import { similarityHashes, type ImagesRepo } from "../repos/types.js";
 import type { HashValues, SimilarityIndex } from "../similarity.js";
 import { components } from "./components.js";
 import { bestKeeper, type KeeperCriterion } from "./keeper.js";
-import type { NearRule } from "./rule.js";
+import { isNearPair, type NearRule } from "./rule.js";
 import { pairKey, pairOf, type NearGroup, type NearJob, type NearRepo, type SimilarPair } from "./types.js";
 
 export type NearMode = "review" | "keep-best" | "off";
@@ -117,32 +117,43 @@ export class NearDetector {
   private async processImage(md5: string): Promise<void> {
     const image = await this.deps.images.get(md5);
     if (!image) return this.regroup([md5]); // deleted before its turn
-    const hashes = similarityHashes(image);
-    this.deps.index.upsert(md5, hashes);
+    this.deps.index.upsert(md5, similarityHashes(image));
     const different = await this.deps.repo.differentAmong([md5]);
-    const pairs = this.pairsOf(md5, hashes).filter((p) => !different.has(pairKey(p.a, p.b)));
+    const pairs = (await this.pairsOf(md5, image.hashes)).filter((p) => !different.has(pairKey(p.a, p.b)));
     await this.deps.repo.putPairs(pairs);
     const partners = pairs.map((p) => (p.a === md5 ? p.b : p.a));
     if (this.deps.mode === "keep-best" && partners.length > 0) await this.keepBest(image, partners);
     await this.regroup([md5, ...partners]);
   }
 
-  /** The pairs of one image with every image in the index, by the rule (see rule.ts). */
-  pairsOf(md5: string, hashes: HashValues): SimilarPair[] {
+  /**
+   * The pairs of one image with every image in the index: candidates from the index (each
+   * threshold is a Hamming ball it searches quickly), each checked by the rule on the records.
+   */
+  async pairsOf(md5: string, fields: hasherV1.Hashes | undefined): Promise<SimilarPair[]> {
+    const candidates = this.candidates(md5, similarityHashesOf(fields));
+    if (candidates.size === 0) return [];
+    const records = await this.deps.images.getMany([...candidates.keys()]);
+    return records.filter((r) => isNearPair(fields, r.hashes, this.deps.rule)).map((r) => ({ ...pairOf(md5, r.md5), distance: candidates.get(r.md5)! }));
+  }
+
+  /** md5 -> the dhash64 (or frame-signature) distance, of every image the rule may pair with this one. */
+  private candidates(md5: string, hashes: HashValues): Map<string, number> {
     const { index, rule } = this.deps;
     const near = (algo: Algorithm, max: number) => {
       const value = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
       return new Map(value ? index.query(algo, value, max, MAX_CANDIDATES).map((m) => [m.md5, m.distance]) : []);
     };
-    const out: SimilarPair[] = [];
-    const framed = index.hasFrames(md5);
-    if (framed) for (const [other, d] of near("frames", rule.frames)) if (other !== md5) out.push({ ...pairOf(md5, other), distance: d });
+    const out = new Map<string, number>();
+    const framed = Boolean(hashes.frames);
+    if (framed) for (const [other, d] of near("frames", rule.frames)) out.set(other, d);
     const phash = near("phash64", rule.phash64);
     const block = near("blockhash256", rule.blockhash256);
     for (const [other, d] of near("dhash64", rule.dhash64)) {
-      if (other === md5 || (framed && index.hasFrames(other))) continue;
-      if (phash.has(other) || block.has(other)) out.push({ ...pairOf(md5, other), distance: d });
+      if (framed && index.hasFrames(other)) continue;
+      if (phash.has(other) || block.has(other)) out.set(other, d);
     }
+    out.delete(md5);
     return out;
   }
 
@@ -230,7 +241,7 @@ export class NearDetector {
     for await (const { md5, hashes } of this.deps.images.hashes()) {
       images++;
       // Each pair once: from its smaller md5.
-      for (const p of this.pairsOf(md5, hashes)) if (p.a === md5) batch.push(p);
+      for (const p of await this.pairsOf(md5, hashFields(hashes))) if (p.a === md5) batch.push(p);
       if (batch.length >= 5000) await flush();
       if (images % 10_000 === 0) await this.holdLease();
     }
@@ -243,6 +254,9 @@ export class NearDetector {
     return result;
   }
 }
+
+const similarityHashesOf = (h: hasherV1.Hashes | undefined): HashValues => similarityHashes({ hashes: h } as catalogV1.Image);
+const hashFields = (h: HashValues): hasherV1.Hashes => hasherV1.Hashes.fromPartial({ phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256, frameSignature: h.frames });
 
 /** Sortable by creation, unique across replicas. */
 function newGroupId(now: number): string {

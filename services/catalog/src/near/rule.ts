@@ -2,12 +2,14 @@
  * When two images are near-duplicates: dhash64 (gradients) within its threshold, and phash64
  * (low frequencies: resizes, re-encodes) or blockhash256 (block means: crops and borders, and the
  * flat graphics where phash is unstable) within theirs; for two animations or videos, their
- * frame signatures within theirs.
+ * frame signatures within theirs. An image whose dhash64 has almost every bit equal is flat once
+ * flattened (a transparent PNG on white, a smooth gradient): its hashes say nothing about its
+ * content, distinct flat images share them, so it is never paired by hashes.
  * Thresholds come from `npm run bench -- near` (see docs/near-duplicates.md).
  */
 import type { hasherV1 } from "@booru/proto";
 import { signatureDistance } from "@booru/hasher/signature";
-import { distance, parseValue, type Algorithm } from "../hashes.js";
+import { distance, parseValue, popcount32, type Algorithm } from "../hashes.js";
 
 export interface NearRule {
   /** Largest phash64 distance of a pair (inclusive). */
@@ -20,7 +22,10 @@ export interface NearRule {
   frames: number;
 }
 
-export const DEFAULT_NEAR_RULE: NearRule = { phash64: 12, dhash64: 14, blockhash256: 40, frames: 8 };
+export const DEFAULT_NEAR_RULE: NearRule = { phash64: 14, dhash64: 16, blockhash256: 16, frames: 8 };
+
+/** Bits of dhash64 that must differ from all-0 and all-1 for an image to have content to compare. */
+const FLAT_BITS = 3;
 
 type HashFields = Pick<hasherV1.Hashes, "phash64" | "dhash64" | "phash256" | "blockhash256" | "frameSignature">;
 
@@ -36,10 +41,20 @@ export function nearDistances(a: HashFields | undefined, b: HashFields | undefin
 }
 
 export function isNearPair(a: HashFields | undefined, b: HashFields | undefined, rule: NearRule): boolean {
-  return withinRule(nearDistances(a, b), rule);
+  const d = nearDistances(a, b);
+  if (d.frames === undefined && (isFlat(a) || isFlat(b))) return false;
+  return withinRule(d, rule);
 }
 
-export function withinRule(d: Partial<Record<Algorithm, number>>, rule: NearRule): boolean {
+/** True when the image's dhash64 shows (almost) no gradient: nothing to compare by hashes. */
+export function isFlat(h: HashFields | undefined): boolean {
+  const words = h?.dhash64 ? parseValue("dhash64", h.dhash64) : undefined;
+  if (!words) return true;
+  const ones = popcount32(words[0]!) + popcount32(words[1]!);
+  return ones < FLAT_BITS || ones > 64 - FLAT_BITS;
+}
+
+function withinRule(d: Partial<Record<Algorithm, number>>, rule: NearRule): boolean {
   if (d.frames !== undefined) return d.frames <= rule.frames;
   if (d.dhash64 === undefined || d.dhash64 > rule.dhash64) return false;
   return (d.phash64 !== undefined && d.phash64 <= rule.phash64) || (d.blockhash256 !== undefined && d.blockhash256 <= rule.blockhash256);
