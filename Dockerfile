@@ -14,7 +14,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/proto/package.json packages/proto/
 COPY packages/runtime/package.json packages/runtime/
-COPY packages/claims/package.json packages/claims/
 COPY packages/cli/package.json packages/cli/
 COPY services/hasher/package.json services/hasher/
 COPY services/catalog/package.json services/catalog/
@@ -53,7 +52,6 @@ COPY --from=deps /app /app
 COPY --from=build /app/packages/proto/dist packages/proto/dist
 COPY --from=build /app/packages/proto/descriptors.binpb packages/proto/descriptors.binpb
 COPY --from=build /app/packages/runtime/dist packages/runtime/dist
-COPY --from=build /app/packages/claims/dist packages/claims/dist
 COPY --from=build /app/packages/cli/dist packages/cli/dist
 COPY --from=build /app/packages/cli/bin packages/cli/bin
 COPY --from=build /app/services/hasher/dist services/hasher/dist

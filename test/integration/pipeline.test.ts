@@ -186,6 +186,8 @@ describe("ingest pipeline (all modules in one process)", () => {
           client.deleteImage({ md5: md5(bytes) }, (err, r) => (err ? reject(err) : resolve(r))),
         );
         expect(res.deleted).toBe(true);
+        // dedup applies the deletion (tombstone, then the library file) from the bus.
+        await until(() => listFiles(app.paths.library).length === 0, 30_000, "dedup to apply the deletion");
         writeFileSync(path.join(inbox, "again.png"), bytes);
         await until(() => listFiles(inbox).length === 0, 60_000, "an empty inbox");
         if (policy === "reject") {

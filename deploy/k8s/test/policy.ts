@@ -208,7 +208,8 @@ export function claimAt(d: K8sObject, dir: string): string {
 
 /**
  * Files move between services through shared volumes: the watcher and dedup must see the same
- * inbox at the same path, dedup and the catalog the same library; nothing may land in an emptyDir.
+ * inbox at the same path; nothing may land in an emptyDir. The library is dedup's alone (the
+ * catalog's deletions reach it over the bus), so no other service mounts it.
  */
 export function checkSharedFolders(objs: K8sObject[]): string[] {
   const errs: string[] = [];
@@ -228,9 +229,7 @@ export function checkSharedFolders(objs: K8sObject[]): string[] {
   const inboxW = onClaim("watcher", "BOORU_INBOX", "inbox");
   const inboxD = onClaim("dedup", "BOORU_INBOX", "inbox");
   if (inboxW !== inboxD) errs.push(`watcher and dedup see different inboxes (${inboxW} vs ${inboxD}): event paths would not resolve`);
-  const libD = onClaim("dedup", "BOORU_LIBRARY", "library");
-  const libC = onClaim("catalog", "BOORU_LIBRARY", "library");
-  if (libD !== libC) errs.push(`dedup and catalog see different libraries (${libD} vs ${libC})`);
+  onClaim("dedup", "BOORU_LIBRARY", "library");
   onClaim("dedup", "BOORU_DUPLICATES", "duplicates");
   onClaim("dedup", "BOORU_REJECTED", "rejected");
   return errs;

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { status, type ServiceError } from "@grpc/grpc-js";
-import { createCatalogClient, unary, type CatalogClient, type UnaryMethod } from "@booru/catalog";
+import { createCatalogClient, unary, type CatalogClient, type UnaryMethod } from "@booru/catalog/client";
 import { CliError, EXIT } from "./exit.js";
 import { printable, printJson, printTable } from "./format.js";
 

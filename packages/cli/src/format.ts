@@ -1,5 +1,5 @@
 /** Output for people (tables, sizes, times) and for scripts (one JSON document). */
-import { parseBytes, parseDuration, printable, safeJson } from "@booru/runtime";
+import { parseBytes, parseDuration, printable, safeJson } from "@booru/runtime/client";
 import { CliError, EXIT } from "./exit.js";
 
 export { printable, safeJson };

@@ -2,7 +2,7 @@
  * The `booru` command. Each sub-command lives in commands/<name>.ts and exports
  * `run(args): Promise<number>` returning the exit code.
  */
-import { ConfigError } from "@booru/runtime";
+import { ConfigError } from "@booru/runtime/client";
 import { EXIT, CliError } from "./exit.js";
 import { printable } from "./format.js";
 

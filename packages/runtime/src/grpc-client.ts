@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { credentials, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
+import { credentials, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientUnaryCall, type Metadata, type ServiceError } from "@grpc/grpc-js";
+import { bearer } from "./auth.js";
 import { tracingEnabled, tracingInterceptor } from "./tracing.js";
 
 /**
@@ -36,3 +37,24 @@ export function channelCredentials(caFile?: string): ChannelCredentials {
 }
 
 export const deadline = (ms: number) => ({ deadline: new Date(Date.now() + ms) });
+
+/** The last overload of a generated client's unary method: (request, metadata, options, callback). */
+export type UnaryMethod<Req, Res> = (req: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => ClientUnaryCall;
+
+export interface UnaryOptions {
+  /** Bearer token (ignored when `metadata` is given). */
+  token?: string;
+  metadata?: Metadata;
+  /** Deadline from now; 30 s when unset. */
+  timeoutMs?: number;
+}
+
+/**
+ * The one promisifier for unary calls of any generated client, with a token or metadata and a
+ * deadline: `unary(client.getImage.bind(client), { md5 }, { token })`.
+ */
+export function unary<Req, Res>(method: UnaryMethod<Req, Res>, req: Req, opts: UnaryOptions = {}): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    method(req, opts.metadata ?? bearer(opts.token), deadline(opts.timeoutMs ?? 30_000), (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}

@@ -1,6 +1,6 @@
-import { openClaimsStore, type ClaimsStore } from "@booru/claims";
 import { catalogV1, ingestV1 } from "@booru/proto";
 import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
 import { IndexSync } from "./index-sync.js";
@@ -30,24 +30,6 @@ async function openRepos(ctx: ModuleContext): Promise<Repos & { near: NearRepo }
   return { ...sqliteRepos(ctx.sqlite()), near: sqliteNearRepo(ctx.sqlite()) };
 }
 
-/** Opened on first DeleteImage, and again after a failure. */
-function lazyClaims(ctx: ModuleContext): { get(): Promise<ClaimsStore>; close(): Promise<void> } {
-  let store: Promise<ClaimsStore> | undefined;
-  return {
-    get() {
-      store ??= openClaimsStore(ctx).catch((err: unknown) => {
-        store = undefined;
-        throw err;
-      });
-      return store;
-    },
-    async close() {
-      const opened = await store?.catch(() => undefined);
-      await opened?.close?.();
-    },
-  };
-}
-
 export const catalogModule = defineModule({
   name: "catalog",
   deps: [],
@@ -63,11 +45,8 @@ export const catalogModule = defineModule({
     nearPoll: settings.duration("BOORU_NEAR_POLL", 2000, "how often a replica looks for near-duplicate work (and the detector lease) besides being told"),
   },
   servesApi: true,
-  // The library: DeleteImage removes files there.
-  folders: (paths, common) => [
-    { role: "library", path: paths.library, write: true },
-    ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
-  ],
+  // No library: dedup owns it (a deletion reaches it as an ImageDeleted message).
+  folders: (paths, common) => (common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
   async start(ctx, config) {
     const repos = await openRepos(ctx);
     const index = new SimilarityIndex();
@@ -98,14 +77,14 @@ export const catalogModule = defineModule({
       log: ctx.log,
     });
 
-    const claims = lazyClaims(ctx);
+    const deletions = new DeletionRelay(openDeletionOutbox(await ctx.mongo(), () => ctx.sqlite()), (await ctx.bus()).deletions, ctx.log);
+    deletions.start();
     const service = new CatalogService({
       repos,
       index,
       publish: (event) => hub.publish(event),
-      claims: () => claims.get(),
+      deletions,
       metrics: catalogMetrics(ctx.metrics, index),
-      libraryRoot: ctx.paths.library,
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
       near: { onIngested: (md5) => near!.onIngested(md5), onDeleted: (md5) => near!.onDeleted(md5) },
@@ -138,19 +117,15 @@ export const catalogModule = defineModule({
         // Live streams end first; they would otherwise keep the drain waiting to the deadline.
         hub.close();
         await ctx.grpc.drain(CATALOG_SERVICE, deadlineMs);
-        await claims.close();
+        deletions.stop();
       },
     };
   },
 });
 
-/**
- * How a dropped near-duplicate leaves: for now the catalog's own DeleteImage (tombstone, record
- * and library file removed). The keeper's md5 is for the deletion event that moves the file to
- * duplicates/ instead (issue 13).
- */
-async function dropThroughDeletion(service: CatalogService, md5: string, _keeperMd5: string): Promise<void> {
-  await service.deleteImage({ md5 });
+/** A dropped near-duplicate leaves through the deletion path: dedup tombstones it and moves its file under the duplicates policy. */
+async function dropThroughDeletion(service: CatalogService, md5: string, keeperMd5: string): Promise<void> {
+  await service.dropImage(md5, ingestV1.DeletionReason.NEAR_DUPLICATE, keeperMd5);
 }
 
 /** Group changes as WatchEvents events; a group is described as ListNearDuplicates shows it. */

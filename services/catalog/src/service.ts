@@ -1,8 +1,6 @@
-import { rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import type { ClaimsStore } from "@booru/claims";
-import { catalogV1, type ingestV1 } from "@booru/proto";
-import { AppError, badRequest, notFound, OutsideRootError, resolveInside, type Logger } from "@booru/runtime";
+import { catalogV1, ingestV1 } from "@booru/proto";
+import { AppError, badRequest, notFound, type Logger } from "@booru/runtime";
 import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
 import { kindName, similarityHashes, type Repos } from "./repos/types.js";
@@ -13,9 +11,9 @@ export interface CatalogDeps {
   repos: Repos;
   index: SimilarityIndex;
   publish(event: catalogV1.Event): void;
-  claims(): Promise<ClaimsStore>;
+  /** Hands a deletion to dedup, durably (the outbox relay). */
+  deletions: { add(event: ingestV1.ImageDeleted): Promise<void> };
   metrics: CatalogMetrics;
-  libraryRoot: string;
   maxThumbnailBytes: number;
   log: Logger;
   now?: () => number;
@@ -141,16 +139,19 @@ export class CatalogService {
     return { rejections: page.items, nextPageToken: encodeToken(page.next) };
   }
 
-  /**
-   * Tombstone first, so the bytes cannot be ingested again while the rest happens; the record
-   * goes last, so a retry after a failure still finds the library path.
-   */
   async deleteImage(req: catalogV1.DeleteImageRequest): Promise<catalogV1.DeleteImageResponse> {
-    const md5 = md5Arg(req.md5);
+    return this.dropImage(md5Arg(req.md5), ingestV1.DeletionReason.USER);
+  }
+
+  /**
+   * Deletes a record and owes dedup the rest (tombstone, library file) as an ImageDeleted with
+   * the reason. The deletion is recorded before the record goes, so a retry after a failure
+   * between the two still finds the library path; a repeat replaces the pending deletion.
+   */
+  async dropImage(md5: string, reason: ingestV1.DeletionReason, keeperMd5 = ""): Promise<catalogV1.DeleteImageResponse> {
     const image = await this.deps.repos.images.get(md5);
     if (!image) return { deleted: false };
-    await (await this.deps.claims()).tombstone(md5, image.hashes?.sha256);
-    await this.removeLibraryFile(image.libraryPath);
+    await this.deps.deletions.add({ md5, sha256: image.hashes?.sha256 ?? "", libraryPath: image.libraryPath, reason, keeperMd5, atUnixMs: this.now() });
     const deleted = await this.deps.repos.images.delete(md5);
     this.deps.index.remove(md5);
     this.deps.metrics.writes.inc({ op: "delete", result: deleted ? "created" : "exists" });
@@ -182,15 +183,4 @@ export class CatalogService {
     await this.deps.repos.inboxReports.put({ inbox: report.inbox, watcherId: report.watcherId.slice(0, 256), ignoredByReason: Object.fromEntries(counts), receivedUnixMs: this.now() });
   }
 
-  private async removeLibraryFile(libraryPath: string): Promise<void> {
-    let file: string;
-    try {
-      file = await resolveInside(this.deps.libraryRoot, libraryPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // already gone
-      if (err instanceof OutsideRootError) throw new AppError(status.FAILED_PRECONDITION, `library file of this image is outside the library: ${err.message}`);
-      throw err;
-    }
-    await rm(file, { force: true });
-  }
 }

@@ -2,9 +2,9 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openClaimsStore } from "@booru/claims";
-import { catalogV1 } from "@booru/proto";
-import { openSqlite, startApp, type ModuleContext } from "@booru/runtime";
+import { catalogV1, ingestV1 } from "@booru/proto";
+import { openSqlite, startApp } from "@booru/runtime";
+import { SqliteDeletionOutbox } from "../src/deletions.js";
 import { catalogModule, unary } from "../src/index.js";
 import { makeDuplicate, makeImage, makeRejection } from "./fixtures.js";
 import { codeOf, startCatalog, TOKENS, type Running } from "./helpers.js";
@@ -160,22 +160,23 @@ describe("catalog API (SQLite, in-process bus)", () => {
     expect(received.map((e) => e.ingested?.md5 ?? e.rejected?.id)).toEqual([image.md5, "rej-watch"]);
   });
 
-  it("deletes the record, thumbnail and library file and tombstones the md5", async () => {
+  it("deletes the record and thumbnail, and owes dedup the library file and the tombstone (an ImageDeleted in its outbox)", async () => {
     const image = makeImage("delete-me");
     const file = path.join(cat.app.paths.library, image.libraryPath);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, "the original");
     await call(c().putImage, { image, thumbnail: Buffer.from("t") }, TOKENS.write);
     expect(await call(c().deleteImage, { md5: image.md5 }, TOKENS.admin)).toEqual({ deleted: true });
-    await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
+    // One writer per store: the library is dedup's (none runs here, so the deletion waits for it).
+    expect((await stat(file)).isFile()).toBe(true);
     expect(await codeOf(call(c().getImage, { md5: image.md5 }))).toBe(status.NOT_FOUND);
     expect(await codeOf(call(c().getThumbnail, { md5: image.md5 }))).toBe(status.NOT_FOUND);
     const similar = await call<catalogV1.FindSimilarRequest, catalogV1.FindSimilarResponse>(c().findSimilar, catalogV1.FindSimilarRequest.fromPartial({ hash: image.hashes!.phash64, maxDistance: 0 }));
     expect(similar.matches).toEqual([]);
     const db = openSqlite(cat.app.paths.sqlite);
     try {
-      const claims = await openClaimsStore({ mongo: async () => undefined, sqlite: () => db } as unknown as ModuleContext);
-      expect(await claims.get(image.md5)).toMatchObject({ state: "tombstoned", sha256: image.hashes!.sha256 });
+      const owed = (await new SqliteDeletionOutbox(db).pending(100)).filter((d) => d.md5 === image.md5);
+      expect(owed).toEqual([expect.objectContaining({ sha256: image.hashes!.sha256, libraryPath: image.libraryPath, reason: ingestV1.DeletionReason.USER, keeperMd5: "" })]);
     } finally {
       db.close();
     }

@@ -2,9 +2,10 @@ import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
-import { openClaimsStore } from "@booru/claims";
-import { createHasherClient } from "@booru/hasher";
-import { createCatalogClient } from "@booru/catalog";
+import { openClaimsStore } from "./claims/index.js";
+import { createHasherClient } from "@booru/hasher/client";
+import { createCatalogClient } from "@booru/catalog/client";
+import { Deletions } from "./deletions.js";
 import { Ingestor } from "./ingest.js";
 import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
@@ -16,6 +17,8 @@ export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */
 export const DEDUP_DURABLE = "dedup";
+/** The durable consumer of deleted images (from the catalog's outbox), shared likewise. */
+export const DELETIONS_DURABLE = "dedup-deletions";
 
 export const dedupSettings = {
   dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
@@ -50,6 +53,8 @@ export const dedupModule = defineModule({
   async start(ctx, cfg) {
     const claims = await openClaimsStore(ctx);
     const bus = await ctx.bus();
+    // Deletions need neither the hasher nor the catalog: taken from the start, retried until done.
+    const deletions = new Deletions({ library: ctx.paths.library, duplicates: ctx.paths.duplicates, duplicatesPolicy: cfg.duplicatesPolicy }, claims, ctx.log);
     // Stable across a restart of the same replica (same host and port; a restarted pod keeps its
     // name), so claims a crashed run left behind are resumed at once instead of after the lease.
     const owner = cfg.replicaId ?? `${hostname()}:${ctx.grpc.port}`;
@@ -60,6 +65,7 @@ export const dedupModule = defineModule({
     ];
     // Before the first file: a refused token stops the start here (nothing is copied anywhere).
     const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
+    const deletionsSub = await bus.deletions.consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
     const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
     const hasherClient = createHasherClient(hasherPeer.target, tls);
     const catalogClient = createCatalogClient(catalogPeer.target, tls);
@@ -120,6 +126,7 @@ export const dedupModule = defineModule({
           new Promise<boolean>((r) => (timer = setTimeout(() => r(false), deadlineMs))),
         ]);
         clearTimeout(timer);
+        await deletionsSub.stop();
         if (!finished) ctx.log.warn("dedup stopped with files in flight; they will be redelivered");
         hasherClient.close();
         catalogClient.close();

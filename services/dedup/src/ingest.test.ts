@@ -7,7 +7,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { catalogV1, hasherV1, ingestV1 } from "@booru/proto";
 import { createLogger, FileClock, openSqlite, Reason, REASON_KEY, reasonName, type WorkMessage } from "@booru/runtime";
-import { SqliteClaimsStore, type ClaimsStore } from "@booru/claims";
+import { SqliteClaimsStore, type ClaimsStore } from "./claims/index.js";
 import { Ingestor, type Attempt, type IngestOptions } from "./ingest.js";
 import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
@@ -122,7 +122,7 @@ describe("Ingestor", () => {
     expect(readFileSync(lib, "utf8")).toBe(data);
     expect(existsSync(inbox("a/one.png"))).toBe(false);
     expect(catalog.images.get(md5(data))!.image).toMatchObject({ sourcePath: "a/one.png", originalName: "one.png", libraryPath: path.relative(path.join(root, "library"), lib) });
-    expect(await claims.get(md5(data))).toMatchObject({ state: "done", imageId: path.relative(path.join(root, "library"), lib) });
+    expect(await claims.get(md5(data))).toMatchObject({ state: "done", libraryPath: path.relative(path.join(root, "library"), lib) });
   });
 
   it("streams large files twice instead of keeping them", async () => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { status } from "@grpc/grpc-js";
 import { catalogV1, type hasherV1, type ingestV1 } from "@booru/proto";
 import { OutsideRootError, Reason, isInside, reasonName, reasonOf, resolveInside, type FileClock, type Logger } from "@booru/runtime";
-import type { Claim, ClaimsStore } from "@booru/claims";
+import type { Claim, ClaimsStore } from "./claims/index.js";
 import { digestFile, fileChunks, fileIntoLibrary, isMissing, libraryExt, libraryRelPath, moveNoClobber, writeJsonDurably, type FileDigest } from "./files.js";
 import type { CatalogPort, HasherPort } from "./ports.js";
 import type { DedupMetrics } from "./metrics.js";

@@ -1,8 +1,9 @@
 /** What dedup needs from the hasher and the catalog; gRPC adapters here, fakes in unit tests. */
 import type { Metadata } from "@grpc/grpc-js";
 import type { catalogV1, hasherV1 } from "@booru/proto";
-import { callHash, type HasherClient } from "@booru/hasher";
-import type { CatalogClient } from "@booru/catalog";
+import { callHash, type HasherClient } from "@booru/hasher/client";
+import type { CatalogClient } from "@booru/catalog/client";
+import { unary, type UnaryMethod } from "@booru/runtime/client";
 
 export interface HasherPort {
   hash(fileName: string, size: number, chunks: AsyncIterable<Buffer>): Promise<hasherV1.HashResponse>;
@@ -18,22 +19,11 @@ export function grpcHasher(client: HasherClient, timeoutMs: number, metadata: ()
   return { hash: (fileName, size, chunks) => callHash(client, chunks, { fileName, size }, timeoutMs, metadata()) };
 }
 
-type Unary<Req> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: (err: Error | null) => void) => unknown;
-
-function unary<Req>(fn: Unary<Req>, timeoutMs: number, metadata: () => Metadata) {
-  return (req: Req) =>
-    new Promise<void>((resolve, reject) => {
-      fn(req, metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err) => (err ? reject(err) : resolve()));
-    });
-}
-
 export function grpcCatalog(client: CatalogClient, timeoutMs: number, metadata: () => Metadata): CatalogPort {
-  const put = unary<catalogV1.PutImageRequest>(client.putImage.bind(client) as never, timeoutMs, metadata);
-  const dup = unary<catalogV1.RecordDuplicateRequest>(client.recordDuplicate.bind(client) as never, timeoutMs, metadata);
-  const rej = unary<catalogV1.RecordRejectionRequest>(client.recordRejection.bind(client) as never, timeoutMs, metadata);
+  const call = async <Req, Res>(method: UnaryMethod<Req, Res>, req: Req) => void (await unary(method.bind(client), req, { metadata: metadata(), timeoutMs }));
   return {
-    putImage: put,
-    recordDuplicate: (duplicate) => dup({ duplicate }),
-    recordRejection: (rejection) => rej({ rejection }),
+    putImage: (req) => call(client.putImage, req),
+    recordDuplicate: (duplicate) => call(client.recordDuplicate, { duplicate }),
+    recordRejection: (rejection) => call(client.recordRejection, { rejection }),
   };
 }

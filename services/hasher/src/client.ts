@@ -1,7 +1,8 @@
+/** The hasher's client entry point (`@booru/hasher/client`): loads neither sharp nor the worker pool. */
 import { once } from "node:events";
 import { Metadata } from "@grpc/grpc-js";
 import { hasherV1 } from "@booru/proto";
-import { channelCredentials, channelOptions } from "@booru/runtime";
+import { channelCredentials, channelOptions } from "@booru/runtime/client";
 
 export type HasherClient = hasherV1.HasherClient;
 

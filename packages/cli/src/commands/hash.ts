@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
-import { bearer, parseDuration, Reason, reasonName, reasonOf } from "@booru/runtime";
+import { bearer, parseDuration, Reason, reasonName, reasonOf } from "@booru/runtime/client";
 import { hasherV1 } from "@booru/proto";
-import { callHash, createHasherClient, hashLocalFile } from "@booru/hasher";
+import { callHash, createHasherClient } from "@booru/hasher/client";
 import { cliErrorOf, parseCommand, printHelp } from "../client.js";
 import { printable, safeJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";
@@ -54,7 +54,7 @@ export async function run(args: string[]): Promise<number> {
   const timeoutMs = parseDuration((values.timeout as string | undefined) ?? "10m");
   if (timeoutMs === undefined || timeoutMs <= 0) throw new CliError(`--timeout must be a duration such as 30s or 500ms, got ${JSON.stringify(values.timeout)}`, EXIT.USAGE);
   const token = ((values.token as string | undefined) || process.env.BOORU_TOKEN || "").trim() || undefined;
-  const hashOne = server ? remoteHasher(server, timeoutMs, token) : (file: string) => hashLocalFile(file);
+  const hashOne = server ? remoteHasher(server, timeoutMs, token) : hashHere;
   const rows: Row[] = [];
   for (const file of files) {
     const row = await hashOne(file).then(
@@ -146,4 +146,10 @@ function printHuman(r: Row): void {
     ...(r.frameSignature ? [`  frames       ${r.frameSignature}`] : []),
   ];
   process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Hashing in this process loads the hasher itself (sharp, the worker pool): only when asked to. */
+async function hashHere(file: string): ReturnType<typeof import("@booru/hasher").hashLocalFile> {
+  const { hashLocalFile } = await import("@booru/hasher");
+  return hashLocalFile(file);
 }

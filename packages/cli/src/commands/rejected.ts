@@ -1,5 +1,5 @@
 import { catalogV1 } from "@booru/proto";
-import { parseReason, REASON_NAMES } from "@booru/runtime";
+import { parseReason, REASON_NAMES } from "@booru/runtime/client";
 import { parseCommand, printHelp, printList, withConnection } from "../client.js";
 import { formatTime, intFlag, shortName } from "../format.js";
 import { CliError, EXIT } from "../exit.js";

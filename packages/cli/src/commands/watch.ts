@@ -1,6 +1,6 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { catalogV1 } from "@booru/proto";
-import { bearer } from "@booru/runtime";
+import { bearer } from "@booru/runtime/client";
 import { cliErrorOf, connect, parseCommand, printHelp, type Connection } from "../client.js";
 import { formatTime, intFlag, printable, safeJson } from "../format.js";
 import { CliError, EXIT } from "../exit.js";

@@ -55,6 +55,21 @@ export function busContract(adapter: string, makeBus: (log: Logger) => Promise<B
       expect(await bus.files.depth("c")).toEqual({ pending: 0, ackPending: 0 });
     }));
 
+    it("keeps a deletion published before any consumer, redelivers it after a nak without a limit, and settles the publish by the ack", withBus(async (bus) => {
+      // Not awaited: in process the publish resolves only once a consumer acked the message.
+      const published = bus.deletions.publish(enc("d"));
+      const counts: number[] = [];
+      const sub = await bus.deletions.consume({ durable: "d", maxInFlight: 1, ackWaitMs: 2000, maxDeliver: -1 }, async (m) => {
+        counts.push(m.deliveryCount);
+        if (m.deliveryCount < 3) m.nak(20);
+        else await m.ack();
+      });
+      await expect(published).resolves.toEqual({ duplicate: false });
+      await waitUntil(() => counts.length === 3);
+      await sub.stop();
+      expect(counts).toEqual([1, 2, 3]);
+    }));
+
     it("bounds the handlers running at once", withBus(async (bus) => {
       for (let i = 0; i < 8; i++) await bus.files.publish(enc(String(i)), { msgId: `m${i}` });
       let running = 0;

@@ -5,6 +5,8 @@ interface Entry {
   data: Uint8Array;
   headers: Record<string, string>;
   deliveries: number;
+  /** Set when publish waits for the ack (`untilAcked`): settles the publisher's promise. */
+  acked?: (err?: Error) => void;
 }
 
 /**
@@ -18,10 +20,15 @@ export class MemoryQueue implements WorkQueue {
   private readonly wakers = new Set<() => void>();
   private unacked = 0;
 
+  /**
+   * `untilAcked`: publish resolves when a consumer acks the message (rejects when the bus gives
+   * up on it), so a publisher keeping its own durable copy knows when it may drop it.
+   */
   constructor(
     readonly subject: string,
     private readonly duplicateWindowMs: number,
     private readonly log: Logger,
+    private readonly untilAcked = false,
   ) {}
 
   async publish(data: Uint8Array, opts: PublishOptions = {}): Promise<PublishResult> {
@@ -31,7 +38,10 @@ export class MemoryQueue implements WorkQueue {
       if (this.seen.has(opts.msgId)) return { duplicate: true };
       this.seen.set(opts.msgId, now + this.duplicateWindowMs);
     }
-    this.enqueue({ data, headers: { ...opts.headers }, deliveries: 0 });
+    const entry: Entry = { data, headers: { ...opts.headers }, deliveries: 0 };
+    const acked = this.untilAcked ? new Promise<void>((resolve, reject) => (entry.acked = (err) => (err ? reject(err) : resolve()))) : undefined;
+    this.enqueue(entry);
+    await acked;
     return { duplicate: false };
   }
 
@@ -84,7 +94,11 @@ export class MemoryQueue implements WorkQueue {
     };
     const redeliver = (delayMs: number) => {
       if (!settle()) return;
-      if (entry.deliveries >= opts.maxDeliver) return; // the bus gives up, as JetStream does
+      if (opts.maxDeliver > 0 && entry.deliveries >= opts.maxDeliver) {
+        // The bus gives up, as JetStream does.
+        entry.acked?.(new Error(`${this.subject}: given up after ${entry.deliveries} deliveries`));
+        return;
+      }
       setTimeout(() => this.enqueue(entry), delayMs).unref();
     };
     const arm = () => {
@@ -98,10 +112,14 @@ export class MemoryQueue implements WorkQueue {
       subject: this.subject,
       deliveryCount: entry.deliveries,
       headers: entry.headers,
-      ack: async () => void settle(),
+      ack: async () => {
+        if (settle()) entry.acked?.();
+      },
       nak: (delayMs = 0) => redeliver(delayMs),
       working: () => (settled ? undefined : arm()),
-      term: () => void settle(),
+      term: () => {
+        if (settle()) entry.acked?.(new Error(`${this.subject}: message terminated by its consumer`));
+      },
     };
     // A handler that throws without settling is redelivered after the ack wait, like JetStream.
     return handler(msg).catch((err) => this.log.error({ err, subject: this.subject, durable: opts.durable, delivery: entry.deliveries }, "message handler failed; the message is redelivered after the ack wait"));
@@ -137,6 +155,7 @@ export function createMemoryBus(log: Logger, duplicateWindowMs = 120_000): Bus {
   return {
     kind: "memory",
     files: new MemoryQueue("ingest.files", duplicateWindowMs, log),
+    deletions: new MemoryQueue("booru.deletions", duplicateWindowMs, log, true),
     events: new MemoryFeed("booru.events", log),
     reports: new MemoryFeed("booru.reports", log),
     connected: () => true,

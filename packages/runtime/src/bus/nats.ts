@@ -225,12 +225,14 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<Bus> {
   // A prefix "t1" gives stream t1_INGEST on t1.ingest.files; none gives INGEST on ingest.files.
   const p = opts.prefix.replace(/[^A-Za-z0-9_-]/g, "_");
   const names = p
-    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
-    : { stream: "INGEST", subject: "ingest.files", events: "booru.events", reports: "booru.reports" };
+    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, deletionsStream: `${p}_DELETIONS`, deletions: `${p}.booru.deletions`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
+    : { stream: "INGEST", subject: "ingest.files", deletionsStream: "DELETIONS", deletions: "booru.deletions", events: "booru.events", reports: "booru.reports" };
   const files = new JetStreamQueue(nc, js, jsm, names.stream, names.subject, opts.duplicateWindowMs, opts.log);
+  const deletions = new JetStreamQueue(nc, js, jsm, names.deletionsStream, names.deletions, opts.duplicateWindowMs, opts.log);
   return {
     kind: "nats",
     files,
+    deletions,
     events: new NatsFeed(nc, names.events, opts.log),
     reports: new NatsFeed(nc, names.reports, opts.log),
     connected: () => up && !nc.isClosed(),

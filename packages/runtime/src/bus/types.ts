@@ -37,7 +37,7 @@ export interface ConsumeOptions {
   maxInFlight: number;
   /** Unacked messages are redelivered after this long. */
   ackWaitMs: number;
-  /** Deliveries after which the bus gives up on a message. */
+  /** Deliveries after which the bus gives up on a message; -1: never (retried until acked). */
   maxDeliver: number;
 }
 
@@ -55,8 +55,12 @@ export interface QueueDepth {
   ackPending: number;
 }
 
-/** A durable work queue on one subject (the JetStream stream "ingest.files"). */
+/** A durable work queue on one subject (a JetStream work-queue stream). */
 export interface WorkQueue {
+  /**
+   * Resolves once the bus holds the message: stored in the stream (JetStream), or queued in
+   * this process (in-process; see `Bus.deletions` for the queue that resolves on the ack).
+   */
   publish(data: Uint8Array, opts?: PublishOptions): Promise<PublishResult>;
   consume(opts: ConsumeOptions, handler: WorkHandler): Promise<Subscription>;
   depth(durable: string): Promise<QueueDepth>;
@@ -72,6 +76,12 @@ export interface Bus {
   readonly kind: "nats" | "memory";
   /** The queue of discovered files. */
   files: WorkQueue;
+  /**
+   * Deleted images (ingestV1.ImageDeleted), from the catalog's outbox to dedup. In process the
+   * queue is not durable, so its publish resolves only once a consumer acked the message: the
+   * outbox keeps each deletion until then, and relays it again after a restart.
+   */
+  deletions: WorkQueue;
   /** Catalog events (ingested, duplicate, rejected, deleted). */
   events: EventFeed;
   /** Snapshots from modules, latest wins (the watcher's InboxReport); lost ones are replaced by the next. */

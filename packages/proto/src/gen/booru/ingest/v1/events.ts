@@ -11,6 +11,47 @@ export const protobufPackage = "booru.ingest.v1";
 
 export const protobufFileName = "booru/ingest/v1/events.proto";
 
+/** Why an image was deleted, which decides what happens to its library file. */
+export enum DeletionReason {
+  UNSPECIFIED = 0,
+  /** USER - A user's DeleteImage: the library file is removed. */
+  USER = 1,
+  /**
+   * NEAR_DUPLICATE - Dropped as a near-duplicate of keeper_md5: the library file goes under the duplicates policy
+   * (moved to duplicates/ by default; never destroyed silently).
+   */
+  NEAR_DUPLICATE = 2,
+}
+
+export function deletionReasonFromJSON(object: any): DeletionReason {
+  switch (object) {
+    case 0:
+    case "DELETION_REASON_UNSPECIFIED":
+      return DeletionReason.UNSPECIFIED;
+    case 1:
+    case "DELETION_REASON_USER":
+      return DeletionReason.USER;
+    case 2:
+    case "DELETION_REASON_NEAR_DUPLICATE":
+      return DeletionReason.NEAR_DUPLICATE;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum DeletionReason");
+  }
+}
+
+export function deletionReasonToJSON(object: DeletionReason): string {
+  switch (object) {
+    case DeletionReason.UNSPECIFIED:
+      return "DELETION_REASON_UNSPECIFIED";
+    case DeletionReason.USER:
+      return "DELETION_REASON_USER";
+    case DeletionReason.NEAR_DUPLICATE:
+      return "DELETION_REASON_NEAR_DUPLICATE";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum DeletionReason");
+  }
+}
+
 /**
  * Published by the watcher on the JetStream subject "ingest.files" once a file has settled.
  * The message id is derived from inbox, path, size and mtime, so rescans inside the
@@ -50,6 +91,25 @@ export interface InboxReport {
 export interface InboxReport_IgnoredByReasonEntry {
   key: string;
   value: number;
+}
+
+/**
+ * Published by the catalog, durably (an outbox in the catalog's own store, relayed to the
+ * JetStream subject "booru.deletions", or to the in-process queue in one process, until the bus
+ * has it), after it deleted an image's record. Consumed by dedup, the owner of the claims and the
+ * library folder: it tombstones the md5 (so the same bytes are not ingested again) and disposes
+ * of the library file as `reason` says. Handling is idempotent: a repeat finds nothing left to do.
+ */
+export interface ImageDeleted {
+  /** The deleted record's md5 (its claim) and SHA-256 (kept on the tombstone). */
+  md5: string;
+  sha256: string;
+  /** The record's library path, relative to the library root (dedup re-validates it). */
+  libraryPath: string;
+  reason: DeletionReason;
+  /** For DELETION_REASON_NEAR_DUPLICATE: the md5 of the image kept in its place. */
+  keeperMd5: string;
+  atUnixMs: number;
 }
 
 function createBaseFileDiscovered(): FileDiscovered {
@@ -486,6 +546,167 @@ export const InboxReport_IgnoredByReasonEntry: MessageFns<InboxReport_IgnoredByR
     const message = createBaseInboxReport_IgnoredByReasonEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseImageDeleted(): ImageDeleted {
+  return { md5: "", sha256: "", libraryPath: "", reason: 0, keeperMd5: "", atUnixMs: 0 };
+}
+
+export const ImageDeleted: MessageFns<ImageDeleted> = {
+  encode(message: ImageDeleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.md5 !== "") {
+      writer.uint32(10).string(message.md5);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(18).string(message.sha256);
+    }
+    if (message.libraryPath !== "") {
+      writer.uint32(26).string(message.libraryPath);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(32).int32(message.reason);
+    }
+    if (message.keeperMd5 !== "") {
+      writer.uint32(42).string(message.keeperMd5);
+    }
+    if (message.atUnixMs !== 0) {
+      writer.uint32(48).int64(message.atUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImageDeleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImageDeleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.md5 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.libraryPath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keeperMd5 = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImageDeleted {
+    return {
+      md5: isSet(object.md5) ? globalThis.String(object.md5) : "",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      libraryPath: isSet(object.libraryPath)
+        ? globalThis.String(object.libraryPath)
+        : isSet(object.library_path)
+        ? globalThis.String(object.library_path)
+        : "",
+      reason: isSet(object.reason) ? deletionReasonFromJSON(object.reason) : 0,
+      keeperMd5: isSet(object.keeperMd5)
+        ? globalThis.String(object.keeperMd5)
+        : isSet(object.keeper_md5)
+        ? globalThis.String(object.keeper_md5)
+        : "",
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ImageDeleted): unknown {
+    const obj: any = {};
+    if (message.md5 !== "") {
+      obj.md5 = message.md5;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.libraryPath !== "") {
+      obj.libraryPath = message.libraryPath;
+    }
+    if (message.reason !== 0) {
+      obj.reason = deletionReasonToJSON(message.reason);
+    }
+    if (message.keeperMd5 !== "") {
+      obj.keeperMd5 = message.keeperMd5;
+    }
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImageDeleted>, I>>(base?: I): ImageDeleted {
+    return ImageDeleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImageDeleted>, I>>(object: I): ImageDeleted {
+    const message = createBaseImageDeleted();
+    message.md5 = object.md5 ?? "";
+    message.sha256 = object.sha256 ?? "";
+    message.libraryPath = object.libraryPath ?? "";
+    message.reason = object.reason ?? 0;
+    message.keeperMd5 = object.keeperMd5 ?? "";
+    message.atUnixMs = object.atUnixMs ?? 0;
     return message;
   },
 };

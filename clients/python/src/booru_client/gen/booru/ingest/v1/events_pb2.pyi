@@ -1,8 +1,12 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional
+from typing import ClassVar as _ClassVar, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
+DELETION_REASON_NEAR_DUPLICATE: DeletionReason
+DELETION_REASON_UNSPECIFIED: DeletionReason
+DELETION_REASON_USER: DeletionReason
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class FileDiscovered(_message.Message):
@@ -23,6 +27,22 @@ class FileDiscovered(_message.Message):
     watcher_id: str
     def __init__(self, inbox: _Optional[str] = ..., path: _Optional[str] = ..., size: _Optional[int] = ..., mtime_unix_ms: _Optional[int] = ..., discovered_unix_ms: _Optional[int] = ..., watcher_id: _Optional[str] = ..., ctime_unix_ms: _Optional[int] = ...) -> None: ...
 
+class ImageDeleted(_message.Message):
+    __slots__ = ["at_unix_ms", "keeper_md5", "library_path", "md5", "reason", "sha256"]
+    AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEPER_MD5_FIELD_NUMBER: _ClassVar[int]
+    LIBRARY_PATH_FIELD_NUMBER: _ClassVar[int]
+    MD5_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    at_unix_ms: int
+    keeper_md5: str
+    library_path: str
+    md5: str
+    reason: DeletionReason
+    sha256: str
+    def __init__(self, md5: _Optional[str] = ..., sha256: _Optional[str] = ..., library_path: _Optional[str] = ..., reason: _Optional[_Union[DeletionReason, str]] = ..., keeper_md5: _Optional[str] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
+
 class InboxReport(_message.Message):
     __slots__ = ["at_unix_ms", "ignored_by_reason", "inbox", "watcher_id"]
     class IgnoredByReasonEntry(_message.Message):
@@ -41,3 +61,6 @@ class InboxReport(_message.Message):
     inbox: str
     watcher_id: str
     def __init__(self, inbox: _Optional[str] = ..., watcher_id: _Optional[str] = ..., ignored_by_reason: _Optional[_Mapping[str, int]] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
+
+class DeletionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []

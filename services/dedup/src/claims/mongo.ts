@@ -1,11 +1,17 @@
 import { isDuplicateKey } from "@booru/runtime";
 import type { Collection, Db } from "mongodb";
-import type { Claim, ClaimResult, ClaimsStore } from "./index.js";
+import type { Claim, ClaimResult, ClaimsStore } from "./types.js";
 
-/** A claim as stored: the md5 is the `_id` (its uniqueness is the lock). */
-type Doc = Omit<Claim, "md5"> & { _id: string };
+/**
+ * A claim as stored: the md5 is the `_id` (its uniqueness is the lock); the library path keeps
+ * the field name it was first stored under (`imageId`), so existing claims read the same.
+ */
+type Doc = Omit<Claim, "md5" | "libraryPath"> & { _id: string; imageId?: string };
 
-const toClaim = ({ _id, entry, ...rest }: Doc): Claim => ({ md5: _id, ...rest, ...(entry ? { entry } : {}) });
+const toClaim = ({ _id, entry, imageId, ...rest }: Doc): Claim => ({ md5: _id, ...rest, ...(entry ? { entry } : {}), ...(imageId ? { libraryPath: imageId } : {}) });
+
+/** A takeover marker older than this belongs to a run that crashed between its two steps. */
+const STALE_TAKEOVER_MS = 24 * 3_600_000;
 
 /**
  * Claims in MongoDB: `_id` = md5, and the duplicate-key error (11000) is the lock. Every change
@@ -20,14 +26,11 @@ export class MongoClaimsStore implements ClaimsStore {
     this.takeovers = db.collection(`${collection}_takeovers`);
   }
 
-  /** Nothing to create: `_id` is the only index the protocol needs. */
-  async init(): Promise<void> {}
-
   async tryClaim(c: Omit<Claim, "state" | "attempts" | "updatedAt">): Promise<ClaimResult> {
     const claim: Claim = { ...c, state: "claimed", attempts: 1, updatedAt: Date.now() };
-    const { md5, imageId, entry, ...rest } = claim;
+    const { md5, libraryPath, entry, ...rest } = claim;
     try {
-      await this.col.insertOne({ _id: md5, ...rest, ...(imageId ? { imageId } : {}), ...(entry ? { entry } : {}) });
+      await this.col.insertOne({ _id: md5, ...rest, ...(libraryPath ? { imageId: libraryPath } : {}), ...(entry ? { entry } : {}) });
       return { won: true, claim };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -48,30 +51,37 @@ export class MongoClaimsStore implements ClaimsStore {
   /**
    * FerretDB runs a conditional updateOne as read-then-write, so two racing takeovers could
    * both match. The only atomic step every MongoDB-compatible server has is a unique `_id`
-   * insert, so the right to take over one lease generation is itself an insert.
+   * insert, so the right to take over one lease generation is itself an insert. The marker is
+   * removed once the update is done: a racer inserting it again afterwards reads the new lease
+   * and matches nothing. Markers a crash left behind are swept after a day.
    */
   async takeover(md5: string, seenLeaseUntil: number, owner: string, leaseUntil: number, source: string, entry = ""): Promise<boolean> {
     if (seenLeaseUntil >= Date.now()) return false;
     const current = await this.col.findOne({ _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil });
     if (!current) return false;
+    const marker = `${md5}@${seenLeaseUntil}@${current.attempts}`;
     try {
-      await this.takeovers.insertOne({ _id: `${md5}@${seenLeaseUntil}@${current.attempts}`, owner, at: Date.now() });
+      await this.takeovers.insertOne({ _id: marker, owner, at: Date.now() });
     } catch (err) {
       if (isDuplicateKey(err)) return false;
       throw err;
     }
-    return this.change(
-      { _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil },
-      { $set: { state: "claimed", owner, leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } },
-    );
+    try {
+      return await this.change(
+        { _id: md5, state: { $in: ["claimed", "failed"] }, leaseUntil: seenLeaseUntil },
+        { $set: { state: "claimed", owner, leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } },
+      );
+    } finally {
+      await this.takeovers.deleteMany({ $or: [{ _id: marker }, { at: { $lt: Date.now() - STALE_TAKEOVER_MS } }] }).catch(() => undefined);
+    }
   }
 
   async resume(md5: string, owner: string, leaseUntil: number, source: string, entry = ""): Promise<boolean> {
     return this.change({ _id: md5, owner, state: "claimed" }, { $set: { leaseUntil, source, entry, updatedAt: Date.now() }, $inc: { attempts: 1 } });
   }
 
-  async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {
-    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId, updatedAt: Date.now() } });
+  async markDone(md5: string, owner: string, libraryPath: string): Promise<boolean> {
+    return this.change({ _id: md5, owner, state: "claimed" }, { $set: { state: "done", imageId: libraryPath, updatedAt: Date.now() } });
   }
 
   async markFailed(md5: string, owner: string): Promise<boolean> {

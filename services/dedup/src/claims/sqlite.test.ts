@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openSqlite } from "@booru/runtime";
-import { claimsContract } from "../test/contract.js";
+import { claimsContract } from "./claims.contract.js";
 import { SqliteClaimsStore } from "./sqlite.js";
 
 claimsContract("SQLite (memory)", async () => new SqliteClaimsStore(openSqlite(":memory:")));

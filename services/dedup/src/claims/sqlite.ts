@@ -1,5 +1,5 @@
 import type { SqliteDb } from "@booru/runtime";
-import type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./index.js";
+import type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./types.js";
 
 interface Row {
   md5: string;
@@ -23,11 +23,11 @@ const toClaim = (r: Row): Claim => ({
   source: r.source,
   ...(r.entry ? { entry: r.entry } : {}),
   attempts: r.attempts,
-  ...(r.image_id ? { imageId: r.image_id } : {}),
+  ...(r.image_id ? { libraryPath: r.image_id } : {}),
   updatedAt: r.updated_at,
 });
 
-/** Claims in the embedded SQLite file: the primary key is the lock, as `_id` is in MongoDB. */
+/** Claims in the embedded SQLite file: the primary key is the lock, as `_id` is in MongoDB (column image_id holds the library path). */
 export class SqliteClaimsStore implements ClaimsStore {
   constructor(private readonly db: SqliteDb) {
     db.exec(`CREATE TABLE IF NOT EXISTS claims (
@@ -46,7 +46,7 @@ export class SqliteClaimsStore implements ClaimsStore {
         `INSERT INTO claims (md5, sha256, state, owner, lease_until, source, entry, attempts, image_id, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(md5) DO NOTHING`,
       )
-      .run(claim.md5, claim.sha256, claim.state, claim.owner, claim.leaseUntil, claim.source, claim.entry ?? null, claim.attempts, claim.imageId ?? null, claim.updatedAt);
+      .run(claim.md5, claim.sha256, claim.state, claim.owner, claim.leaseUntil, claim.source, claim.entry ?? null, claim.attempts, claim.libraryPath ?? null, claim.updatedAt);
     if (res.changes === 1) return { won: true, claim };
     const existing = await this.get(c.md5);
     // Removed between insert and read (a readmit): try again.
@@ -78,8 +78,8 @@ export class SqliteClaimsStore implements ClaimsStore {
     );
   }
 
-  async markDone(md5: string, owner: string, imageId: string): Promise<boolean> {
-    return this.change("UPDATE claims SET state = 'done', image_id = ?, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", imageId, Date.now(), md5, owner);
+  async markDone(md5: string, owner: string, libraryPath: string): Promise<boolean> {
+    return this.change("UPDATE claims SET state = 'done', image_id = ?, updated_at = ? WHERE md5 = ? AND owner = ? AND state = 'claimed'", libraryPath, Date.now(), md5, owner);
   }
 
   async markFailed(md5: string, owner: string): Promise<boolean> {

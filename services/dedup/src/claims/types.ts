@@ -1,15 +1,7 @@
 /**
  * The MD5 lock (DESIGN.md "The MD5 lock"): one claim per md5, `_id` uniqueness is the lock.
- * Owned by dedup; the catalog only tombstones on DeleteImage. Port + two adapters (SQLite,
- * MongoDB) sharing one contract test suite.
+ * dedup is its only writer (a deleted image reaches it as an ImageDeleted message).
  */
-import type { ModuleContext } from "@booru/runtime";
-import { MongoClaimsStore } from "./mongo.js";
-import { SqliteClaimsStore } from "./sqlite.js";
-
-export { MongoClaimsStore } from "./mongo.js";
-export { SqliteClaimsStore } from "./sqlite.js";
-
 export type ClaimState = "claimed" | "done" | "failed" | "tombstoned";
 
 export interface Claim {
@@ -29,8 +21,8 @@ export interface Claim {
    */
   entry?: string;
   attempts: number;
-  /** Library path once done. */
-  imageId?: string;
+  /** Where the bytes were filed, relative to the library root, once done. */
+  libraryPath?: string;
   updatedAt: number;
 }
 
@@ -52,7 +44,7 @@ export interface ClaimsStore {
    * restart), whatever its lease: no other replica can hold it.
    */
   resume(md5: string, owner: string, leaseUntil: number, source: string, entry?: string): Promise<boolean>;
-  markDone(md5: string, owner: string, imageId: string): Promise<boolean>;
+  markDone(md5: string, owner: string, libraryPath: string): Promise<boolean>;
   /** Gives the claim up (leaseUntil 0), so the next copy of the bytes takes it over at once. */
   markFailed(md5: string, owner: string): Promise<boolean>;
   /** Marks the md5 deleted so the same bytes are not ingested again (any state). */
@@ -60,15 +52,4 @@ export interface ClaimsStore {
   /** Lifts a tombstone so the bytes may be ingested again (removes the claim). */
   readmit(md5: string): Promise<boolean>;
   close?(): Promise<void>;
-}
-
-/** Opens the claims store this process is configured for: MongoDB when MONGO_URL is set, SQLite otherwise. */
-export async function openClaimsStore(ctx: ModuleContext): Promise<ClaimsStore> {
-  const mongo = await ctx.mongo();
-  if (mongo) {
-    const store = new MongoClaimsStore(mongo.db);
-    await store.init();
-    return store;
-  }
-  return new SqliteClaimsStore(ctx.sqlite());
 }

@@ -1,6 +1,6 @@
 /** One contract for every ClaimsStore adapter (SQLite and MongoDB run the same cases). */
 import { describe, expect, it } from "vitest";
-import type { ClaimsStore } from "../src/index.js";
+import type { ClaimsStore } from "./types.js";
 
 let n = 0;
 const md5 = () => `${Date.now().toString(16)}${(n++).toString(16)}`.padEnd(32, "0");
@@ -69,7 +69,7 @@ export function claimsContract(name: string, open: () => Promise<ClaimsStore>): 
       await store.tryClaim(base(done, "a"));
       expect(await store.markDone(done, "b", "x")).toBe(false);
       expect(await store.markDone(done, "a", "ab/cd/done.png")).toBe(true);
-      expect(await store.get(done)).toMatchObject({ state: "done", imageId: "ab/cd/done.png" });
+      expect(await store.get(done)).toMatchObject({ state: "done", libraryPath: "ab/cd/done.png" });
       const again = await store.tryClaim(base(done, "c"));
       expect(again.won).toBe(false);
       expect(!again.won && again.existing.state).toBe("done");
