@@ -41,6 +41,7 @@ export interface DetectorDeps {
 /** Candidates per index query; a real group is far smaller. */
 const MAX_CANDIDATES = 10_000;
 const BATCH = 50;
+const RESCAN_CHUNK = 1000;
 
 export class NearDetector {
   private leader = false;
@@ -137,7 +138,7 @@ export class NearDetector {
     return records.filter((r) => isNearPair(fields, r.hashes, this.deps.rule)).map((r) => ({ ...pairOf(md5, r.md5), distance: candidates.get(r.md5)! }));
   }
 
-  /** md5 -> the dhash64 (or frame-signature) distance, of every image the rule may pair with this one. */
+  /** md5 -> the phash64 (or frame-signature) distance, of every image the rule may pair with this one. */
   private candidates(md5: string, hashes: HashValues): Map<string, number> {
     const { index, rule } = this.deps;
     const near = (algo: Algorithm, max: number) => {
@@ -147,12 +148,8 @@ export class NearDetector {
     const out = new Map<string, number>();
     const framed = Boolean(hashes.frames);
     if (framed) for (const [other, d] of near("frames", rule.frames)) out.set(other, d);
-    const phash = near("phash64", rule.phash64);
-    const block = near("blockhash256", rule.blockhash256);
-    for (const [other, d] of near("dhash64", rule.dhash64)) {
-      if (framed && index.hasFrames(other)) continue;
-      if (phash.has(other) || block.has(other)) out.set(other, d);
-    }
+    // The rule needs phash64 within its threshold: a multi-index search finds exactly those.
+    for (const [other, d] of near("phash64", rule.phash64)) if (!(framed && index.hasFrames(other))) out.set(other, d);
     out.delete(md5);
     return out;
   }
@@ -238,12 +235,18 @@ export class NearDetector {
       for (const p of kept) touched.add(p.a).add(p.b);
       batch = [];
     };
-    for await (const { md5, hashes } of this.deps.images.hashes()) {
-      images++;
-      // Each pair once: from its smaller md5.
-      for (const p of await this.pairsOf(md5, hashFields(hashes))) if (p.a === md5) batch.push(p);
+    // The md5s first, then records in chunks: nothing else may use a SQLite connection while a
+    // statement iterates, and the work below writes.
+    const md5s: string[] = [];
+    for await (const { md5 } of this.deps.images.hashes()) md5s.push(md5);
+    for (let i = 0; i < md5s.length; i += RESCAN_CHUNK) {
+      for (const image of await this.deps.images.getMany(md5s.slice(i, i + RESCAN_CHUNK))) {
+        images++;
+        // Each pair once: from its smaller md5.
+        for (const p of await this.pairsOf(image.md5, image.hashes)) if (p.a === image.md5) batch.push(p);
+      }
       if (batch.length >= 5000) await flush();
-      if (images % 10_000 === 0) await this.holdLease();
+      await this.holdLease();
     }
     await flush();
     const seeds = new Set(touched);
@@ -256,7 +259,6 @@ export class NearDetector {
 }
 
 const similarityHashesOf = (h: hasherV1.Hashes | undefined): HashValues => similarityHashes({ hashes: h } as catalogV1.Image);
-const hashFields = (h: HashValues): hasherV1.Hashes => hasherV1.Hashes.fromPartial({ phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256, frameSignature: h.frames });
 
 /** Sortable by creation, unique across replicas. */
 function newGroupId(now: number): string {

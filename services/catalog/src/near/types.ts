@@ -13,7 +13,7 @@ export interface Pair {
 }
 
 export interface SimilarPair extends Pair {
-  /** phash64 distance, for display. */
+  /** phash64 distance (frame-signature distance for animations and videos). */
   distance: number;
 }
 
