@@ -60,6 +60,7 @@ describe.skipIf(!present)("booru near", () => {
     expect(applied.stdout).toContain(`dropped ${aHalf.md5}`);
     expect(applied.stdout).toContain(`dropped ${bQ40.md5}`);
     expect((await getImage(cat, a.md5)).absorbed.map((x) => x.md5)).toEqual([aHalf.md5]);
+    expect((await booru(["show", a.md5], env)).stdout).toContain(`also known as  ${aHalf.originalName} (${aHalf.md5})`);
     expect((await booru(["near"], env)).stdout.trim()).toBe("no near-duplicate groups");
   });
 });

@@ -31,8 +31,8 @@ async function allGroups(conn: Connection): Promise<catalogV1.NearDuplicateGroup
 
 function printGroups(conn: Connection, groups: catalogV1.NearDuplicateGroup[]): number {
   if (conn.json) {
-    // Distances spelled out even when 0 (proto JSON would leave them out).
-    printJson({ groups: groups.map((g) => ({ id: g.id, suggestedKeep: g.suggestedKeep, members: g.members.map((m) => ({ md5: m.md5, width: m.width, height: m.height, bytes: m.bytes, format: m.format, distance: m.distance })) })) });
+    // Distances spelled out even when 0 (proto JSON would leave them out); every group (all pages).
+    printJson({ groups: groups.map((g) => ({ id: g.id, suggestedKeep: g.suggestedKeep, members: g.members.map((m) => ({ md5: m.md5, width: m.width, height: m.height, bytes: m.bytes, format: m.format, distance: m.distance })) })), nextPageToken: "" });
     return EXIT.OK;
   }
   const rows = groups.flatMap((g) => g.members.map((m, i) => [i === 0 ? g.id : "", m.md5 === g.suggestedKeep ? "*" : "", m.md5, `${m.width}x${m.height}`, m.format, formatBytes(m.bytes), String(m.distance), shortName(m.originalName)]));
