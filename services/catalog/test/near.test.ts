@@ -29,9 +29,9 @@ describe.skipIf(!present)("near-duplicates (review)", () => {
     await rm(data, { recursive: true, force: true });
   });
 
-  const restart = async () => {
+  const restart = async (env: Record<string, string> = {}) => {
     await cat.stop();
-    cat = await startCatalog({}, { "--data": data });
+    cat = await startCatalog(env, { "--data": data });
   };
   const waitGroups = (ok: (g: catalogV1.NearDuplicateGroup[]) => boolean) => expect.poll(() => listNear(cat), { timeout: 15_000 }).toSatisfy(ok);
 
@@ -62,14 +62,16 @@ describe.skipIf(!present)("near-duplicates (review)", () => {
     expect(await listNear(cat)).toHaveLength(1);
   });
 
-  it("keep all holds for good: after a restart, a rescan, and a copy of one of them", async () => {
+  it("keep all holds for good: after a restart, a rescan with other thresholds, and a copy of one of them", async () => {
     const [group] = await listNear(cat);
     expect(await resolveNear(cat, { groupId: group!.id, keepAll: true })).toMatchObject({ dropped: [] });
     expect(await listNear(cat)).toEqual([]);
     await restart();
     expect(await listNear(cat)).toEqual([]);
+    await restart({ BOORU_NEAR_PHASH64: "24", BOORU_NEAR_DHASH64: "24" });
     expect(await rescanNear(cat)).toMatchObject({ images: 4, groups: 0 });
     expect(await listNear(cat)).toEqual([]);
+    await restart();
     // A fourth copy pairs with the three; the three are not paired with each other again.
     await put(cat, crop);
     await waitGroups((g) => g.length === 1);

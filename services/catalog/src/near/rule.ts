@@ -26,7 +26,7 @@ export const DEFAULT_NEAR_RULE: NearRule = { phash64: 14, dhash64: 16, frames: 8
 /** Bits of dhash64 that must differ from all-0 and all-1 for an image to have content to compare. */
 const FLAT_BITS = 3;
 
-type HashFields = Pick<hasherV1.Hashes, "phash64" | "dhash64" | "phash256" | "blockhash256" | "frameSignature">;
+type HashFields = Partial<Pick<hasherV1.Hashes, "phash64" | "dhash64" | "phash256" | "blockhash256" | "frameSignature">>;
 
 /** Distances between two images' hashes, for the algorithms both have. */
 export function nearDistances(a: HashFields | undefined, b: HashFields | undefined): Partial<Record<Algorithm, number>> {
