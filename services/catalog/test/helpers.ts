@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ServiceError } from "@grpc/grpc-js";
-import { startApp, type App } from "@booru/runtime";
+import { connectMongo, startApp, type App } from "@booru/runtime";
+import { mongoUrl, natsUrl } from "../../../test/harness/index.js";
 import { catalogModule, createCatalogClient, type CatalogClient } from "../src/index.js";
 
 export const TOKENS = {
@@ -66,4 +67,21 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
     if (ok(v) || Date.now() > until) return v;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Two catalog replicas sharing MongoDB and NATS (under a unique name), as in the distributed deployment; `stop` also drops the database. */
+export async function startReplicas(name: string, env: Record<string, string> = {}): Promise<{ a: Running; b: Running; stop(): Promise<void> }> {
+  const all = { NATS_URL: natsUrl(), BOORU_NATS_PREFIX: name, MONGO_URL: mongoUrl(), BOORU_MONGO_DB: name, ...env };
+  const a = await startCatalog(all);
+  const b = await startCatalog(all);
+  return {
+    a,
+    b,
+    async stop() {
+      await Promise.all([a.stop(), b.stop()]);
+      const mongo = await connectMongo(mongoUrl(), name, { appName: "cleanup" });
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
 }

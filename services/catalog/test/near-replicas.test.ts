@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMongo } from "@booru/runtime";
 import type { catalogV1 } from "@booru/proto";
-import { mongoUrl, natsUrl, uniqueName } from "../../../test/harness/index.js";
+import { uniqueName } from "../../../test/harness/index.js";
 import { haveConformance } from "../../../test/harness/conformance.js";
-import { startCatalog, type Running } from "./helpers.js";
+import { startReplicas, type Running } from "./helpers.js";
 import { listNear, memberSets, photoRecord, put } from "./near-support.js";
 
 const present = haveConformance("near-duplicate replica tests");
@@ -14,20 +13,16 @@ const PHOTOS = ["00002701.jpg", "00011601.jpg", "00106901.jpg", "00136101.jpg", 
  * moment on both are still paired, and each group is recorded once.
  */
 describe.skipIf(!present)("near-duplicates on two replicas (MongoDB, NATS)", () => {
-  const name = uniqueName("near");
+  let replicas: Awaited<ReturnType<typeof startReplicas>>;
   let a: Running;
   let b: Running;
-  const env = () => ({ NATS_URL: natsUrl(), BOORU_NATS_PREFIX: name, MONGO_URL: mongoUrl(), BOORU_MONGO_DB: name, BOORU_NEAR_POLL: "300ms" });
 
   beforeAll(async () => {
-    a = await startCatalog(env());
-    b = await startCatalog(env());
+    replicas = await startReplicas(uniqueName("near"), { BOORU_NEAR_POLL: "300ms" });
+    ({ a, b } = replicas);
   });
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    const mongo = await connectMongo(mongoUrl(), name, { appName: "cleanup" });
-    await mongo.db.dropDatabase().catch(() => undefined);
-    await mongo.close();
+    await replicas?.stop();
   });
 
   it("concurrent copies on the two replicas form one group per photo", async () => {
