@@ -11,7 +11,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { catalogV1 } from "@booru/proto";
-import { createCatalogClient, unary } from "@booru/catalog";
+import { createCatalogClient, unary } from "@booru/catalog/client";
 import { haveConformance, CONFORMANCE_IMAGES } from "../harness/conformance.js";
 import { isEmptyDir, libraryMd5s, listFiles, md5, mongoUrl, natsUrl, startBooru, uniqueName, waitFor, type BooruProcess } from "../harness/index.js";
 

@@ -1,4 +1,4 @@
-import { unary } from "@booru/catalog";
+import { unary } from "@booru/catalog/client";
 import type { catalogV1 } from "@booru/proto";
 import { cliErrorOf, parseCommand, printHelp, withConnection, type Connection } from "../client.js";
 import { formatBytes, printJson, printTable, shortName } from "../format.js";
