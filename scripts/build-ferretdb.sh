@@ -4,11 +4,15 @@
 # If the SQLite backend will not compile, builds without it (-tags ferretdb_no_sqlite); the
 # harness then uses the PostgreSQL backend on the local server. The chosen backend is written
 # beside the binary.
+# ferretdb-id-index.patch is applied to a copy of the module (used through `replace`): FerretDB
+# 1.24 filters `_id` with jsonb `@>`, which no btree index serves, so on PostgreSQL every lookup
+# by `_id` read the whole table; patched, `_id` equality and `$in` use the primary-key index.
 set -euo pipefail
 VERSION=v1.24.2
 SRC="$(cd "$(dirname "$0")/../test/harness/ferretdb" && pwd)"
-# The launcher's own source is part of the key: a change to it rebuilds.
-KEY="$(md5sum "$SRC/main.go" | cut -c1-8)"
+PATCH="$(cd "$(dirname "$0")" && pwd)/ferretdb-id-index.patch"
+# The launcher's source and the patch are the key: a change to either rebuilds.
+KEY="$(cat "$SRC/main.go" "$PATCH" | md5sum | cut -c1-8)"
 CACHE="${BOORU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/booru-ingest}/ferretdb-$VERSION-$KEY"
 BIN="$CACHE/ferretdb"
 if [ -x "$BIN" ] && [ -f "$CACHE/backend" ]; then echo "$BIN"; exit 0; fi
@@ -27,6 +31,12 @@ require github.com/FerretDB/FerretDB $VERSION
 MOD
 cd "$WORK"
 export GOFLAGS=-mod=mod
+go mod tidy >&2
+# A writable copy of the module with the patch, used in place of the proxy's.
+cp -r "$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)" ferretdb
+chmod -R u+w ferretdb
+(cd ferretdb && git apply -p1 "$PATCH")
+go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb
 go mod tidy >&2
 if go build -o "$BIN.tmp" . >&2; then
   echo sqlite > "$CACHE/backend"

@@ -21,6 +21,8 @@ const commands: Record<string, () => Promise<Command>> = {
   rm: () => import("./commands/rm.js"),
   near: () => import("./commands/near.js"),
   watch: () => import("./commands/watch.js"),
+  export: () => import("./commands/export.js"),
+  import: () => import("./commands/import.js"),
 };
 
 async function usage(): Promise<string> {

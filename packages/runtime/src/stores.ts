@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { MongoClient, type Db } from "mongodb";
+import { MongoClient, type Collection, type Db } from "mongodb";
 import type { Logger } from "./logger.js";
 
 export type SqliteDb = Database.Database;
@@ -134,4 +134,18 @@ async function reachable(url: string): Promise<boolean> {
 /** The duplicate-key error that makes `_id` uniqueness a lock. */
 export function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number } | undefined)?.code === 11000;
+}
+
+/** Inserts the documents whose `_id` is new; returns those. */
+export async function insertManyOnce<T extends { _id: string }>(coll: Collection<T>, docs: T[]): Promise<T[]> {
+  try {
+    await coll.insertMany(docs as never[], { ordered: false });
+    return docs;
+  } catch (err) {
+    const errors = (err as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+    const list = Array.isArray(errors) ? errors : errors ? [errors] : undefined;
+    if (!list || list.some((e) => e.code !== 11000)) throw err;
+    const failed = new Set(list.map((e) => e.index));
+    return docs.filter((_, i) => !failed.has(i));
+  }
 }

@@ -32,6 +32,7 @@ export function catalogHandlers(service: CatalogService, near: NearService, hub:
     listRejections: (req: catalogV1.ListRejectionsRequest) => service.listRejections(req),
     deleteImage: (req: catalogV1.DeleteImageRequest) => service.deleteImage(req),
     getStats: () => service.getStats(),
+    getActivity: (req: catalogV1.GetActivityRequest) => service.getActivity(req),
     listNearDuplicates: (req: catalogV1.ListNearDuplicatesRequest) => near.list(req),
     resolveNearDuplicates: (req: catalogV1.ResolveNearDuplicatesRequest) => near.resolve(req),
     rescanNearDuplicates: (_req: catalogV1.RescanNearDuplicatesRequest, call: { getDeadline(): Date | number }) => near.rescan(remainingMs(call.getDeadline())),

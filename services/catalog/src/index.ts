@@ -1,5 +1,5 @@
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { defineModule, FILES_CONSUMER, settings, type ModuleContext } from "@booru/runtime";
 import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
@@ -24,10 +24,18 @@ export * from "./client.js";
 
 export const CATALOG_SERVICE = "booru.catalog.v1.Catalog";
 
-async function openRepos(ctx: ModuleContext): Promise<Repos & { near: NearRepo }> {
+export { importRecords, recordLine, type ImportProgress } from "./transfer.js";
+export type { StoredImage } from "./repos/types.js";
+
+/** The catalog's repositories on this process's store (also for `booru export` / `booru import`). */
+export async function openRepos(ctx: Pick<ModuleContext, "mongo" | "sqlite">): Promise<Repos> {
   const mongo = await ctx.mongo();
-  if (mongo) return { ...(await mongoRepos(mongo.db)), near: await mongoNearRepo(mongo.db) };
-  return { ...sqliteRepos(ctx.sqlite()), near: sqliteNearRepo(ctx.sqlite()) };
+  return mongo ? mongoRepos(mongo.db) : sqliteRepos(ctx.sqlite());
+}
+
+async function openNearRepo(ctx: Pick<ModuleContext, "mongo" | "sqlite">): Promise<NearRepo> {
+  const mongo = await ctx.mongo();
+  return mongo ? mongoNearRepo(mongo.db) : sqliteNearRepo(ctx.sqlite());
 }
 
 export const catalogModule = defineModule({
@@ -48,6 +56,7 @@ export const catalogModule = defineModule({
   folders: (paths, common) => (common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
   async start(ctx, config) {
     const repos = await openRepos(ctx);
+    const nearRepo = await openNearRepo(ctx);
     const index = new SimilarityIndex();
     const sync = new IndexSync(repos.images, index, ctx.log);
     const hub = new EventHub((await ctx.bus()).events, ctx.log);
@@ -63,7 +72,7 @@ export const catalogModule = defineModule({
     let near: NearService | undefined = undefined;
     const groupChanged = (change: GroupChange) => publishGroupChange(change, near!, (event) => hub.publish(event), ctx.log);
     const detector = new NearDetector({
-      repo: repos.near,
+      repo: nearRepo,
       images: repos.images,
       index,
       refreshIndex: () => sync.refresh(),
@@ -83,12 +92,13 @@ export const catalogModule = defineModule({
       index,
       publish: (event) => hub.publish(event),
       deletions,
+      queueDepth: async () => (await ctx.bus()).files.depth(FILES_CONSUMER),
       metrics: catalogMetrics(ctx.metrics, index),
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
       near: { onIngested: (md5) => near!.onIngested(md5), onDeleted: (md5) => near!.onDeleted(md5) },
     });
-    near = new NearService({ repo: repos.near, images: repos.images, detector, mode: config.nearDuplicates, keeper, deleteImage: (md5, keeperMd5) => dropThroughDeletion(service, md5, keeperMd5) });
+    near = new NearService({ repo: nearRepo, images: repos.images, detector, mode: config.nearDuplicates, keeper, deleteImage: (md5, keeperMd5) => dropThroughDeletion(service, md5, keeperMd5) });
     // Another replica's ingest may be this replica's work (when it holds the detector lease).
     hub.listen((event) => {
       if (event.ingested || event.deletedMd5) void detector.poke();

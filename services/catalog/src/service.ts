@@ -1,9 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { AppError, badRequest, notFound, type Logger } from "@booru/runtime";
+import { AppError, badRequest, notFound, type Logger, type QueueDepth } from "@booru/runtime";
 import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
-import { kindName, similarityHashes, type Repos } from "./repos/types.js";
+import { kindName, MINUTE_MS, similarityHashes, type Repos } from "./repos/types.js";
 import type { SimilarityIndex } from "./similarity.js";
 import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, reasonArg, sha256Arg } from "./validate.js";
 
@@ -13,6 +13,8 @@ export interface CatalogDeps {
   publish(event: catalogV1.Event): void;
   /** Hands a deletion to dedup, durably (the outbox relay). */
   deletions: { add(event: ingestV1.ImageDeleted): Promise<void> };
+  /** The files queue as dedup's consumer sees it. */
+  queueDepth(): Promise<QueueDepth>;
   metrics: CatalogMetrics;
   maxThumbnailBytes: number;
   log: Logger;
@@ -171,6 +173,22 @@ export class CatalogService {
     for (const r of reports) for (const [why, n] of Object.entries(r.ignoredByReason)) ignoredByReason[why] = (ignoredByReason[why] ?? 0) + n;
     const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected: sum(rejectedByReason), ignored: sum(ignoredByReason), ignoredByReason };
+  }
+
+  async getActivity(req: catalogV1.GetActivityRequest): Promise<catalogV1.GetActivityResponse> {
+    const span = limitArg(req.minutes, 60, 1440, "minutes");
+    const first = (Math.floor(this.now() / MINUTE_MS) - span + 1) * MINUTE_MS;
+    const [ingested, duplicates, rejected, depth] = await Promise.all([
+      this.deps.repos.images.perMinute(first),
+      this.deps.repos.duplicates.perMinute(first),
+      this.deps.repos.rejections.perMinute(first),
+      this.deps.queueDepth(),
+    ]);
+    const minutes = Array.from({ length: span }, (_, i) => {
+      const start = first + i * MINUTE_MS;
+      return { startUnixMs: start, ingested: ingested.get(start) ?? 0, duplicates: duplicates.get(start) ?? 0, rejected: rejected.get(start) ?? 0 };
+    });
+    return { minutes, backlog: depth.pending, inFlight: depth.ackPending };
   }
 
   /** A watcher's view of one inbox (over the bus, latest wins); malformed reports are dropped. */

@@ -121,6 +121,36 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       );
     });
 
+    it("stores a batch once, skipping records it has, and lists every record with its thumbnail", async () => {
+      const thumb = { data: Buffer.from("t"), mime: "image/webp", width: 4, height: 3 };
+      const held = makeImage("m0", { bytes: 7 });
+      await repos.images.put(held);
+      const batch = [held, makeImage("m1", { bytes: 5 }), makeImage("m2", { bytes: 6 })].map((image, i) => ({ image, ...(i === 1 && { thumbnail: thumb }) }));
+      expect(await repos.images.putMany(batch)).toBe(2);
+      expect(await repos.images.putMany(batch)).toBe(0);
+      expect(await repos.images.stats(0)).toMatchObject({ images: 3, bytes: 18 });
+      expect(await repos.images.getBySha256(batch[2]!.image.hashes!.sha256)).toEqual(batch[2]!.image);
+      const all = [];
+      for await (const r of repos.images.records()) all.push(r);
+      const byMd5 = (x: { image: { md5: string } }, y: { image: { md5: string } }) => (x.image.md5 < y.image.md5 ? -1 : 1);
+      expect(all.sort(byMd5)).toEqual([...batch].sort(byMd5));
+    });
+
+    it("keeps its counts through retries and deletes", async () => {
+      await repos.images.put(makeImage("n1", { bytes: 10 }));
+      await repos.images.put(makeImage("n1", { bytes: 10 }));
+      await repos.images.put(makeImage("n2", { bytes: 32 }));
+      await repos.images.delete(makeImage("n1").md5);
+      await repos.images.delete(makeImage("n1").md5);
+      await repos.rejections.put(makeRejection("r1", "corrupt", 1));
+      await repos.rejections.put(makeRejection("r1", "corrupt", 1));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("n2").md5, 1));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("n2").md5, 1));
+      expect(await repos.images.stats(0)).toEqual({ images: 1, bytes: 32, ingestedSince: 1 });
+      expect(await repos.rejections.countByReason()).toEqual({ corrupt: 1 });
+      expect(await repos.duplicates.count()).toBe(1);
+    });
+
     it("stores duplicates once per id and lists them newest first", async () => {
       const md5 = makeImage("orig").md5;
       const dups = Array.from({ length: 7 }, (_, i) => makeDuplicate(`d${i}`, i < 5 ? md5 : makeImage("x").md5, 10 + Math.floor(i / 2)));
@@ -152,6 +182,21 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(corrupt.map((r) => r.id)).toEqual(["r3", "r1", "r0"]);
       expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
       expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
+    });
+    it("counts images, duplicates and rejections per minute from a time on", async () => {
+      const minute = 60_000;
+      const t0 = 1_700_000_040_000; // a minute's start
+      await repos.images.put(makeImage("old", { ingestedUnixMs: t0 - 1 }));
+      await repos.images.put(makeImage("m0a", { ingestedUnixMs: t0 }));
+      await repos.images.put(makeImage("m0b", { ingestedUnixMs: t0 + minute - 1 }));
+      await repos.images.put(makeImage("m2", { ingestedUnixMs: t0 + 2 * minute + 5 }));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("m0a").md5, t0 + minute + 1));
+      await repos.duplicates.put(makeDuplicate("d0", makeImage("m0a").md5, t0 - minute));
+      await repos.rejections.put(makeRejection("r1", "corrupt", t0 + 3));
+      await repos.rejections.put(makeRejection("r2", "truncated", t0 + 4));
+      expect(Object.fromEntries(await repos.images.perMinute(t0))).toEqual({ [t0]: 2, [t0 + 2 * minute]: 1 });
+      expect(Object.fromEntries(await repos.duplicates.perMinute(t0))).toEqual({ [t0 + minute]: 1 });
+      expect(Object.fromEntries(await repos.rejections.perMinute(t0))).toEqual({ [t0]: 2 });
     });
   });
 }

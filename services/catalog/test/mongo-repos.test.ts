@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { connectMongo } from "@booru/runtime";
-import { makeImage } from "./fixtures.js";
+import { makeImage, makeRejection } from "./fixtures.js";
 import { mongoUrl, uniqueName } from "../../../test/harness/index.js";
 import { mongoRepos } from "../src/repos/mongo.js";
 import { repoContract } from "./contract.js";
@@ -27,6 +27,28 @@ describe("MongoDB images from before kinds", () => {
       expect((await repos.images.list({ kind: "image" }, 10)).items).toEqual([]);
       const again = await mongoRepos(mongo.db);
       expect((await again.images.list({ kind: "image" }, 10)).items.map((i) => i.md5)).toEqual([old.md5]);
+    } finally {
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    }
+  });
+});
+
+describe("MongoDB GetStats counters", () => {
+  it("recount a write cut short by a crash at the next start", async () => {
+    const mongo = await connectMongo(mongoUrl(), uniqueName("catalog"), { appName: "catalog-test" });
+    try {
+      const repos = await mongoRepos(mongo.db);
+      await repos.images.put(makeImage("n2", { bytes: 32 }));
+      await repos.rejections.put(makeRejection("r1", "corrupt", 1));
+      // A crash after the insert, before the $inc: the record is there, its marker too.
+      await mongo.db.collection("images").insertOne({ ...(await mongo.db.collection("images").findOne({ _id: makeImage("n2").md5 as never }))!, _id: makeImage("n3").md5 as never, bytes: 5 });
+      await mongo.db.collection("counters_pending").insertOne({ _id: `images:${makeImage("n3").md5}` as never });
+      expect((await repos.images.stats(0)).images).toBe(1);
+      const again = await mongoRepos(mongo.db);
+      expect(await again.images.stats(0)).toEqual({ images: 2, bytes: 37, ingestedSince: 2 });
+      expect(await again.rejections.countByReason()).toEqual({ corrupt: 1 });
+      expect(await mongo.db.collection("counters_pending").countDocuments({})).toBe(0);
     } finally {
       await mongo.db.dropDatabase().catch(() => undefined);
       await mongo.close();

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
+import { bearer, defineModule, FileClock, FILES_CONSUMER, settings, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "./claims/index.js";
 import { createHasherClient } from "@booru/hasher/client";
 import { createCatalogClient } from "@booru/catalog/client";
@@ -13,10 +13,11 @@ import { grpcCatalog, grpcHasher } from "./ports.js";
 import { verifyPeers, type PeerCheck } from "./peers.js";
 
 export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
+export { openClaimsStore, type AdoptedImage, type ClaimsStore } from "./claims/index.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */
-export const DEDUP_DURABLE = "dedup";
+export const DEDUP_DURABLE = FILES_CONSUMER;
 /** The durable consumer of deleted images (from the catalog's outbox), shared likewise. */
 export const DELETIONS_DURABLE = "dedup-deletions";
 

@@ -48,6 +48,9 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** The durable consumer of the files queue that every dedup replica shares. */
+export const FILES_CONSUMER = "dedup";
+
 export interface QueueDepth {
   /** Not yet delivered. */
   pending: number;

@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
-import { isDuplicateKey } from "@booru/runtime";
-import type { Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
+import type { AnyBulkWriteOperation, Binary, Collection, Db, Document, Filter } from "mongodb";
+import { countPerMinute, kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -31,6 +31,56 @@ interface EventDoc {
   record: Document;
 }
 
+/**
+ * GetStats counters: one document, changed with $inc beside each write. There are no
+ * transactions (FerretDB has none), so each counted write first inserts a pending marker and
+ * removes it after its $inc; a marker left by a crash makes the next start recount once.
+ */
+interface CountersDoc {
+  _id: "catalog";
+  images: number;
+  bytes: number;
+  duplicates: number;
+  rejected: Record<string, number>;
+}
+
+class Counters {
+  constructor(
+    private readonly coll: Collection<CountersDoc>,
+    private readonly pending: Collection<{ _id: string }>,
+  ) {}
+
+  /** Runs the write between a marker's insert and removal; applies the $inc it returns. */
+  async around(key: string, write: () => Promise<Document | undefined>): Promise<void> {
+    await this.pending.replaceOne({ _id: key }, {}, { upsert: true });
+    const inc = await write();
+    if (inc) await this.coll.updateOne({ _id: "catalog" }, { $inc: inc });
+    await this.pending.deleteOne({ _id: key });
+  }
+
+  /** Inserts unless the `_id` exists, counting it; false on the idempotent retry. */
+  async insert<T extends { _id: string }>(coll: Collection<T>, doc: T, inc: Document): Promise<boolean> {
+    let created = false;
+    await this.around(`${coll.collectionName}:${doc._id}`, async () => {
+      created = await insertOnce(coll, doc as T & Document);
+      return created ? inc : undefined;
+    });
+    return created;
+  }
+
+  read(): Promise<CountersDoc | null> {
+    return this.coll.findOne({ _id: "catalog" });
+  }
+
+  /** At start: counts the store when there are no counters yet or a write was cut short. */
+  async repair(count: () => Promise<Omit<CountersDoc, "_id">>): Promise<void> {
+    const markers = await this.pending.find({}).toArray();
+    if (markers.length === 0 && (await this.read())) return;
+    await this.coll.replaceOne({ _id: "catalog" }, await count(), { upsert: true });
+    if (markers.length) await this.pending.deleteMany({ _id: { $in: markers.map((m) => m._id) } });
+  }
+}
+
 /** The keyset condition after a cursor (newest first). Only $or/$lt: works on FerretDB too. */
 function after(atField: string, cursor: Cursor | undefined): Document {
   if (!cursor) return {};
@@ -54,12 +104,42 @@ async function listEvents<T extends { atUnixMs: number; id: string }>(coll: Coll
   return toPage(docs.map((d) => parse(d.record)), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
 }
 
+function imageDoc(image: catalogV1.Image): ImageDoc {
+  return {
+    _id: image.md5,
+    sha256: image.hashes?.sha256 ?? "",
+    kind: kindName(image.info?.kind),
+    format: image.info?.format ?? "",
+    bytes: image.info?.bytes ?? 0,
+    ingestedUnixMs: image.ingestedUnixMs,
+    image: catalogV1.Image.toJSON(image) as Document,
+  };
+}
+
+/**
+ * Per-minute counts of the documents whose `field` is at or after `since`: the times are read
+ * (an indexed range, one number each) and counted here, as FerretDB 1.24 cannot $group by an
+ * expression.
+ */
+async function perMinute<T extends Document>(coll: Collection<T>, field: string, since: number): Promise<Map<number, number>> {
+  const docs = await coll.find({ [field]: { $gte: since } } as Filter<T>, { projection: { _id: 0, [field]: 1 } }).toArray();
+  return countPerMinute(docs.map((d) => (d as Record<string, number>)[field]!));
+}
+
 const toImage = (doc: ImageDoc | null) => (doc ? catalogV1.Image.fromJSON(doc.image) : undefined);
+
+/** sha256 -> md5, so GetImage by sha256 is a lookup by `_id` (the one index FerretDB uses for lookups). */
+interface Sha256Doc {
+  _id: string;
+  md5: string;
+}
 
 class MongoImages implements ImagesRepo {
   constructor(
     private readonly images: Collection<ImageDoc>,
     private readonly thumbs: Collection<ThumbDoc>,
+    private readonly bySha256: Collection<Sha256Doc>,
+    private readonly counters: Counters,
   ) {}
 
   async put(image: catalogV1.Image, thumbnail?: Thumbnail) {
@@ -67,17 +147,48 @@ class MongoImages implements ImagesRepo {
     if (thumbnail) {
       await this.thumbs.replaceOne({ _id: image.md5 }, { data: thumbnail.data as unknown as Binary, mime: thumbnail.mime, width: thumbnail.width, height: thumbnail.height }, { upsert: true });
     }
-    const doc: ImageDoc = {
-      _id: image.md5,
-      sha256: image.hashes?.sha256 ?? "",
-      kind: kindName(image.info?.kind),
-      format: image.info?.format ?? "",
-      bytes: image.info?.bytes ?? 0,
-      ingestedUnixMs: image.ingestedUnixMs,
-      image: catalogV1.Image.toJSON(image) as Document,
-    };
-    if (await insertOnce(this.images, doc)) return { created: true, image };
+    const doc = imageDoc(image);
+    // The same sha256 always has the same md5, so an existing link is already right.
+    if (doc.sha256) await insertOnce(this.bySha256, { _id: doc.sha256, md5: doc._id });
+    if (await this.counters.insert(this.images, doc, { images: 1, bytes: doc.bytes })) return { created: true, image };
     return { created: false, image: (await this.get(image.md5))! };
+  }
+
+  async putMany(records: StoredImage[]) {
+    // Only what is new: FerretDB answers a duplicate key slowly, and upserts slower still.
+    const have = new Set((await this.images.find({ _id: { $in: records.map((r) => r.image.md5) } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    const fresh = records.filter((r) => !have.has(r.image.md5));
+    if (fresh.length === 0) return 0;
+    const thumbs = fresh.flatMap(({ image, thumbnail: t }) => (t ? [{ _id: image.md5, data: t.data as unknown as Binary, mime: t.mime, width: t.width, height: t.height }] : []));
+    if (thumbs.length) await insertManyOnce(this.thumbs, thumbs);
+    const docs = fresh.map((r) => imageDoc(r.image));
+    const links = docs.filter((d) => d.sha256).map((d) => ({ _id: d.sha256, md5: d._id }));
+    if (links.length) await insertManyOnce(this.bySha256, links);
+    let created = 0;
+    await this.counters.around(`${this.images.collectionName}:batch:${docs[0]!._id}`, async () => {
+      const inserted = await insertManyOnce(this.images, docs);
+      created = inserted.length;
+      return { images: created, bytes: inserted.reduce((sum, d) => sum + d.bytes, 0) };
+    });
+    return created;
+  }
+
+  async *records() {
+    let batch: ImageDoc[] = [];
+    const flush = async () => {
+      const thumbs = new Map((await this.thumbs.find({ _id: { $in: batch.map((d) => d._id) } }).toArray()).map((t) => [t._id, t]));
+      const out = batch.map((d) => {
+        const t = thumbs.get(d._id);
+        return { image: toImage(d)!, ...(t && { thumbnail: { data: Buffer.from(t.data.buffer), mime: t.mime, width: t.width, height: t.height } }) };
+      });
+      batch = [];
+      return out;
+    };
+    for await (const doc of this.images.find({}).batchSize(1000)) {
+      batch.push(doc);
+      if (batch.length === 1000) yield* await flush();
+    }
+    if (batch.length) yield* await flush();
   }
 
   async get(md5: string) {
@@ -85,7 +196,9 @@ class MongoImages implements ImagesRepo {
   }
 
   async getBySha256(sha256: string) {
-    return toImage(await this.images.find({ sha256 }).sort({ ingestedUnixMs: 1, _id: 1 }).limit(1).next());
+    const link = await this.bySha256.findOne({ _id: sha256 });
+    const image = link ? await this.get(link.md5) : undefined;
+    return image?.hashes?.sha256 === sha256 ? image : undefined;
   }
 
   async getMany(md5s: string[]) {
@@ -120,15 +233,24 @@ class MongoImages implements ImagesRepo {
 
   async delete(md5: string) {
     await this.thumbs.deleteOne({ _id: md5 });
-    return (await this.images.deleteOne({ _id: md5 })).deletedCount === 1;
+    let deleted = false;
+    await this.counters.around(`${this.images.collectionName}:${md5}`, async () => {
+      const doc = await this.images.findOneAndDelete({ _id: md5 });
+      if (doc?.sha256) await this.bySha256.deleteOne({ _id: doc.sha256, md5 });
+      deleted = doc !== null;
+      return doc ? { images: -1, bytes: -doc.bytes } : undefined;
+    });
+    return deleted;
   }
 
   async stats(since: number) {
-    // One $sum per $group: FerretDB 1.24 has no other accumulators, and returns 0 for a field
-    // $sum that shares its $group with a constant $sum.
-    const [totals] = await this.images.aggregate<{ bytes: number }>([{ $group: { _id: null, bytes: { $sum: "$bytes" } } }]).toArray();
-    const [images, recent] = await Promise.all([this.images.countDocuments({}), this.images.countDocuments({ ingestedUnixMs: { $gte: since } })]);
-    return { images, bytes: totals?.bytes ?? 0, ingestedSince: recent };
+    // A range on the newest-first index (MongoDB); FerretDB 1.24 pushes no ranges down.
+    const [counters, recent] = await Promise.all([this.counters.read(), this.images.countDocuments({ ingestedUnixMs: { $gte: since } })]);
+    return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince: recent };
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.images, "ingestedUnixMs", since);
   }
 
   async *hashes() {
@@ -141,26 +263,37 @@ class MongoImages implements ImagesRepo {
 }
 
 class MongoDuplicates implements DuplicatesRepo {
-  constructor(private readonly coll: Collection<EventDoc>) {}
+  constructor(
+    private readonly coll: Collection<EventDoc>,
+    private readonly counters: Counters,
+  ) {}
 
   put(d: catalogV1.Duplicate) {
-    return insertOnce(this.coll, { _id: d.id, at: d.atUnixMs, md5: d.md5, record: catalogV1.Duplicate.toJSON(d) as Document });
+    return this.counters.insert(this.coll, { _id: d.id, at: d.atUnixMs, md5: d.md5, record: catalogV1.Duplicate.toJSON(d) as Document }, { duplicates: 1 });
   }
 
   list(md5: string | undefined, limit: number, cursor?: Cursor) {
     return listEvents(this.coll, md5 ? { md5 } : {}, limit, cursor, catalogV1.Duplicate.fromJSON);
   }
 
-  count() {
-    return this.coll.countDocuments({});
+  async count() {
+    return (await this.counters.read())?.duplicates ?? 0;
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
   }
 }
 
 class MongoRejections implements RejectionsRepo {
-  constructor(private readonly coll: Collection<EventDoc>) {}
+  constructor(
+    private readonly coll: Collection<EventDoc>,
+    private readonly counters: Counters,
+  ) {}
 
   put(r: catalogV1.Rejection) {
-    return insertOnce(this.coll, { _id: r.id, at: r.atUnixMs, reason: r.reason, record: catalogV1.Rejection.toJSON(r) as Document });
+    // Reasons are checked against the known list before they get here, so they are safe field names.
+    return this.counters.insert(this.coll, { _id: r.id, at: r.atUnixMs, reason: r.reason, record: catalogV1.Rejection.toJSON(r) as Document }, { [`rejected.${r.reason}`]: 1 });
   }
 
   list(reason: string | undefined, limit: number, cursor?: Cursor) {
@@ -168,8 +301,12 @@ class MongoRejections implements RejectionsRepo {
   }
 
   async countByReason() {
-    const rows = await this.coll.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$reason", n: { $sum: 1 } } }]).toArray();
-    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    const rejected = (await this.counters.read())?.rejected ?? {};
+    return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
   }
 }
 
@@ -189,13 +326,37 @@ class MongoInboxReports implements InboxReportsRepo {
   }
 }
 
+/**
+ * Counts what the store holds: once, at a start that finds no counters (a database from before
+ * them, which also lacks the sha256 links: they are added here) or a cut-short write.
+ */
+async function countAll(images: Collection<ImageDoc>, bySha256: Collection<Sha256Doc>, duplicates: Collection<EventDoc>, rejections: Collection<EventDoc>): Promise<Omit<CountersDoc, "_id">> {
+  let links: AnyBulkWriteOperation<Sha256Doc>[] = [];
+  for await (const doc of images.find({}, { projection: { sha256: 1 } })) {
+    if (doc.sha256) links.push({ updateOne: { filter: { _id: doc.sha256 }, update: { $setOnInsert: { md5: doc._id } }, upsert: true } });
+    if (links.length < 1000) continue;
+    await bySha256.bulkWrite(links, { ordered: false });
+    links = [];
+  }
+  if (links.length) await bySha256.bulkWrite(links, { ordered: false });
+  // One $sum per $group: FerretDB 1.24 has no other accumulators, and returns 0 for a field
+  // $sum that shares its $group with a constant $sum.
+  const [totals] = await images.aggregate<{ bytes: number }>([{ $group: { _id: null, bytes: { $sum: "$bytes" } } }]).toArray();
+  const reasons = await rejections.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$reason", n: { $sum: 1 } } }]).toArray();
+  return {
+    images: await images.countDocuments({}),
+    bytes: totals?.bytes ?? 0,
+    duplicates: await duplicates.countDocuments({}),
+    rejected: Object.fromEntries(reasons.map((r) => [r._id, r.n])),
+  };
+}
+
 export async function mongoRepos(db: Db): Promise<Repos> {
   const images = db.collection<ImageDoc>("images");
   const duplicates = db.collection<EventDoc>("duplicates");
   const rejections = db.collection<EventDoc>("rejections");
   await Promise.all([
     images.createIndex({ ingestedUnixMs: -1, _id: -1 }),
-    images.createIndex({ sha256: 1 }),
     images.createIndex({ format: 1, ingestedUnixMs: -1 }),
     images.createIndex({ kind: 1, ingestedUnixMs: -1 }),
     duplicates.createIndex({ at: -1, _id: -1 }),
@@ -205,10 +366,13 @@ export async function mongoRepos(db: Db): Promise<Repos> {
   ]);
   // Records from before kinds were images.
   await images.updateMany({ kind: { $exists: false } }, { $set: { kind: "image" } });
+  const counters = new Counters(db.collection<CountersDoc>("counters"), db.collection("counters_pending"));
+  const bySha256 = db.collection<Sha256Doc>("images_by_sha256");
+  await counters.repair(() => countAll(images, bySha256, duplicates, rejections));
   return {
-    images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails")),
-    duplicates: new MongoDuplicates(duplicates),
-    rejections: new MongoRejections(rejections),
+    images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails"), bySha256, counters),
+    duplicates: new MongoDuplicates(duplicates, counters),
+    rejections: new MongoRejections(rejections, counters),
     inboxReports: new MongoInboxReports(db.collection<ReportDoc>("inbox_reports")),
   };
 }

@@ -1,6 +1,6 @@
 import { catalogV1 } from "@booru/proto";
 import type { SqliteDb } from "@booru/runtime";
-import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type Thumbnail } from "./types.js";
+import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Tables are prefixed: the embedded SQLite file is shared with the other modules. */
 const SCHEMA = `
@@ -9,7 +9,6 @@ CREATE TABLE IF NOT EXISTS catalog_images (
   ingested INTEGER NOT NULL, phash64 TEXT, dhash64 TEXT, phash256 TEXT, blockhash256 TEXT, record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS catalog_images_newest ON catalog_images (ingested DESC, md5 DESC);
-CREATE INDEX IF NOT EXISTS catalog_images_sha256 ON catalog_images (sha256);
 CREATE TABLE IF NOT EXISTS catalog_thumbnails (md5 TEXT PRIMARY KEY, data BLOB NOT NULL, mime TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog_duplicates (id TEXT PRIMARY KEY, md5 TEXT NOT NULL, at INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS catalog_duplicates_newest ON catalog_duplicates (at DESC, id DESC);
@@ -18,6 +17,32 @@ CREATE TABLE IF NOT EXISTS catalog_rejections (id TEXT PRIMARY KEY, reason TEXT 
 CREATE INDEX IF NOT EXISTS catalog_rejections_newest ON catalog_rejections (at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS catalog_rejections_reason ON catalog_rejections (reason, at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS catalog_inbox_reports (inbox TEXT PRIMARY KEY, received INTEGER NOT NULL, record TEXT NOT NULL);
+`;
+
+/**
+ * Counters kept by triggers in the same transaction as each write, so GetStats reads a few rows
+ * instead of counting a table. Names: images, bytes, duplicates, rejected:<reason>.
+ */
+const COUNTERS = `
+CREATE TABLE catalog_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO catalog_counters SELECT 'images', COUNT(*) FROM catalog_images;
+INSERT INTO catalog_counters SELECT 'bytes', COALESCE(SUM(bytes), 0) FROM catalog_images;
+INSERT INTO catalog_counters SELECT 'duplicates', COUNT(*) FROM catalog_duplicates;
+INSERT INTO catalog_counters SELECT 'rejected:' || reason, COUNT(*) FROM catalog_rejections GROUP BY reason;
+CREATE TRIGGER catalog_images_counted AFTER INSERT ON catalog_images BEGIN
+  UPDATE catalog_counters SET value = value + 1 WHERE name = 'images';
+  UPDATE catalog_counters SET value = value + NEW.bytes WHERE name = 'bytes';
+END;
+CREATE TRIGGER catalog_images_uncounted AFTER DELETE ON catalog_images BEGIN
+  UPDATE catalog_counters SET value = value - 1 WHERE name = 'images';
+  UPDATE catalog_counters SET value = value - OLD.bytes WHERE name = 'bytes';
+END;
+CREATE TRIGGER catalog_duplicates_counted AFTER INSERT ON catalog_duplicates BEGIN
+  UPDATE catalog_counters SET value = value + 1 WHERE name = 'duplicates';
+END;
+CREATE TRIGGER catalog_rejections_counted AFTER INSERT ON catalog_rejections BEGIN
+  INSERT INTO catalog_counters (name, value) VALUES ('rejected:' || NEW.reason, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1;
+END;
 `;
 
 /** Columns added after the first release, for files made before them (kind: every old record is an image). */
@@ -30,13 +55,19 @@ function migrate(db: SqliteDb): void {
   const have = new Set((db.prepare("PRAGMA table_info(catalog_images)").all() as { name: string }[]).map((c) => c.name));
   for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE catalog_images ADD COLUMN ${name} ${type}`);
   db.exec("CREATE INDEX IF NOT EXISTS catalog_images_kind ON catalog_images (kind, ingested DESC, md5 DESC)");
+  // The earliest record of a sha256 straight from the index (it replaces a sha256-only index).
+  db.exec("DROP INDEX IF EXISTS catalog_images_sha256; CREATE INDEX IF NOT EXISTS catalog_images_sha256_first ON catalog_images (sha256, ingested, md5)");
+  db.exec("CREATE INDEX IF NOT EXISTS catalog_images_format ON catalog_images (format, ingested DESC, md5 DESC)");
+  // Once per file: the first count of what is there (a file from before counters), then triggers.
+  const counted = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'catalog_counters'").get();
+  if (!counted) db.transaction(() => db.exec(COUNTERS)).immediate();
 }
 
-/** `AND (at < ? OR (at = ? AND id < ?))`, the keyset condition after a cursor. */
+/** `(at, id) < (?, ?)`, the keyset condition after a cursor: a row value, so the index seeks to it. */
 function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
   if (!cursor) return;
-  where.push(`(${atCol} < ? OR (${atCol} = ? AND ${keyCol} < ?))`);
-  params.push(cursor.at, cursor.at, cursor.key);
+  where.push(`(${atCol}, ${keyCol}) < (?, ?)`);
+  params.push(cursor.at, cursor.key);
 }
 
 const clause = (where: string[]) => (where.length ? `WHERE ${where.join(" AND ")}` : "");
@@ -53,12 +84,38 @@ function listEvents<T extends { atUnixMs: number; id: string }>(db: SqliteDb, ta
   const rows = db.prepare(`SELECT record FROM ${table} ${clause(where)} ORDER BY at DESC, id DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
   return toPage(rows.map((r) => parse(JSON.parse(r.record))), limit, (x) => ({ at: x.atUnixMs, key: x.id }));
 }
+function readCounters(db: SqliteDb, ...names: string[]): Record<string, number> {
+  const rows = db.prepare(`SELECT name, value FROM catalog_counters WHERE name IN (${names.map(() => "?").join(",")})`).all(...names) as { name: string; value: number }[];
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+}
+
+/** Per-minute counts of rows of `table` whose `column` is at or after `since` (an indexed range). */
+function perMinute(db: SqliteDb, table: string, column: string, since: number): Map<number, number> {
+  const rows = db.prepare(`SELECT (${column} / 60000) * 60000 AS minute, COUNT(*) AS n FROM ${table} WHERE ${column} >= ? GROUP BY minute`).all(since) as { minute: number; n: number }[];
+  return new Map(rows.map((r) => [r.minute, r.n]));
+}
 const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
 
 class SqliteImages implements ImagesRepo {
   constructor(private readonly db: SqliteDb) {}
 
   async put(image: catalogV1.Image, thumbnail?: Thumbnail) {
+    if (this.insert({ image, thumbnail })) return { created: true, image };
+    return { created: false, image: (await this.get(image.md5))! };
+  }
+
+  async putMany(records: StoredImage[]) {
+    // One transaction per batch: a bulk import writes at the speed of the disk, not of fsyncs.
+    return this.db.transaction(() => records.filter((r) => this.insert(r)).length)();
+  }
+
+  async *records() {
+    const rows = this.db.prepare("SELECT i.record, t.data, t.mime, t.width, t.height FROM catalog_images i LEFT JOIN catalog_thumbnails t ON t.md5 = i.md5").iterate() as Iterable<{ record: string; data: Buffer | null; mime: string; width: number; height: number }>;
+    for (const r of rows) yield { image: parseImage(r)!, ...(r.data && { thumbnail: { data: r.data, mime: r.mime, width: r.width, height: r.height } }) };
+  }
+
+  /** True when the record was new. */
+  private insert({ image, thumbnail }: StoredImage): boolean {
     // Thumbnail first: a crash between the two leaves a retry that still stores the record.
     if (thumbnail) {
       this.db.prepare("INSERT OR REPLACE INTO catalog_thumbnails (md5, data, mime, width, height) VALUES (?, ?, ?, ?, ?)").run(image.md5, thumbnail.data, thumbnail.mime, thumbnail.width, thumbnail.height);
@@ -67,8 +124,7 @@ class SqliteImages implements ImagesRepo {
     const res = this.db
       .prepare("INSERT OR IGNORE INTO catalog_images (md5, sha256, kind, format, bytes, ingested, phash64, dhash64, phash256, blockhash256, frame_signature, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .run(image.md5, image.hashes?.sha256 ?? "", kindName(image.info?.kind), image.info?.format ?? "", image.info?.bytes ?? 0, image.ingestedUnixMs, h.phash64 ?? null, h.dhash64 ?? null, h.phash256 ?? null, h.blockhash256 ?? null, h.frames ?? null, JSON.stringify(catalogV1.Image.toJSON(image)));
-    if (res.changes === 1) return { created: true, image };
-    return { created: false, image: (await this.get(image.md5))! };
+    return res.changes === 1;
   }
 
   async get(md5: string) {
@@ -125,8 +181,14 @@ class SqliteImages implements ImagesRepo {
   }
 
   async stats(since: number) {
-    const row = this.db.prepare("SELECT COUNT(*) AS images, COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(ingested >= ?), 0) AS recent FROM catalog_images").get(since) as { images: number; bytes: number; recent: number };
-    return { images: row.images, bytes: row.bytes, ingestedSince: row.recent };
+    const counters = readCounters(this.db, "images", "bytes");
+    // A range on the newest-first index: only the recent rows are read.
+    const recent = this.db.prepare("SELECT COUNT(*) AS n FROM catalog_images WHERE ingested >= ?").get(since) as { n: number };
+    return { images: counters.images ?? 0, bytes: counters.bytes ?? 0, ingestedSince: recent.n };
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_images", "ingested", since);
   }
 
   async *hashes() {
@@ -149,7 +211,11 @@ class SqliteDuplicates implements DuplicatesRepo {
   }
 
   async count() {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM catalog_duplicates").get() as { n: number }).n;
+    return readCounters(this.db, "duplicates").duplicates ?? 0;
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_duplicates", "at", since);
   }
 }
 
@@ -165,8 +231,12 @@ class SqliteRejections implements RejectionsRepo {
   }
 
   async countByReason() {
-    const rows = this.db.prepare("SELECT reason, COUNT(*) AS n FROM catalog_rejections GROUP BY reason").all() as { reason: string; n: number }[];
-    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+    const rows = this.db.prepare("SELECT name, value FROM catalog_counters WHERE name >= 'rejected:' AND name < 'rejected;' AND value > 0").all() as { name: string; value: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name.slice("rejected:".length), r.value]));
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_rejections", "at", since);
   }
 }
 

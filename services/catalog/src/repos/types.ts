@@ -42,9 +42,19 @@ export interface ImageStats {
   ingestedSince: number;
 }
 
+/** One record with its thumbnail: the unit of `booru export` / `booru import`. */
+export interface StoredImage {
+  image: catalogV1.Image;
+  thumbnail?: Thumbnail;
+}
+
 export interface ImagesRepo {
   /** Inserts unless the md5 exists; returns the stored record either way. */
   put(image: catalogV1.Image, thumbnail?: Thumbnail): Promise<{ created: boolean; image: catalogV1.Image }>;
+  /** put() for a batch: the records whose md5 is new are inserted; returns how many were. */
+  putMany(records: StoredImage[]): Promise<number>;
+  /** Every record with its thumbnail, in no particular order (export; a scan by design). */
+  records(): AsyncIterable<StoredImage>;
   get(md5: string): Promise<catalogV1.Image | undefined>;
   getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
   /** The records of these md5s that exist, in no particular order. */
@@ -57,6 +67,8 @@ export interface ImagesRepo {
   /** Removes the record and its thumbnail; false when there was none. */
   delete(md5: string): Promise<boolean>;
   stats(ingestedSince: number): Promise<ImageStats>;
+  /** Images ingested at or after `since`, counted per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
   /** Every md5 with its similarity hashes, for building the in-memory index. */
   hashes(): AsyncIterable<{ md5: string; hashes: HashValues }>;
 }
@@ -66,6 +78,8 @@ export interface DuplicatesRepo {
   put(duplicate: catalogV1.Duplicate): Promise<boolean>;
   list(md5: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Duplicate>>;
   count(): Promise<number>;
+  /** Duplicates recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
 }
 
 export interface RejectionsRepo {
@@ -73,6 +87,8 @@ export interface RejectionsRepo {
   put(rejection: catalogV1.Rejection): Promise<boolean>;
   list(reason: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Rejection>>;
   countByReason(): Promise<Record<string, number>>;
+  /** Rejections recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
 }
 
 /** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */
@@ -96,6 +112,18 @@ export interface Repos {
   duplicates: DuplicatesRepo;
   rejections: RejectionsRepo;
   inboxReports: InboxReportsRepo;
+}
+
+export const MINUTE_MS = 60_000;
+
+/** Counts times per minute (key: the minute's start). */
+export function countPerMinute(times: Iterable<number>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const t of times) {
+    const minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
+    counts.set(minute, (counts.get(minute) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Splits a fetch of limit+1 rows into a page and the cursor after it. */

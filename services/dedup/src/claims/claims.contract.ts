@@ -121,5 +121,17 @@ export function claimsContract(name: string, open: () => Promise<ClaimsStore>): 
       expect((await store.tryClaim(base(id, "b"))).won).toBe(true);
       expect(await store.readmit(id)).toBe(false); // only tombstones are lifted
     });
+
+    it("adopts imported images as done claims, leaving existing claims alone, once", async () => {
+      const store = await open();
+      const [a, b, held] = [md5(), md5(), md5()];
+      await store.tryClaim(base(held, "a"));
+      const adopted = [a, b, held].map((id) => ({ md5: id, sha256: "s".repeat(64), libraryPath: `${id}.jpg`, source: `old/${id}.jpg` }));
+      expect(await store.adoptDone(adopted)).toBe(2);
+      expect(await store.adoptDone(adopted)).toBe(0);
+      expect(await store.get(a)).toMatchObject({ state: "done", libraryPath: `${a}.jpg`, source: `old/${a}.jpg` });
+      expect(await store.get(held)).toMatchObject({ state: "claimed", owner: "a" });
+      expect(await store.tryClaim(base(b, "c"))).toMatchObject({ won: false, existing: { state: "done" } });
+    });
   });
 }

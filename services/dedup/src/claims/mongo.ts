@@ -1,6 +1,6 @@
-import { isDuplicateKey } from "@booru/runtime";
+import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
 import type { Collection, Db } from "mongodb";
-import type { Claim, ClaimResult, ClaimsStore } from "./types.js";
+import type { AdoptedImage, Claim, ClaimResult, ClaimsStore } from "./types.js";
 
 /**
  * A claim as stored: the md5 is the `_id` (its uniqueness is the lock); the library path keeps
@@ -102,6 +102,16 @@ export class MongoClaimsStore implements ClaimsStore {
   async readmit(md5: string): Promise<boolean> {
     const res = await this.col.deleteOne({ _id: md5, state: "tombstoned" });
     return res.deletedCount === 1;
+  }
+
+  async adoptDone(images: AdoptedImage[]): Promise<number> {
+    // Only what is new: FerretDB answers a duplicate key slowly.
+    const have = new Set((await this.col.find({ _id: { $in: images.map((i) => i.md5) } }, { projection: { _id: 1 } }).toArray()).map((d) => d._id));
+    images = images.filter((i) => !have.has(i.md5));
+    if (images.length === 0) return 0;
+    const now = Date.now();
+    const docs: Doc[] = images.map((i) => ({ _id: i.md5, sha256: i.sha256, state: "done", owner: "import", leaseUntil: 0, source: i.source, attempts: 1, imageId: i.libraryPath, updatedAt: now }));
+    return (await insertManyOnce(this.col, docs)).length;
   }
 
   private async change(filter: object, update: object): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { SqliteDb } from "@booru/runtime";
-import type { Claim, ClaimResult, ClaimState, ClaimsStore } from "./types.js";
+import type { AdoptedImage, Claim, ClaimResult, ClaimState, ClaimsStore } from "./types.js";
 
 interface Row {
   md5: string;
@@ -98,6 +98,15 @@ export class SqliteClaimsStore implements ClaimsStore {
 
   async readmit(md5: string): Promise<boolean> {
     return this.change("DELETE FROM claims WHERE md5 = ? AND state = 'tombstoned'", md5);
+  }
+
+  async adoptDone(images: AdoptedImage[]): Promise<number> {
+    const insert = this.db.prepare(
+      `INSERT INTO claims (md5, sha256, state, owner, lease_until, source, attempts, image_id, updated_at)
+       VALUES (?, ?, 'done', 'import', 0, ?, 1, ?, ?) ON CONFLICT(md5) DO NOTHING`,
+    );
+    const now = Date.now();
+    return this.db.transaction(() => images.filter((i) => insert.run(i.md5, i.sha256, i.source, i.libraryPath, now).changes === 1).length)();
   }
 
   private change(sql: string, ...args: unknown[]): boolean {

@@ -26,6 +26,13 @@ export interface Claim {
   updatedAt: number;
 }
 
+export interface AdoptedImage {
+  md5: string;
+  sha256: string;
+  libraryPath: string;
+  source: string;
+}
+
 export type ClaimResult = { won: true; claim: Claim } | { won: false; existing: Claim };
 
 export interface ClaimsStore {
@@ -51,5 +58,10 @@ export interface ClaimsStore {
   tombstone(md5: string, sha256?: string): Promise<void>;
   /** Lifts a tombstone so the bytes may be ingested again (removes the claim). */
   readmit(md5: string): Promise<boolean>;
+  /**
+   * Records imported images (`booru import`) as `done` claims, so the same bytes arriving later
+   * are duplicates; an md5 that already has a claim keeps it. Returns how many were added.
+   */
+  adoptDone(images: AdoptedImage[]): Promise<number>;
   close?(): Promise<void>;
 }

@@ -354,6 +354,27 @@ export interface WatchEventsResponse {
   event?: Event | undefined;
 }
 
+export interface GetActivityRequest {
+  /** 1..1440, default 60: the span, in whole minutes ending with the current one. */
+  minutes: number;
+}
+
+export interface ActivityMinute {
+  startUnixMs: number;
+  ingested: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export interface GetActivityResponse {
+  /** Oldest first, one per minute of the span (minutes with nothing included). */
+  minutes: ActivityMinute[];
+  /** Discovered files waiting on the bus for dedup. */
+  backlog: number;
+  /** Files dedup has taken and not finished. */
+  inFlight: number;
+}
+
 export interface NearDuplicateMember {
   md5: string;
   /** As stored in the file (Image.info). */
@@ -3906,6 +3927,301 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
   },
 };
 
+function createBaseGetActivityRequest(): GetActivityRequest {
+  return { minutes: 0 };
+}
+
+export const GetActivityRequest: MessageFns<GetActivityRequest> = {
+  encode(message: GetActivityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minutes !== 0) {
+      writer.uint32(8).uint32(message.minutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetActivityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetActivityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minutes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetActivityRequest {
+    return { minutes: isSet(object.minutes) ? globalThis.Number(object.minutes) : 0 };
+  },
+
+  toJSON(message: GetActivityRequest): unknown {
+    const obj: any = {};
+    if (message.minutes !== 0) {
+      obj.minutes = Math.round(message.minutes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetActivityRequest>, I>>(base?: I): GetActivityRequest {
+    return GetActivityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetActivityRequest>, I>>(object: I): GetActivityRequest {
+    const message = createBaseGetActivityRequest();
+    message.minutes = object.minutes ?? 0;
+    return message;
+  },
+};
+
+function createBaseActivityMinute(): ActivityMinute {
+  return { startUnixMs: 0, ingested: 0, duplicates: 0, rejected: 0 };
+}
+
+export const ActivityMinute: MessageFns<ActivityMinute> = {
+  encode(message: ActivityMinute, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startUnixMs !== 0) {
+      writer.uint32(8).int64(message.startUnixMs);
+    }
+    if (message.ingested !== 0) {
+      writer.uint32(16).uint64(message.ingested);
+    }
+    if (message.duplicates !== 0) {
+      writer.uint32(24).uint64(message.duplicates);
+    }
+    if (message.rejected !== 0) {
+      writer.uint32(32).uint64(message.rejected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivityMinute {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivityMinute();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.startUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ingested = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.duplicates = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rejected = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActivityMinute {
+    return {
+      startUnixMs: isSet(object.startUnixMs)
+        ? globalThis.Number(object.startUnixMs)
+        : isSet(object.start_unix_ms)
+        ? globalThis.Number(object.start_unix_ms)
+        : 0,
+      ingested: isSet(object.ingested) ? globalThis.Number(object.ingested) : 0,
+      duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
+      rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+    };
+  },
+
+  toJSON(message: ActivityMinute): unknown {
+    const obj: any = {};
+    if (message.startUnixMs !== 0) {
+      obj.startUnixMs = Math.round(message.startUnixMs);
+    }
+    if (message.ingested !== 0) {
+      obj.ingested = Math.round(message.ingested);
+    }
+    if (message.duplicates !== 0) {
+      obj.duplicates = Math.round(message.duplicates);
+    }
+    if (message.rejected !== 0) {
+      obj.rejected = Math.round(message.rejected);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ActivityMinute>, I>>(base?: I): ActivityMinute {
+    return ActivityMinute.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivityMinute>, I>>(object: I): ActivityMinute {
+    const message = createBaseActivityMinute();
+    message.startUnixMs = object.startUnixMs ?? 0;
+    message.ingested = object.ingested ?? 0;
+    message.duplicates = object.duplicates ?? 0;
+    message.rejected = object.rejected ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetActivityResponse(): GetActivityResponse {
+  return { minutes: [], backlog: 0, inFlight: 0 };
+}
+
+export const GetActivityResponse: MessageFns<GetActivityResponse> = {
+  encode(message: GetActivityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.minutes) {
+      ActivityMinute.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.backlog !== 0) {
+      writer.uint32(16).uint64(message.backlog);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(24).uint64(message.inFlight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetActivityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetActivityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.minutes.push(ActivityMinute.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.backlog = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inFlight = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetActivityResponse {
+    return {
+      minutes: globalThis.Array.isArray(object?.minutes)
+        ? object.minutes.map((e: any) => ActivityMinute.fromJSON(e))
+        : [],
+      backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetActivityResponse): unknown {
+    const obj: any = {};
+    if (message.minutes?.length) {
+      obj.minutes = message.minutes.map((e) => ActivityMinute.toJSON(e));
+    }
+    if (message.backlog !== 0) {
+      obj.backlog = Math.round(message.backlog);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetActivityResponse>, I>>(base?: I): GetActivityResponse {
+    return GetActivityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetActivityResponse>, I>>(object: I): GetActivityResponse {
+    const message = createBaseGetActivityResponse();
+    message.minutes = object.minutes?.map((e) => ActivityMinute.fromPartial(e)) || [];
+    message.backlog = object.backlog ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    return message;
+  },
+};
+
 function createBaseNearDuplicateMember(): NearDuplicateMember {
   return { md5: "", width: 0, height: 0, bytes: 0, format: "", ingestedUnixMs: 0, distance: 0, originalName: "" };
 }
@@ -4991,6 +5307,19 @@ export const CatalogService = {
     responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
   },
   /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity: {
+    path: "/booru.catalog.v1.Catalog/GetActivity" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetActivityRequest): Buffer => Buffer.from(GetActivityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetActivityRequest => GetActivityRequest.decode(value),
+    responseSerialize: (value: GetActivityResponse): Buffer => Buffer.from(GetActivityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetActivityResponse => GetActivityResponse.decode(value),
+  },
+  /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
    * (docs/near-duplicates.md).
    */
@@ -5058,6 +5387,11 @@ export interface CatalogServer extends UntypedServiceImplementation {
   getStats: handleUnaryCall<GetStatsRequest, GetStatsResponse>;
   /** Live ingest progress from every catalog replica. */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
+  /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity: handleUnaryCall<GetActivityRequest, GetActivityResponse>;
   /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
    * (docs/near-duplicates.md).
@@ -5255,6 +5589,25 @@ export interface CatalogClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchEventsResponse>;
+  /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity(
+    request: GetActivityRequest,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  getActivity(
+    request: GetActivityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  getActivity(
+    request: GetActivityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
   /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
    * (docs/near-duplicates.md).

@@ -29,6 +29,18 @@ class AbsorbedCopy(_message.Message):
     source_path: str
     def __init__(self, md5: _Optional[str] = ..., original_name: _Optional[str] = ..., source_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
 
+class ActivityMinute(_message.Message):
+    __slots__ = ["duplicates", "ingested", "rejected", "start_unix_ms"]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    INGESTED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    START_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    duplicates: int
+    ingested: int
+    rejected: int
+    start_unix_ms: int
+    def __init__(self, start_unix_ms: _Optional[int] = ..., ingested: _Optional[int] = ..., duplicates: _Optional[int] = ..., rejected: _Optional[int] = ...) -> None: ...
+
 class DeleteImageRequest(_message.Message):
     __slots__ = ["md5"]
     MD5_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +108,22 @@ class FindSimilarResponse(_message.Message):
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[SimilarMatch]
     def __init__(self, matches: _Optional[_Iterable[_Union[SimilarMatch, _Mapping]]] = ...) -> None: ...
+
+class GetActivityRequest(_message.Message):
+    __slots__ = ["minutes"]
+    MINUTES_FIELD_NUMBER: _ClassVar[int]
+    minutes: int
+    def __init__(self, minutes: _Optional[int] = ...) -> None: ...
+
+class GetActivityResponse(_message.Message):
+    __slots__ = ["backlog", "in_flight", "minutes"]
+    BACKLOG_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    MINUTES_FIELD_NUMBER: _ClassVar[int]
+    backlog: int
+    in_flight: int
+    minutes: _containers.RepeatedCompositeFieldContainer[ActivityMinute]
+    def __init__(self, minutes: _Optional[_Iterable[_Union[ActivityMinute, _Mapping]]] = ..., backlog: _Optional[int] = ..., in_flight: _Optional[int] = ...) -> None: ...
 
 class GetImageRequest(_message.Message):
     __slots__ = ["md5", "sha256"]

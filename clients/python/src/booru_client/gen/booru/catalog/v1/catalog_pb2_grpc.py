@@ -77,6 +77,11 @@ class CatalogStub(object):
                 request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.FromString,
                 )
+        self.GetActivity = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/GetActivity',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.FromString,
+                )
         self.ListNearDuplicates = channel.unary_unary(
                 '/booru.catalog.v1.Catalog/ListNearDuplicates',
                 request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesRequest.SerializeToString,
@@ -178,6 +183,14 @@ class CatalogServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetActivity(self, request, context):
+        """What happened per minute over a recent span, and the work waiting on the bus: the web
+        console's overview.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListNearDuplicates(self, request, context):
         """Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
         (docs/near-duplicates.md).
@@ -264,6 +277,11 @@ def add_CatalogServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.FromString,
                     response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.SerializeToString,
+            ),
+            'GetActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActivity,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.SerializeToString,
             ),
             'ListNearDuplicates': grpc.unary_unary_rpc_method_handler(
                     servicer.ListNearDuplicates,
@@ -494,6 +512,23 @@ class Catalog(object):
         return grpc.experimental.unary_stream(request, target, '/booru.catalog.v1.Catalog/WatchEvents',
             booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.SerializeToString,
             booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/GetActivity',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
