@@ -4,7 +4,7 @@
  * an image and its similar images; search by picture; a rejected file; a hostile file name shown
  * as text; a read token that cannot delete; axe-core on every page.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,6 +16,9 @@ import { resized, writePictures } from "../e2e/pictures.mjs";
 
 const env = (data: string) => ({ NATS_URL: "", MONGO_URL: "", BOORU_DATA: data, BOORU_SETTLE_TIME: "300ms", BOORU_SETTLE_MAX: "3s", BOORU_SHUTDOWN_TIMEOUT: "10s" });
 const HOSTILE = `<img src=x onerror="window.__pwned=1">.jpg`;
+
+/** Polls like expect.poll, with room for a loaded machine (its default gives up after 1 s). */
+const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 30_000, ...opts });
 
 let browser: Browser;
 beforeAll(async () => {
@@ -64,7 +67,7 @@ describe("web console (booru up, no tokens)", () => {
     const page = await newPage();
 
     await page.goto(`${app.webUrl}/`);
-    await expect.poll(() => page.getByText("Nothing yet").isVisible()).toBe(true);
+    await poll(() => page.getByText("Nothing yet").isVisible()).toBe(true);
     await expectAccessible(page);
 
     // Live: the overview updates from the event stream, without a reload.
@@ -75,35 +78,35 @@ describe("web console (booru up, no tokens)", () => {
     await drop(inbox, HOSTILE, await resized(4, 200));
     await drop(inbox, "broken.jpg", Buffer.from("this is not a picture"));
     const events = page.getByRole("list", { name: "Latest events" });
-    for (const p of photos) await expect.poll(() => events.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
-    await expect.poll(() => events.getByText("broken.jpg").count(), { timeout: 60_000 }).toBe(1);
-    await expect.poll(() => page.locator('[data-counter="images"] dd').textContent(), { timeout: 30_000 }).toBe("8");
-    await expect.poll(() => page.locator('[data-total="ingested"]').textContent()).toBe("8 in the hour");
-    await expect.poll(() => page.locator('[data-counter="hashers"] dd').textContent()).toBe("1 of 1");
+    for (const p of photos) await poll(() => events.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
+    await poll(() => events.getByText("broken.jpg").count(), { timeout: 60_000 }).toBe(1);
+    await poll(() => page.locator('[data-counter="images"] dd').textContent(), { timeout: 30_000 }).toBe("8");
+    await poll(() => page.locator('[data-total="ingested"]').textContent()).toBe("8 in the hour");
+    await poll(() => page.locator('[data-counter="hashers"] dd').textContent()).toBe("1 of 1");
     // The hostile name is text on the page, never markup.
-    await expect.poll(() => events.getByText(HOSTILE).count()).toBe(1);
+    await poll(() => events.getByText(HOSTILE).count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await expectAccessible(page);
 
     // Library: newest first, every image; a filter narrows it.
     await page.getByRole("link", { name: "Library" }).click();
     const grid = page.getByRole("list", { name: "Images, newest first" });
-    await expect.poll(() => grid.getByRole("listitem").count()).toBe(8);
+    await poll(() => grid.getByRole("listitem").count()).toBe(8);
     await expectAccessible(page);
     await page.getByLabel("Format").fill("png");
     await page.getByLabel("Format").press("Enter");
-    await expect.poll(() => page.url()).toMatch(/format=png/);
-    await expect.poll(() => grid.getByRole("listitem").count()).toBe(photos.filter((p) => p.endsWith(".png")).length);
+    await poll(() => page.url()).toMatch(/format=png/);
+    await poll(() => grid.getByRole("listitem").count()).toBe(photos.filter((p) => p.endsWith(".png")).length);
     const names = await grid.locator(".name").allTextContents();
     expect(names.every((n) => n.endsWith(".png"))).toBe(true);
 
     // An image and its similar images: the re-encoded copy of photo 2 is found, with its distance.
     await page.goto(`${app.webUrl}/library`);
     await grid.getByRole("link", { name: /photo-002\.jpg/ }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("photo-002.jpg");
-    await expect.poll(() => page.getByRole("row", { name: /hashes\.phash64/ }).count()).toBe(1);
+    await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("photo-002.jpg");
+    await poll(() => page.getByRole("row", { name: /hashes\.phash64/ }).count()).toBe(1);
     const similar = page.getByRole("list", { name: "Similar images" });
-    await expect.poll(() => similar.getByText("near-copy.jpg").count(), { timeout: 20_000 }).toBe(1);
+    await poll(() => similar.getByText("near-copy.jpg").count(), { timeout: 20_000 }).toBe(1);
     expect(await similar.locator(".distance").first().textContent()).toMatch(/^distance \d+$/);
     await expectAccessible(page);
 
@@ -113,19 +116,37 @@ describe("web console (booru up, no tokens)", () => {
     writeFileSync(probe, await resized(2, 400));
     await page.locator("#search-file").setInputFiles(probe);
     const found = page.getByRole("list", { name: "Similar images" });
-    await expect.poll(() => found.getByText("photo-002.jpg").count(), { timeout: 20_000 }).toBe(1);
+    await poll(() => found.getByText("photo-002.jpg").count(), { timeout: 20_000 }).toBe(1);
     await expectAccessible(page);
 
     // Rejected: the file, its reason and when.
     await page.getByRole("link", { name: "Rejected" }).click();
     const row = page.getByRole("row", { name: /broken\.jpg/ });
-    await expect.poll(() => row.count()).toBe(1);
+    await poll(() => row.count()).toBe(1);
     expect(await row.textContent()).toMatch(/unsupported/);
     await expectAccessible(page);
 
+    // Retry: the user fixed the file in rejected/; it goes back to the inbox and is ingested.
+    await writeFile(path.join(data, "rejected", "broken.jpg"), await resized(9, 300));
+    await row.getByRole("button", { name: "Retry broken.jpg" }).click();
+    await poll(() => row.count()).toBe(0);
+    await poll(async () => (await fetch(`${app.webUrl}/api/images`).then((r) => r.json() as Promise<{ images: { name: string }[] }>)).images.some((i) => i.name === "broken.jpg"), { timeout: 60_000 }).toBe(true);
+    expect(existsSync(path.join(data, "rejected", "broken.jpg.reason.json"))).toBe(false);
+    // Delete (after confirming): the file and its reason leave rejected/.
+    await drop(inbox, "junk.jpg", Buffer.from("still not a picture"));
+    await poll(async () => (await fetch(`${app.webUrl}/api/rejected`).then((r) => r.json() as Promise<{ rejected: { name: string }[] }>)).rejected.some((r) => r.name === "junk.jpg"), { timeout: 60_000 }).toBe(true);
+    await page.reload();
+    const junk = page.getByRole("row", { name: /junk\.jpg/ });
+    await poll(() => junk.count(), { timeout: 60_000 }).toBe(1);
+    page.once("dialog", (d) => void d.accept());
+    await junk.getByRole("button", { name: "Delete junk.jpg" }).click();
+    await poll(() => junk.count()).toBe(0);
+    await poll(() => existsSync(path.join(data, "rejected", "junk.jpg"))).toBe(false);
+    expect(existsSync(path.join(data, "rejected", "junk.jpg.reason.json"))).toBe(false);
+
     // Near-duplicates page exists and is accessible.
     await page.getByRole("link", { name: "Near-duplicates" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Near-duplicates");
+    await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Near-duplicates");
     await expectAccessible(page);
   });
 });
@@ -142,19 +163,19 @@ describe("web console (booru up, tokens)", () => {
     const page = await newPage();
 
     await page.goto(`${app.webUrl}/library`);
-    await expect.poll(() => page.url()).toMatch(/\/login\?next=%2Flibrary/);
+    await poll(() => page.url()).toMatch(/\/login\?next=%2Flibrary/);
     await expectAccessible(page);
     await page.getByLabel("Token").fill("not-a-valid-token-at-all");
     await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/not accepted/);
+    await poll(() => page.getByRole("alert").textContent()).toMatch(/not accepted/);
     await page.getByLabel("Token").fill("console-read-token-0123");
     await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.url()).toMatch(/\/library$/);
+    await poll(() => page.url()).toMatch(/\/library$/);
     const grid = page.getByRole("list", { name: "Images, newest first" });
-    await expect.poll(() => grid.getByText("keep-me.jpg").count(), { timeout: 60_000 }).toBe(1);
+    await poll(() => grid.getByText("keep-me.jpg").count(), { timeout: 60_000 }).toBe(1);
     await grid.getByRole("link", { name: /keep-me\.jpg/ }).click();
     const del = page.getByRole("button", { name: "Delete…" });
-    await expect.poll(() => del.isDisabled()).toBe(true);
+    await poll(() => del.isDisabled()).toBe(true);
     expect(await page.getByText("Deleting needs an admin token.").count()).toBe(1);
     // Even a hand-made request with the session's CSRF secret is refused for a read token.
     const md5 = page.url().split("/").pop()!;
@@ -169,14 +190,14 @@ describe("web console (booru up, tokens)", () => {
 
     // An admin deletes it, after confirming.
     await page.getByRole("button", { name: "Log out" }).click();
-    await expect.poll(() => page.url()).toMatch(/\/login/);
+    await poll(() => page.url()).toMatch(/\/login/);
     await page.getByLabel("Token").fill("console-admin-token-0123");
     await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByText("ops (admin)").count()).toBe(1);
+    await poll(() => page.getByText("ops (admin)").count()).toBe(1);
     await page.goto(`${app.webUrl}/image/${md5}`);
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Delete…" }).click();
-    await expect.poll(() => page.url()).toMatch(/\/library$/);
-    await expect.poll(async () => (await fetch(`${app.webUrl}/api/images/${md5}`, { headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ") } })).status).toBe(404);
+    await poll(() => page.url()).toMatch(/\/library$/);
+    await poll(async () => (await fetch(`${app.webUrl}/api/images/${md5}`, { headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ") } })).status).toBe(404);
   });
 });

@@ -11,6 +11,8 @@ export const CATALOG_SCOPES: Record<string, Scope> = {
   recordDuplicate: "write",
   recordRejection: "write",
   deleteImage: "admin",
+  retryRejection: "write",
+  deleteRejection: "admin",
   resolveNearDuplicates: "admin",
   rescanNearDuplicates: "admin",
 };
@@ -33,6 +35,8 @@ export function catalogHandlers(service: CatalogService, near: NearService, hub:
     deleteImage: (req: catalogV1.DeleteImageRequest) => service.deleteImage(req),
     getStats: () => service.getStats(),
     getActivity: (req: catalogV1.GetActivityRequest) => service.getActivity(req),
+    retryRejection: (req: catalogV1.RetryRejectionRequest) => service.retryRejection(req),
+    deleteRejection: (req: catalogV1.DeleteRejectionRequest) => service.deleteRejection(req),
     listNearDuplicates: (req: catalogV1.ListNearDuplicatesRequest) => near.list(req),
     resolveNearDuplicates: (req: catalogV1.ResolveNearDuplicatesRequest) => near.resolve(req),
     rescanNearDuplicates: (_req: catalogV1.RescanNearDuplicatesRequest, call: { getDeadline(): Date | number }) => near.rescan(remainingMs(call.getDeadline())),

@@ -93,6 +93,7 @@ export const catalogModule = defineModule({
       publish: (event) => hub.publish(event),
       deletions,
       queueDepth: async () => (await ctx.bus()).files.depth(FILES_CONSUMER),
+      rejectedFiles: { publish: async (data) => (await ctx.bus()).rejectedFiles.publish(data) },
       metrics: catalogMetrics(ctx.metrics, index),
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,

@@ -15,6 +15,8 @@ export interface CatalogDeps {
   deletions: { add(event: ingestV1.ImageDeleted): Promise<void> };
   /** The files queue as dedup's consumer sees it. */
   queueDepth(): Promise<QueueDepth>;
+  /** Hands dedup a decision about a rejected file; resolves once the bus holds it. */
+  rejectedFiles: { publish(data: Uint8Array): Promise<unknown> };
   metrics: CatalogMetrics;
   maxThumbnailBytes: number;
   log: Logger;
@@ -24,6 +26,8 @@ export interface CatalogDeps {
 }
 
 const MAX_PAGE = 1000;
+/** In one process the bus answers when dedup acked: a dedup that is not running answers never. */
+const REJECTED_ACTION_TIMEOUT_MS = 10_000;
 /** Watchers report every minute; an inbox not heard of for this long is left out of the stats. */
 export const REPORT_FRESH_MS = 5 * 60_000;
 
@@ -89,6 +93,7 @@ export class CatalogService {
       maxBytes: req.maxBytes || undefined,
       ingestedAfter: req.ingestedAfterUnixMs || undefined,
       ingestedBefore: req.ingestedBeforeUnixMs || undefined,
+      oldestFirst: req.oldestFirst || undefined,
     };
     const page = await this.deps.repos.images.list(filter, limit, decodeToken(req.pageToken));
     return { images: page.items, nextPageToken: encodeToken(page.next) };
@@ -160,6 +165,38 @@ export class CatalogService {
     if (deleted) this.deps.publish({ atUnixMs: this.now(), deletedMd5: md5 });
     await this.deps.near?.onDeleted(md5);
     return { deleted };
+  }
+
+  retryRejection(req: catalogV1.RetryRejectionRequest): Promise<catalogV1.RetryRejectionResponse> {
+    return this.actOnRejection(req.id, ingestV1.RejectedFileActionKind.RETRY);
+  }
+
+  deleteRejection(req: catalogV1.DeleteRejectionRequest): Promise<catalogV1.DeleteRejectionResponse> {
+    return this.actOnRejection(req.id, ingestV1.RejectedFileActionKind.DELETE);
+  }
+
+  /**
+   * dedup owns rejected/: it gets the decision first; only once the bus holds it is the
+   * rejection forgotten, so a failure in between leaves it listed for another try (dedup's
+   * handling is idempotent).
+   */
+  private async actOnRejection(id: string, kind: ingestV1.RejectedFileActionKind): Promise<Record<string, never>> {
+    checkEventId(id, "rejection");
+    const r = await this.deps.repos.rejections.get(id);
+    if (!r) throw notFound(`no rejection ${id} (already retried or deleted?)`);
+    const action = ingestV1.RejectedFileAction.encode({ rejectionId: r.id, storedPath: r.storedPath, sourcePath: r.sourcePath, kind, atUnixMs: this.now() }).finish();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AppError(status.UNAVAILABLE, "dedup did not take the request in time; try again")), REJECTED_ACTION_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.deps.rejectedFiles.publish(action), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.deps.repos.rejections.delete(id);
+    this.deps.metrics.writes.inc({ op: kind === ingestV1.RejectedFileActionKind.RETRY ? "retry-rejection" : "delete-rejection", result: "created" });
+    return {};
   }
 
   async getStats(): Promise<catalogV1.GetStatsResponse> {

@@ -72,6 +72,12 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       await repos.images.put(makeImage("late", { ingestedUnixMs: 1 }));
       const rest = (await walk((after) => repos.images.list({}, 5, after ?? first.next))).flat().map((i) => i.md5);
       expect([...first.items.map((i) => i.md5), ...rest]).toEqual([...expected, makeImage("late").md5]);
+
+      // Oldest first: the same records in the other order, filters included, by cursor.
+      const oldest = await walk((after) => repos.images.list({ oldestFirst: true }, 5, after));
+      expect(oldest.flat().map((i) => i.md5)).toEqual([makeImage("late").md5, ...[...expected].reverse()]);
+      const pngs = (await walk((after) => repos.images.list({ oldestFirst: true, format: "png" }, 2, after))).flat().map((i) => i.md5);
+      expect(pngs).toEqual([...expected].reverse().filter((m) => images.find((i) => i.md5 === m)!.info!.format === "png"));
     });
 
     it("filters by format, byte range and ingested range across pages", async () => {
@@ -182,6 +188,11 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(corrupt.map((r) => r.id)).toEqual(["r3", "r1", "r0"]);
       expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
       expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
+      expect(await repos.rejections.get("r0")).toEqual(makeRejection("r0", "corrupt", 50));
+      expect(await repos.rejections.delete("r0")).toBe(true);
+      expect(await repos.rejections.delete("r0")).toBe(false);
+      expect(await repos.rejections.get("r0")).toBeUndefined();
+      expect(await repos.rejections.countByReason()).toMatchObject({ corrupt: 2 });
     });
     it("counts images, duplicates and rejections per minute from a time on", async () => {
       const minute = 60_000;

@@ -16,6 +16,7 @@ const FROM_GRPC: Record<number, number> = { 3: 400, 5: 404, 6: 409, 7: 403, 8: 4
 
 export function httpStatusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
+  if ((err as Error).name === "Unsupported") return 501;
   const code = (err as { code?: unknown }).code;
   return typeof code === "number" ? (FROM_GRPC[code] ?? 502) : 500;
 }

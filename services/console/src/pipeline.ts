@@ -20,15 +20,53 @@ export interface Pipeline {
   similar(req: Partial<catalogV1.FindSimilarRequest>, token?: string): Promise<catalogV1.SimilarMatch[]>;
   deleteImage(md5: string, token?: string): Promise<boolean>;
   listRejections(pageToken: string, token?: string): Promise<catalogV1.ListRejectionsResponse>;
+  /** Back to the inbox (Catalog.RetryRejection); the rejection is forgotten. */
+  retryRejection(id: string, token?: string): Promise<void>;
+  /** The file and its reason removed (Catalog.DeleteRejection). */
+  deleteRejection(id: string, token?: string): Promise<void>;
   /** Hashes bytes with the hasher (never stored). */
   hash(bytes: Buffer, name: string): Promise<hasherV1.HashResponse>;
   /** Every event of every catalog replica until the returned function is called. */
   watch(onEvent: (e: catalogV1.Event) => void, onEnd: (err?: Error) => void): () => void;
   /** Hasher instances behind the hasher target, and how many answer their health check. */
   hashers(): Promise<{ reachable: number; total: number }>;
+  /** Groups of near-duplicates waiting for a decision, by cursor (Catalog.ListNearDuplicates). */
+  nearDuplicates(pageToken: string, token?: string): Promise<NearPage>;
+  /** Decides one group (Catalog.ResolveNearDuplicates): keep these md5s, keep all, or the suggestion. */
+  resolveNearDuplicates(groupId: string, decision: NearDecision, token?: string): Promise<void>;
   /** May this token do `scope` (Auth.Check at the catalog)? */
   access(token: string, scope: Scope): Promise<Access>;
   close(): void;
+}
+
+export interface NearMember {
+  md5: string;
+  name: string;
+  width: number;
+  height: number;
+  bytes: number;
+  format: string;
+  ingestedUnixMs: number;
+  /** Hamming distance to the suggested keeper (0 for the keeper). */
+  distance: number;
+}
+
+export interface NearGroup {
+  id: string;
+  suggestedKeeper: string;
+  members: NearMember[];
+}
+
+export interface NearPage {
+  groups: NearGroup[];
+  next: string;
+}
+
+export type NearDecision = { keep: string[] } | { keepAll: true } | { suggestion: true };
+
+/** The catalog answered that it has no such method (an older catalog). */
+export class Unsupported extends Error {
+  override name = "Unsupported";
 }
 
 export interface Peers {
@@ -59,6 +97,8 @@ export function grpcPipeline(peers: Peers): Pipeline {
     deleteImage: async (md5, token) => (await call(c.deleteImage.bind(c), { md5 }, token)).deleted,
     listRejections: (pageToken, token) => call(c.listRejections.bind(c), { pageSize: 50, pageToken, reason: "" }, token),
     // No thumbnail: the console shows the user's own picture, and nothing is kept.
+    retryRejection: async (id, token) => void (await call(c.retryRejection.bind(c), { id }, token)),
+    deleteRejection: async (id, token) => void (await call(c.deleteRejection.bind(c), { id }, token)),
     hash: (bytes, name) => callHash(hasher, chunks(bytes), { fileName: name, size: bytes.length, thumbnail: { maxSide: 0, format: 0, quality: 0, skip: true } }, timeoutMs, bearer(peers.hasher.token)),
     watch(onEvent, onEnd) {
       const stream = catalog.watchEvents({}, bearer(peers.catalog.token));
@@ -75,6 +115,14 @@ export function grpcPipeline(peers: Peers): Pipeline {
         ended = true;
         stream.cancel();
       };
+    },
+    // Catalog.ListNearDuplicates and ResolveNearDuplicates (issue 14) are not in this build's
+    // API yet: the page says so instead of failing.
+    nearDuplicates: async () => {
+      throw new Unsupported("this catalog does not offer near-duplicate review yet");
+    },
+    resolveNearDuplicates: async () => {
+      throw new Unsupported("this catalog does not offer near-duplicate review yet");
     },
     hashers: () => hasherHealth(peers.hasher.target),
     access: (token, scope) => checkAccess(peers.catalog.target, token, scope, { caFile: peers.caFile }),

@@ -1,47 +1,15 @@
 import type { AddressInfo } from "node:net";
 import { request, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { catalogV1, hasherV1 } from "@booru/proto";
+import { hasherV1 } from "@booru/proto";
 import { createLogger } from "@booru/runtime";
 import { Live } from "./live.js";
-import type { Pipeline } from "./pipeline.js";
 import { createConsoleServer } from "./server.js";
 import { StaticFiles } from "./static.js";
+import { fakePipeline } from "../test/fake-pipeline.js";
 
 const READ = "read-token-0123456789";
 const ADMIN = "admin-token-0123456789";
-const md5 = "0123456789abcdef0123456789abcdef";
-
-/** A pipeline that answers from memory and records what the console asked, with which token. */
-function fakePipeline() {
-  const calls: { op: string; token?: string; arg?: unknown }[] = [];
-  const image = catalogV1.Image.fromPartial({ md5, originalName: "<img src=x onerror=alert(1)>.jpg", info: { format: "jpeg", width: 10, height: 8, bytes: 123, kind: hasherV1.MediaKind.IMAGE }, ingestedUnixMs: 1000 });
-  const pipeline: Pipeline = {
-    stats: async (token) => (calls.push({ op: "stats", token }), catalogV1.GetStatsResponse.fromPartial({ images: 1 })),
-    activity: async (minutes, token) => (calls.push({ op: "activity", token, arg: minutes }), { minutes: [], backlog: 3, inFlight: 2 }),
-    listImages: async (req, token) => (calls.push({ op: "list", token, arg: req }), { images: [image], nextPageToken: "next-page" }),
-    getImage: async (m) => (m === md5 ? image : undefined),
-    thumbnail: async () => ({ data: Buffer.from("webp"), mime: "image/webp", width: 1, height: 1 }),
-    similar: async () => [],
-    deleteImage: async (m, token) => {
-      calls.push({ op: "delete", token, arg: m });
-      // The catalog decides: only the admin token may delete.
-      if (token !== ADMIN && token !== "own") throw Object.assign(new Error("denied"), { code: 7, details: "token lacks the admin scope" });
-      return true;
-    },
-    listRejections: async () => ({ rejections: [], nextPageToken: "" }),
-    hash: async () => hasherV1.HashResponse.fromPartial({ hashes: { phash64: "ffffffffffffffff" } }),
-    watch: () => () => {},
-    hashers: async () => ({ reachable: 1, total: 1 }),
-    access: async (token, scope) => {
-      if (token === ADMIN) return { kind: "ok", name: "ops" };
-      if (token === READ && scope === "read") return { kind: "ok", name: "viewer" };
-      return { kind: "denied", message: "no" };
-    },
-    close() {},
-  };
-  return { pipeline, calls };
-}
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -49,13 +17,13 @@ afterEach(async () => {
 });
 
 async function start(tokens: boolean, maxUploadBytes = 1024) {
-  const { pipeline, calls } = fakePipeline();
+  const { pipeline, calls, decisions, md5 } = fakePipeline({ admin: ADMIN, read: READ });
   const log = createLogger("test", "silent");
   const server = createConsoleServer({ pipeline, live: new Live(pipeline, log), assets: new StaticFiles(), log, tokens, ownToken: "own", loopbackOnly: true, maxUploadBytes, sessionTtlMs: 60_000 });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, calls };
+  return { base, calls, decisions, md5 };
 }
 
 /** A browser-like client: keeps the session cookie and sends the CSRF header it was given. */
@@ -82,7 +50,7 @@ function browser(base: string) {
 
 describe("console server with tokens", () => {
   it("asks for a login, then lets a read token look but not delete", async () => {
-    const { base, calls } = await start(true);
+    const { base, calls, md5 } = await start(true);
     const b = browser(base);
     expect((await b.call("/api/session")).body).toEqual({ tokens: true, authenticated: false });
     expect((await b.call("/api/images")).status).toBe(401);
@@ -90,11 +58,11 @@ describe("console server with tokens", () => {
     const login = await b.post("/api/login", { token: READ });
     expect(login.body).toMatchObject({ authenticated: true, name: "viewer", admin: false });
     expect(login.headers.get("set-cookie")).toMatch(/HttpOnly; SameSite=Strict/);
-    const list = await b.call("/api/images?kind=image&format=png&minBytes=10");
+    const list = await b.call("/api/images?kind=image&format=png&minBytes=10&sort=oldest");
     expect(list.status).toBe(200);
     expect(list.body.next).toBe("next-page");
     // The user's own token reaches the catalog, with the filters.
-    expect(calls.find((c) => c.op === "list")).toMatchObject({ token: READ, arg: { kind: hasherV1.MediaKind.IMAGE, format: "png", minBytes: 10 } });
+    expect(calls.find((c) => c.op === "list")).toMatchObject({ token: READ, arg: { kind: hasherV1.MediaKind.IMAGE, format: "png", minBytes: 10, oldestFirst: true } });
     const del = await b.post(`/api/images/${md5}/delete`, {});
     expect(del.status).toBe(403);
     expect(del.body.error).toMatch(/admin/);
@@ -102,7 +70,7 @@ describe("console server with tokens", () => {
   });
 
   it("lets an admin delete, with the CSRF secret and from the same origin only", async () => {
-    const { base, calls } = await start(true);
+    const { base, calls, md5 } = await start(true);
     const b = browser(base);
     await b.post("/api/login", { token: ADMIN });
     expect((await b.post(`/api/images/${md5}/delete`, {}, { csrf: false })).status).toBe(403);
@@ -124,7 +92,7 @@ describe("console server with tokens", () => {
 
 describe("console server without tokens", () => {
   it("serves everything to local users with its own token, still behind the CSRF secret", async () => {
-    const { base, calls } = await start(false);
+    const { base, calls, md5 } = await start(false);
     const b = browser(base);
     expect((await b.post(`/api/images/${md5}/delete`, {})).status).toBe(403);
     expect((await b.call("/api/session")).body).toMatchObject({ tokens: false, admin: true });
@@ -147,12 +115,13 @@ describe("console server without tokens", () => {
   });
 
   it("caches thumbnails for a year and refuses malformed filters", async () => {
-    const { base } = await start(false);
+    const { base, md5 } = await start(false);
     const thumb = await fetch(`${base}/api/thumbs/${md5}`);
     expect(thumb.headers.get("cache-control")).toMatch(/max-age=31536000, immutable/);
     expect(Buffer.from(await thumb.arrayBuffer()).toString()).toBe("webp");
     expect((await fetch(`${base}/api/images?kind=spreadsheet`)).status).toBe(400);
     expect((await fetch(`${base}/api/images?minBytes=-1`)).status).toBe(400);
+    expect((await fetch(`${base}/api/images?sort=sideways`)).status).toBe(400);
     expect((await fetch(`${base}/api/images/${md5.replace("0", "f")}`)).status).toBe(404);
   });
 
@@ -167,7 +136,7 @@ describe("console server without tokens", () => {
   });
 
   it("serves the page with a strict content security policy, compressed", async () => {
-    const { base } = await start(false);
+    const { base, md5 } = await start(false);
     for (const path of ["/", "/library", `/image/${md5}`, "/rejected"]) {
       const res = await fetch(base + path, { headers: { "accept-encoding": "gzip" } });
       expect(res.status).toBe(200);
@@ -176,5 +145,45 @@ describe("console server without tokens", () => {
     }
     expect((await fetch(`${base}/assets/main.js`)).headers.get("content-type")).toMatch(/javascript/);
     expect((await fetch(`${base}/assets/nope.js`)).status).toBe(404);
+  });
+});
+
+describe("near-duplicate review", () => {
+  it("lists groups by cursor; a read token cannot decide; an admin keeps some, keeps all, or applies every suggestion", async () => {
+    const { base, calls, decisions } = await start(true);
+    const viewer = browser(base);
+    await viewer.post("/api/login", { token: READ });
+    const first = await viewer.call("/api/near");
+    expect(first.body).toMatchObject({ groups: [{ id: "g1", suggestedKeeper: "a".repeat(32) }], next: "g2" });
+    expect((await viewer.call("/api/near?cursor=g2")).body).toMatchObject({ groups: [{ id: "g2" }], next: "" });
+    expect((await viewer.post("/api/near/g1/resolve", { suggestion: true })).status).toBe(403);
+    expect((await viewer.post("/api/near/apply-suggestions", {})).status).toBe(403);
+    expect(calls.some((c) => c.op === "resolve")).toBe(false);
+
+    const ops = browser(base);
+    await ops.post("/api/login", { token: ADMIN });
+    expect((await ops.post("/api/near/g1/resolve", { keep: ["not-an-md5"] })).status).toBe(400);
+    expect((await ops.post("/api/near/g1/resolve", { keep: ["a".repeat(32), "c".repeat(32)] })).body).toEqual({ resolved: true });
+    expect(decisions.get("g1")).toEqual({ keep: ["a".repeat(32), "c".repeat(32)] });
+    expect(calls.find((c) => c.op === "resolve")?.token).toBe(ADMIN);
+    expect((await ops.post("/api/near/apply-suggestions", {})).body).toEqual({ resolved: 1 });
+    expect(decisions.get("g2")).toEqual({ suggestion: true });
+    expect((await ops.call("/api/near")).body).toEqual({ groups: [], next: "" });
+  });
+
+  it("retries and deletes rejected files for an admin only, with the user's token", async () => {
+    const { base, calls } = await start(true);
+    const viewer = browser(base);
+    await viewer.post("/api/login", { token: READ });
+    expect((await viewer.post("/api/rejected/abc/retry", {})).status).toBe(403);
+    const ops = browser(base);
+    await ops.post("/api/login", { token: ADMIN });
+    expect((await ops.post("/api/rejected/abc/retry", {}, { csrf: false })).status).toBe(403);
+    expect((await ops.post("/api/rejected/abc/retry", {})).body).toEqual({ retried: true });
+    expect((await ops.post("/api/rejected/a%2Fb/delete", {})).body).toEqual({ deleted: true });
+    expect(calls.filter((c) => c.op === "retry" || c.op === "delete-rejection")).toEqual([
+      { op: "retry", token: ADMIN, arg: "abc" },
+      { op: "delete-rejection", token: ADMIN, arg: "a/b" },
+    ]);
   });
 });

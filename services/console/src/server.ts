@@ -5,7 +5,7 @@ import { catalogV1 } from "@booru/proto";
 import type { Logger } from "@booru/runtime";
 import { HttpError, httpStatusOf, messageOf, readBody, readJson, send, sendJson } from "./http.js";
 import type { Live } from "./live.js";
-import type { Pipeline } from "./pipeline.js";
+import type { NearDecision, Pipeline } from "./pipeline.js";
 import { COOKIE, parseCookies, sameSecret, sessionCookie, Sessions, type Session } from "./sessions.js";
 import type { StaticFiles } from "./static.js";
 import { card, KIND_VALUES, rejectionView } from "./views.js";
@@ -118,6 +118,25 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
       const page = await pipeline.listRejections(ctx.url.searchParams.get("cursor") ?? "", tokenOf(ctx));
       json(ctx, { rejected: page.rejections.map(rejectionView), next: page.nextPageToken });
     } },
+    // The catalog checks the scope: retry needs write (an admin token), delete admin.
+    { method: "POST", path: /^\/api\/rejected\/([^/]{1,256})\/retry$/, needs: "admin", handler: async (ctx) => {
+      await pipeline.retryRejection(decodeURIComponent(ctx.params[0]!), tokenOf(ctx));
+      json(ctx, { retried: true });
+    } },
+    { method: "POST", path: /^\/api\/rejected\/([^/]{1,256})\/delete$/, needs: "admin", handler: async (ctx) => {
+      await pipeline.deleteRejection(decodeURIComponent(ctx.params[0]!), tokenOf(ctx));
+      json(ctx, { deleted: true });
+    } },
+    { method: "GET", path: /^\/api\/near$/, needs: "read", handler: async (ctx) => {
+      json(ctx, await pipeline.nearDuplicates(ctx.url.searchParams.get("cursor") ?? "", tokenOf(ctx)));
+    } },
+    { method: "POST", path: /^\/api\/near\/([A-Za-z0-9_-]{1,128})\/resolve$/, needs: "admin", handler: async (ctx) => {
+      await pipeline.resolveNearDuplicates(ctx.params[0]!, nearDecision(await readJson(ctx.req)), tokenOf(ctx));
+      json(ctx, { resolved: true });
+    } },
+    { method: "POST", path: /^\/api\/near\/apply-suggestions$/, needs: "admin", handler: async (ctx) => {
+      json(ctx, { resolved: await applyAllSuggestions(pipeline, tokenOf(ctx)) });
+    } },
     { method: "POST", path: /^\/api\/search$/, needs: "read", handler: async (ctx) => {
       const bytes = await readBody(ctx.req, opts.maxUploadBytes);
       if (bytes.length === 0) throw new HttpError(400, "drop a picture to search with");
@@ -172,6 +191,32 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
   return opts.tls ? createHttps({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) }, listener) : createHttp(listener);
 }
 
+/** The body of a resolve: `{ "keep": [md5...] }`, `{ "keepAll": true }` or `{ "suggestion": true }`. */
+export function nearDecision(body: Record<string, unknown>): NearDecision {
+  if (body.keepAll === true) return { keepAll: true };
+  if (body.suggestion === true) return { suggestion: true };
+  const keep = body.keep;
+  if (Array.isArray(keep) && keep.length > 0 && keep.length <= 1000 && keep.every((m) => typeof m === "string" && /^[0-9a-f]{32}$/.test(m))) return { keep: keep as string[] };
+  throw new HttpError(400, 'say which to keep: {"keep": [md5, ...]}, {"keepAll": true} or {"suggestion": true}');
+}
+
+/**
+ * "Apply the suggestion to all groups": every group waiting now. Resolved groups leave the
+ * listing, so the first page is asked again until it holds nothing new (a group listed again
+ * after its decision is not decided twice).
+ */
+export async function applyAllSuggestions(pipeline: Pipeline, token: string | undefined): Promise<number> {
+  const done = new Set<string>();
+  for (;;) {
+    const fresh = (await pipeline.nearDuplicates("", token)).groups.filter((g) => !done.has(g.id));
+    if (fresh.length === 0) return done.size;
+    for (const g of fresh) {
+      await pipeline.resolveNearDuplicates(g.id, { suggestion: true }, token);
+      done.add(g.id);
+    }
+  }
+}
+
 const optionalInt = (v: string | null) => (v === null || v === "" ? undefined : Number.parseInt(v, 10));
 
 function day(v: string | null, endOfDay: boolean): number | undefined {
@@ -193,7 +238,10 @@ export function libraryFilter(q: URLSearchParams) {
     if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, `${name} must be a number of bytes`);
     return n;
   };
+  const sort = q.get("sort") ?? "newest";
+  if (sort !== "newest" && sort !== "oldest") throw new HttpError(400, "sort must be newest or oldest");
   return {
+    oldestFirst: sort === "oldest",
     kind: kind ? KIND_VALUES[kind] : 0,
     format,
     minBytes: size("minBytes"),

@@ -81,10 +81,11 @@ class Counters {
   }
 }
 
-/** The keyset condition after a cursor (newest first). Only $or/$lt: works on FerretDB too. */
-function after(atField: string, cursor: Cursor | undefined): Document {
+/** The keyset condition after a cursor (newest first, or oldest first). Only $or/$lt/$gt: works on FerretDB too. */
+function after(atField: string, cursor: Cursor | undefined, ascending = false): Document {
   if (!cursor) return {};
-  return { $or: [{ [atField]: { $lt: cursor.at } }, { [atField]: cursor.at, _id: { $lt: cursor.key } }] };
+  const op = ascending ? "$gt" : "$lt";
+  return { $or: [{ [atField]: { [op]: cursor.at } }, { [atField]: cursor.at, _id: { [op]: cursor.key } }] };
 }
 
 /** Inserts; false on a duplicate _id (the idempotent retry). */
@@ -207,7 +208,7 @@ class MongoImages implements ImagesRepo {
   }
 
   async list(filter: ImageFilter, limit: number, cursor?: Cursor) {
-    const q: Filter<ImageDoc> = { ...after("ingestedUnixMs", cursor) };
+    const q: Filter<ImageDoc> = { ...after("ingestedUnixMs", cursor, filter.oldestFirst) };
     if (filter.kind) q.kind = filter.kind;
     if (filter.format) q.format = filter.format;
     if (filter.minBytes !== undefined || filter.maxBytes !== undefined) {
@@ -217,7 +218,8 @@ class MongoImages implements ImagesRepo {
       // Beside the cursor's $or, so both conditions hold.
       q.$and = [{ ingestedUnixMs: { ...(filter.ingestedAfter !== undefined && { $gte: filter.ingestedAfter }), ...(filter.ingestedBefore !== undefined && { $lt: filter.ingestedBefore }) } }];
     }
-    const docs = await this.images.find(q).sort({ ingestedUnixMs: -1, _id: -1 }).limit(limit + 1).toArray();
+    const dir = filter.oldestFirst ? 1 : -1;
+    const docs = await this.images.find(q).sort({ ingestedUnixMs: dir, _id: dir }).limit(limit + 1).toArray();
     return toPage(docs.map((d) => toImage(d)!), limit, (i) => ({ at: i.ingestedUnixMs, key: i.md5 }));
   }
 
@@ -307,6 +309,22 @@ class MongoRejections implements RejectionsRepo {
 
   perMinute(since: number) {
     return perMinute(this.coll, "at", since);
+  }
+
+  async get(id: string) {
+    const doc = await this.coll.findOne({ _id: id });
+    return doc ? catalogV1.Rejection.fromJSON(doc.record) : undefined;
+  }
+
+  /** Uncounted with the counters' marker, like a put. */
+  async delete(id: string) {
+    let deleted = false;
+    await this.counters.around(`${this.coll.collectionName}:${id}`, async () => {
+      const doc = await this.coll.findOne({ _id: id });
+      deleted = doc !== null && (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+      return deleted ? { [`rejected.${doc!.reason}`]: -1 } : undefined;
+    });
+    return deleted;
   }
 }
 

@@ -34,6 +34,8 @@ export interface ImageFilter {
   ingestedAfter?: number;
   /** Exclusive. */
   ingestedBefore?: number;
+  /** Oldest first (ingested time, then md5 ascending); the cursor continues the same order. */
+  oldestFirst?: boolean;
 }
 
 export interface ImageStats {
@@ -59,7 +61,7 @@ export interface ImagesRepo {
   getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
   /** The records of these md5s that exist, in no particular order. */
   getMany(md5s: string[]): Promise<catalogV1.Image[]>;
-  /** Newest first (ingested time, then md5 descending). */
+  /** Newest first (ingested time, then md5 descending), or oldest first. */
   list(filter: ImageFilter, limit: number, after?: Cursor): Promise<Page<catalogV1.Image>>;
   thumbnail(md5: string): Promise<Thumbnail | undefined>;
   /** Replaces the record's absorbed copies (near-duplicates dropped in its favour); false when there is no record. */
@@ -89,6 +91,9 @@ export interface RejectionsRepo {
   countByReason(): Promise<Record<string, number>>;
   /** Rejections recorded at or after `since`, per minute (key: the minute's start). */
   perMinute(since: number): Promise<Map<number, number>>;
+  get(id: string): Promise<catalogV1.Rejection | undefined>;
+  /** Forgets a rejection (retried or deleted); false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */

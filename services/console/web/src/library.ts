@@ -2,7 +2,7 @@ import { get, type Card } from "./api.js";
 import { bytes, h, replace, thumb } from "./dom.js";
 import { navigate, type Page } from "./main.js";
 
-const FIELDS = ["kind", "format", "minBytes", "maxBytes", "from", "to"] as const;
+const FIELDS = ["kind", "format", "minBytes", "maxBytes", "from", "to", "sort"] as const;
 const MB = 1024 * 1024;
 
 export function cardLink(c: Card, extra?: Node) {
@@ -15,7 +15,7 @@ export function cardLink(c: Card, extra?: Node) {
 
 export const library: Page = (main) => {
   const q = new URLSearchParams(location.search);
-  const grid = h("ul", { class: "grid", "aria-label": "Images, newest first" });
+  const grid = h("ul", { class: "grid", "aria-label": q.get("sort") === "oldest" ? "Images, oldest first" : "Images, newest first" });
   const status = h("p", { class: "muted", role: "status" });
   const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
   let next: string | undefined = "";
@@ -44,7 +44,7 @@ export const library: Page = (main) => {
     select("maxBytes", "At most", sizeOptions),
     input("from", "From", "date"),
     input("to", "To", "date"),
-    h("span", { class: "sort" }, "Newest first"),
+    select("sort", "Sort", [["", "newest first"], ["oldest", "oldest first"]]),
     h("button", { type: "submit" }, "Apply"),
   );
   replace(main, h("h1", {}, "Library"), form, status, grid, sentinel);

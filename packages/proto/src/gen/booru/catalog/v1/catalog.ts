@@ -226,6 +226,8 @@ export interface ListImagesRequest {
   ingestedBeforeUnixMs: number;
   /** Only this kind; UNSPECIFIED: every kind. */
   kind: MediaKind;
+  /** Oldest first instead of newest first; a page token continues the order it came from. */
+  oldestFirst: boolean;
 }
 
 export interface ListImagesResponse {
@@ -373,6 +375,20 @@ export interface GetActivityResponse {
   backlog: number;
   /** Files dedup has taken and not finished. */
   inFlight: number;
+}
+
+export interface RetryRejectionRequest {
+  id: string;
+}
+
+export interface RetryRejectionResponse {
+}
+
+export interface DeleteRejectionRequest {
+  id: string;
+}
+
+export interface DeleteRejectionResponse {
 }
 
 export interface NearDuplicateMember {
@@ -1774,6 +1790,7 @@ function createBaseListImagesRequest(): ListImagesRequest {
     ingestedAfterUnixMs: 0,
     ingestedBeforeUnixMs: 0,
     kind: 0,
+    oldestFirst: false,
   };
 }
 
@@ -1802,6 +1819,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     }
     if (message.kind !== 0) {
       writer.uint32(64).int32(message.kind);
+    }
+    if (message.oldestFirst !== false) {
+      writer.uint32(72).bool(message.oldestFirst);
     }
     return writer;
   },
@@ -1883,6 +1903,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             message.kind = reader.int32() as any;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oldestFirst = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1929,6 +1957,11 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
         ? globalThis.Number(object.ingested_before_unix_ms)
         : 0,
       kind: isSet(object.kind) ? mediaKindFromJSON(object.kind) : 0,
+      oldestFirst: isSet(object.oldestFirst)
+        ? globalThis.Boolean(object.oldestFirst)
+        : isSet(object.oldest_first)
+        ? globalThis.Boolean(object.oldest_first)
+        : false,
     };
   },
 
@@ -1958,6 +1991,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     if (message.kind !== 0) {
       obj.kind = mediaKindToJSON(message.kind);
     }
+    if (message.oldestFirst !== false) {
+      obj.oldestFirst = message.oldestFirst;
+    }
     return obj;
   },
 
@@ -1974,6 +2010,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     message.ingestedAfterUnixMs = object.ingestedAfterUnixMs ?? 0;
     message.ingestedBeforeUnixMs = object.ingestedBeforeUnixMs ?? 0;
     message.kind = object.kind ?? 0;
+    message.oldestFirst = object.oldestFirst ?? false;
     return message;
   },
 };
@@ -4222,6 +4259,244 @@ export const GetActivityResponse: MessageFns<GetActivityResponse> = {
   },
 };
 
+function createBaseRetryRejectionRequest(): RetryRejectionRequest {
+  return { id: "" };
+}
+
+export const RetryRejectionRequest: MessageFns<RetryRejectionRequest> = {
+  encode(message: RetryRejectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRejectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRejectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryRejectionRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RetryRejectionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryRejectionRequest>, I>>(base?: I): RetryRejectionRequest {
+    return RetryRejectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryRejectionRequest>, I>>(object: I): RetryRejectionRequest {
+    const message = createBaseRetryRejectionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryRejectionResponse(): RetryRejectionResponse {
+  return {};
+}
+
+export const RetryRejectionResponse: MessageFns<RetryRejectionResponse> = {
+  encode(_: RetryRejectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRejectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRejectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RetryRejectionResponse {
+    return {};
+  },
+
+  toJSON(_: RetryRejectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryRejectionResponse>, I>>(base?: I): RetryRejectionResponse {
+    return RetryRejectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryRejectionResponse>, I>>(_: I): RetryRejectionResponse {
+    const message = createBaseRetryRejectionResponse();
+    return message;
+  },
+};
+
+function createBaseDeleteRejectionRequest(): DeleteRejectionRequest {
+  return { id: "" };
+}
+
+export const DeleteRejectionRequest: MessageFns<DeleteRejectionRequest> = {
+  encode(message: DeleteRejectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRejectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRejectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteRejectionRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeleteRejectionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRejectionRequest>, I>>(base?: I): DeleteRejectionRequest {
+    return DeleteRejectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRejectionRequest>, I>>(object: I): DeleteRejectionRequest {
+    const message = createBaseDeleteRejectionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteRejectionResponse(): DeleteRejectionResponse {
+  return {};
+}
+
+export const DeleteRejectionResponse: MessageFns<DeleteRejectionResponse> = {
+  encode(_: DeleteRejectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRejectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRejectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteRejectionResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteRejectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRejectionResponse>, I>>(base?: I): DeleteRejectionResponse {
+    return DeleteRejectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRejectionResponse>, I>>(_: I): DeleteRejectionResponse {
+    const message = createBaseDeleteRejectionResponse();
+    return message;
+  },
+};
+
 function createBaseNearDuplicateMember(): NearDuplicateMember {
   return { md5: "", width: 0, height: 0, bytes: 0, format: "", ingestedUnixMs: 0, distance: 0, originalName: "" };
 }
@@ -5177,7 +5452,8 @@ export const RescanNearDuplicatesResponse: MessageFns<RescanNearDuplicatesRespon
 /**
  * The catalog persists one record per image (identity: md5) and serves the client API.
  * Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
- * RecordRejection), admin for DeleteImage, ResolveNearDuplicates and RescanNearDuplicates.
+ * RecordRejection, RetryRejection), admin for DeleteImage, DeleteRejection, ResolveNearDuplicates and
+ * RescanNearDuplicates.
  */
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
@@ -5222,7 +5498,7 @@ export const CatalogService = {
     responseSerialize: (value: GetImageResponse): Buffer => Buffer.from(GetImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
   },
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: {
     path: "/booru.catalog.v1.Catalog/ListImages" as const,
     requestStream: false as const,
@@ -5320,6 +5596,36 @@ export const CatalogService = {
     responseDeserialize: (value: Buffer): GetActivityResponse => GetActivityResponse.decode(value),
   },
   /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection: {
+    path: "/booru.catalog.v1.Catalog/RetryRejection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryRejectionRequest): Buffer =>
+      Buffer.from(RetryRejectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryRejectionRequest => RetryRejectionRequest.decode(value),
+    responseSerialize: (value: RetryRejectionResponse): Buffer =>
+      Buffer.from(RetryRejectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryRejectionResponse => RetryRejectionResponse.decode(value),
+  },
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection: {
+    path: "/booru.catalog.v1.Catalog/DeleteRejection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRejectionRequest): Buffer =>
+      Buffer.from(DeleteRejectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRejectionRequest => DeleteRejectionRequest.decode(value),
+    responseSerialize: (value: DeleteRejectionResponse): Buffer =>
+      Buffer.from(DeleteRejectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteRejectionResponse => DeleteRejectionResponse.decode(value),
+  },
+  /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
    * (docs/near-duplicates.md).
    */
@@ -5372,7 +5678,7 @@ export interface CatalogServer extends UntypedServiceImplementation {
   recordDuplicate: handleUnaryCall<RecordDuplicateRequest, RecordDuplicateResponse>;
   recordRejection: handleUnaryCall<RecordRejectionRequest, RecordRejectionResponse>;
   getImage: handleUnaryCall<GetImageRequest, GetImageResponse>;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
   getThumbnail: handleUnaryCall<GetThumbnailRequest, GetThumbnailResponse>;
   /** Ordered by distance, then md5. */
@@ -5392,6 +5698,16 @@ export interface CatalogServer extends UntypedServiceImplementation {
    * console's overview.
    */
   getActivity: handleUnaryCall<GetActivityRequest, GetActivityResponse>;
+  /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection: handleUnaryCall<RetryRejectionRequest, RetryRejectionResponse>;
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection: handleUnaryCall<DeleteRejectionRequest, DeleteRejectionResponse>;
   /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
    * (docs/near-duplicates.md).
@@ -5471,7 +5787,7 @@ export interface CatalogClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetImageResponse) => void,
   ): ClientUnaryCall;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages(
     request: ListImagesRequest,
     callback: (error: ServiceError | null, response: ListImagesResponse) => void,
@@ -5607,6 +5923,44 @@ export interface CatalogClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection(
+    request: RetryRejectionRequest,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  retryRejection(
+    request: RetryRejectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  retryRejection(
+    request: RetryRejectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
   ): ClientUnaryCall;
   /**
    * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated

@@ -53,6 +53,16 @@ class DeleteImageResponse(_message.Message):
     deleted: bool
     def __init__(self, deleted: bool = ...) -> None: ...
 
+class DeleteRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
 class Duplicate(_message.Message):
     __slots__ = ["at_unix_ms", "disposition", "id", "md5", "source_path", "stored_path"]
     AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -246,13 +256,14 @@ class ListDuplicatesResponse(_message.Message):
     def __init__(self, duplicates: _Optional[_Iterable[_Union[Duplicate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListImagesRequest(_message.Message):
-    __slots__ = ["format", "ingested_after_unix_ms", "ingested_before_unix_ms", "kind", "max_bytes", "min_bytes", "page_size", "page_token"]
+    __slots__ = ["format", "ingested_after_unix_ms", "ingested_before_unix_ms", "kind", "max_bytes", "min_bytes", "oldest_first", "page_size", "page_token"]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     INGESTED_AFTER_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     INGESTED_BEFORE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     MIN_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_FIRST_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     format: str
@@ -261,9 +272,10 @@ class ListImagesRequest(_message.Message):
     kind: _hasher_pb2.MediaKind
     max_bytes: int
     min_bytes: int
+    oldest_first: bool
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., format: _Optional[str] = ..., min_bytes: _Optional[int] = ..., max_bytes: _Optional[int] = ..., ingested_after_unix_ms: _Optional[int] = ..., ingested_before_unix_ms: _Optional[int] = ..., kind: _Optional[_Union[_hasher_pb2.MediaKind, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., format: _Optional[str] = ..., min_bytes: _Optional[int] = ..., max_bytes: _Optional[int] = ..., ingested_after_unix_ms: _Optional[int] = ..., ingested_before_unix_ms: _Optional[int] = ..., kind: _Optional[_Union[_hasher_pb2.MediaKind, str]] = ..., oldest_first: bool = ...) -> None: ...
 
 class ListImagesResponse(_message.Message):
     __slots__ = ["images", "next_page_token"]
@@ -430,6 +442,16 @@ class ResolveNearDuplicatesResponse(_message.Message):
     dropped: _containers.RepeatedScalarFieldContainer[str]
     kept: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, kept: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RetryRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RetryRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class SimilarMatch(_message.Message):
     __slots__ = ["distance", "image"]
