@@ -20,7 +20,7 @@ describe("client entry points load no server code", () => {
   }
 
   it("the CLI's client commands load only client entry points", async () => {
-    for (const command of ["ls", "show", "similar", "dupes", "rejected", "stats", "rm", "watch", "hash"]) {
+    for (const command of ["ls", "show", "similar", "dupes", "rejected", "stats", "rm", "near", "watch", "hash"]) {
       const packages = packagesIn(await loadedBy(`./packages/cli/dist/commands/${command}.js`));
       expect(packages.has("services/catalog") || command === "hash", `booru ${command} reaches the catalog`).toBe(true);
       for (const name of SERVER_ONLY) expect(packages.has(name), `booru ${command} loads ${name}`).toBe(false);

@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   rejected: () => import("./commands/rejected.js"),
   stats: () => import("./commands/stats.js"),
   rm: () => import("./commands/rm.js"),
+  near: () => import("./commands/near.js"),
   watch: () => import("./commands/watch.js"),
   export: () => import("./commands/export.js"),
   import: () => import("./commands/import.js"),

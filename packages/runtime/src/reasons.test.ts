@@ -5,7 +5,7 @@ describe("reason names", () => {
   it("keeps the strings stored records and scripts already use", () => {
     expect(REASON_NAMES).toEqual([
       ...["corrupt", "truncated", "unsupported", "too-large", "too-many-pixels", "md5-collision", "max-deliveries", "gave-up", "deleted", "outside-inbox", "unreadable"],
-      ...["too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path"],
+      ...["too-long", "too-many-frames", "unsupported-codec", "archive-bomb", "encrypted", "unsafe-path", "near-duplicate"],
     ]);
     expect(reasonName(Reason.TOO_MANY_PIXELS)).toBe("too-many-pixels");
   });

@@ -2,6 +2,7 @@ import { Metadata, status, type ServerWritableStream } from "@grpc/grpc-js";
 import type { catalogV1 } from "@booru/proto";
 import { failStream, type Handler, type Scope } from "@booru/runtime";
 import type { EventHub } from "./events.js";
+import type { NearService } from "./near/service.js";
 import type { CatalogService } from "./service.js";
 
 /** Scopes beyond `read` (keys are the service definition's method keys): dedup writes with `write`, deleting needs `admin`. */
@@ -12,13 +13,15 @@ export const CATALOG_SCOPES: Record<string, Scope> = {
   deleteImage: "admin",
   retryRejection: "write",
   deleteRejection: "admin",
+  resolveNearDuplicates: "admin",
+  rescanNearDuplicates: "admin",
 };
 
 /** Events a slow WatchEvents client may fall behind by before it is dropped. */
 const MAX_BUFFERED_EVENTS = 10_000;
 
 /** gRPC handlers: adapt calls to the service, nothing else. */
-export function catalogHandlers(service: CatalogService, hub: EventHub): Record<string, Handler> {
+export function catalogHandlers(service: CatalogService, near: NearService, hub: EventHub): Record<string, Handler> {
   return {
     putImage: (req: catalogV1.PutImageRequest) => service.putImage(req),
     recordDuplicate: (req: catalogV1.RecordDuplicateRequest) => service.recordDuplicate(req),
@@ -34,8 +37,17 @@ export function catalogHandlers(service: CatalogService, hub: EventHub): Record<
     getActivity: (req: catalogV1.GetActivityRequest) => service.getActivity(req),
     retryRejection: (req: catalogV1.RetryRejectionRequest) => service.retryRejection(req),
     deleteRejection: (req: catalogV1.DeleteRejectionRequest) => service.deleteRejection(req),
+    listNearDuplicates: (req: catalogV1.ListNearDuplicatesRequest) => near.list(req),
+    resolveNearDuplicates: (req: catalogV1.ResolveNearDuplicatesRequest) => near.resolve(req),
+    rescanNearDuplicates: (_req: catalogV1.RescanNearDuplicatesRequest, call: { getDeadline(): Date | number }) => near.rescan(remainingMs(call.getDeadline())),
     watchEvents: (_req: catalogV1.WatchEventsRequest, call: ServerWritableStream<catalogV1.WatchEventsRequest, catalogV1.WatchEventsResponse>) => watch(hub, call),
   };
+}
+
+/** Time left before a call's deadline (an hour when it has none). */
+function remainingMs(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? Math.max(0, at - Date.now() - 1000) : 3_600_000;
 }
 
 /** Streams every event until the client goes away or the module stops. */

@@ -34,10 +34,19 @@ const LARGE: Layout = {
 
 /** Entries above which the three-chunk layout pays for its larger tables. */
 const LARGE_FROM = 1 << 18;
-/** Above this many differing bits per chunk, probing costs more than a scan. */
-const MAX_PROBE_RADIUS = 3;
 
 const maskCache = new Map<string, Int32Array>();
+
+/** How many `width`-bit masks have at most `radius` bits set (sum of binomials), without building them. */
+function probeCount(width: number, radius: number): number {
+  let total = 0;
+  let c = 1;
+  for (let k = 0; k <= radius; k++) {
+    total += c;
+    c = (c * (width - k)) / (k + 1);
+  }
+  return total;
+}
 
 /** Every `width`-bit mask with at most `radius` bits set. */
 function masks(width: number, radius: number): Int32Array {
@@ -129,7 +138,9 @@ export class Hash64Index {
   search(hi: number, lo: number, maxDistance: number, visit: Visit): void {
     const m = this.heads.length;
     const radius = Math.floor(maxDistance / m);
-    if (radius > MAX_PROBE_RADIUS) return this.scan(hi, lo, maxDistance, visit);
+    // A probe costs about what verifying an entry does: scan when there are more probes than entries.
+    const probes = this.layout.widths.reduce((n, w) => n + probeCount(w, radius), 0);
+    if (probes > this.count) return this.scan(hi, lo, maxDistance, visit);
     const stamp = this.nextStamp();
     const parts = new Int32Array(m);
     this.layout.split(hi, lo, parts);

@@ -21,6 +21,8 @@ export interface CatalogDeps {
   maxThumbnailBytes: number;
   log: Logger;
   now?: () => number;
+  /** Near-duplicate detection hears of each stored and each deleted image. */
+  near?: { onIngested(md5: string): Promise<void>; onDeleted(md5: string): Promise<void> };
 }
 
 const MAX_PAGE = 1000;
@@ -48,6 +50,8 @@ export class CatalogService {
       this.deps.index.upsert(stored.md5, similarityHashes(stored));
       this.deps.publish({ atUnixMs: this.now(), ingested: stored });
     }
+    // Also on a retry: the first attempt may have stopped before queueing it.
+    await this.deps.near?.onIngested(stored.md5);
     return { image: stored, created };
   }
 
@@ -159,6 +163,7 @@ export class CatalogService {
     this.deps.index.remove(md5);
     this.deps.metrics.writes.inc({ op: "delete", result: deleted ? "created" : "exists" });
     if (deleted) this.deps.publish({ atUnixMs: this.now(), deletedMd5: md5 });
+    await this.deps.near?.onDeleted(md5);
     return { deleted };
   }
 

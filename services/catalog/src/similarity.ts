@@ -79,6 +79,7 @@ export class SimilarityIndex {
   private readonly slots = new Map<string, number>();
   private readonly md5s: (string | undefined)[] = [];
   private readonly free: number[] = [];
+  private readonly withFrames = new Set<string>();
   private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256(), frames: frameIndex() };
 
   get size(): number {
@@ -109,6 +110,13 @@ export class SimilarityIndex {
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }
+    if (hashes.frames) this.withFrames.add(md5);
+    else this.withFrames.delete(md5);
+  }
+
+  /** True for an animation or video (compared by frame signature). */
+  hasFrames(md5: string): boolean {
+    return this.withFrames.has(md5);
   }
 
   remove(md5: string): void {
@@ -116,6 +124,7 @@ export class SimilarityIndex {
     if (slot === undefined) return;
     for (const algo of ALGORITHMS) this.byAlgo[algo].remove(slot);
     this.slots.delete(md5);
+    this.withFrames.delete(md5);
     this.md5s[slot] = undefined;
     this.free.push(slot);
   }

@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ServiceError } from "@grpc/grpc-js";
-import { startApp, type App } from "@booru/runtime";
+import { connectMongo, startApp, type App } from "@booru/runtime";
 import { createCatalogClient, type CatalogClient } from "../src/index.js";
 import { booru } from "@booru/app";
-import { waitFor } from "../../../test/harness/index.js";
+import { mongoUrl, natsUrl, waitFor } from "../../../test/harness/index.js";
 
 export const TOKENS = {
   read: "read-token-0123456789",
@@ -22,9 +22,13 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** A catalog alone in this process on a free loopback port, with a temp BOORU_DATA and the test tokens. */
+/**
+ * A catalog alone in this process on a free loopback port, with a temp BOORU_DATA and the test
+ * tokens. With flags["--data"], that folder (a restart): it is left in place at stop.
+ */
 export async function startCatalog(env: Record<string, string> = {}, flags: Record<string, string> = {}): Promise<Running> {
-  const data = await mkdtemp(path.join(tmpdir(), "catalog-"));
+  const given = flags["--data"];
+  const data = given ?? (await mkdtemp(path.join(tmpdir(), "catalog-")));
   const tokensFile = path.join(data, "tokens");
   await writeFile(tokensFile, Object.entries(TOKENS).map(([scope, token]) => `${token} ${scope} ${scope}-user`).join("\n"));
   const app = await startApp(booru, {
@@ -42,7 +46,7 @@ export async function startCatalog(env: Record<string, string> = {}, flags: Reco
     async stop() {
       client.close();
       await app.stop();
-      await rm(data, { recursive: true, force: true });
+      if (!given) await rm(data, { recursive: true, force: true });
     },
   };
 }
@@ -63,4 +67,21 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
     const v = await fn();
     return ok(v) ? { v } : undefined;
   }, timeoutMs, 50).then((r) => r.v, () => fn());
+}
+
+/** Two catalog replicas sharing MongoDB and NATS (under a unique name), as in the distributed deployment; `stop` also drops the database. */
+export async function startReplicas(name: string, env: Record<string, string> = {}): Promise<{ a: Running; b: Running; stop(): Promise<void> }> {
+  const all = { NATS_URL: natsUrl(), BOORU_NATS_PREFIX: name, MONGO_URL: mongoUrl(), BOORU_MONGO_DB: name, ...env };
+  const a = await startCatalog(all);
+  const b = await startCatalog(all);
+  return {
+    a,
+    b,
+    async stop() {
+      await Promise.all([a.stop(), b.stop()]);
+      const mongo = await connectMongo(mongoUrl(), name, { appName: "cleanup" });
+      await mongo.db.dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -56,10 +56,11 @@ describe("dedup applies a deleted image", () => {
     await doneClaim(claims);
     expect(await deletions.apply(deleted(ingestV1.DeletionReason.NEAR_DUPLICATE, { keeperMd5: "f".repeat(32) }))).toBe("moved");
     expect(existsSync(path.join(library, REL))).toBe(false);
-    expect(readdirSync(duplicates)).toEqual([`${MD5}.png`]);
+    expect(readdirSync(duplicates).sort()).toEqual([`${MD5}.png`, `${MD5}.png.reason.json`]);
+    expect(JSON.parse(readFileSync(path.join(duplicates, `${MD5}.png.reason.json`), "utf8"))).toMatchObject({ reason: "near-duplicate", md5: MD5, resembles: "f".repeat(32) });
     expect(await claims.get(MD5)).toMatchObject({ state: "tombstoned" });
     expect(await deletions.apply(deleted(ingestV1.DeletionReason.NEAR_DUPLICATE))).toBe("gone");
-    expect(readdirSync(duplicates)).toEqual([`${MD5}.png`]);
+    expect(readdirSync(duplicates).sort()).toEqual([`${MD5}.png`, `${MD5}.png.reason.json`]);
   });
 
   it("a near-duplicate drop follows the keep and delete policies", async () => {

@@ -7,10 +7,10 @@
 import { rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { ingestV1 } from "@booru/proto";
-import { OutsideRootError, resolveInside, type Logger, type WorkHandler } from "@booru/runtime";
+import { OutsideRootError, Reason, reasonName, resolveInside, type Logger, type WorkHandler } from "@booru/runtime";
 import type { ClaimsStore } from "./claims/index.js";
 import { commandHandler } from "./commands.js";
-import { isMissing, moveNoClobber } from "./files.js";
+import { isMissing, moveNoClobber, writeJsonDurably } from "./files.js";
 import type { DuplicatesPolicy } from "./ingest.js";
 
 export interface DeletionOptions {
@@ -51,7 +51,12 @@ export class Deletions {
       return "removed";
     }
     try {
-      await moveNoClobber(file, this.opts.duplicates, path.basename(file));
+      // Beside it, why it is there and the image it resembles (the one kept).
+      const why = { reason: reasonName(Reason.NEAR_DUPLICATE), md5: ev.md5, resembles: ev.keeperMd5, time: new Date(ev.atUnixMs || Date.now()).toISOString() };
+      await moveNoClobber(file, this.opts.duplicates, path.basename(file), {
+        companion: ".reason.json",
+        beforeRemove: (stored) => writeJsonDurably(path.join(this.opts.duplicates, stored + ".reason.json"), why),
+      });
     } catch (err) {
       if (isMissing(err)) return "gone";
       throw err;

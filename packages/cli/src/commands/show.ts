@@ -41,6 +41,8 @@ export async function run(args: string[]): Promise<number> {
       ...(h?.frameSignature ? [["frame signature", h.frameSignature] as [string, string]] : []),
       ["hash version", String(h?.hashVersion ?? 0)],
       ["thumbnail", i.thumbnailMime ? `${i.thumbnailMime} ${i.thumbnailWidth}x${i.thumbnailHeight}` : "none"],
+      // Near-duplicate copies dropped in its favour: what they were called.
+      ...i.absorbed.map((a) => ["also known as", `${a.originalName} (${a.md5})`] as [string, string]),
     ]);
     return EXIT.OK;
   });

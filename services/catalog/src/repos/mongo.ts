@@ -228,6 +228,11 @@ class MongoImages implements ImagesRepo {
     return doc ? { data: Buffer.from(doc.data.buffer), mime: doc.mime, width: doc.width, height: doc.height } : undefined;
   }
 
+  async setAbsorbed(md5: string, absorbed: catalogV1.AbsorbedCopy[]) {
+    const res = await this.images.updateOne({ _id: md5 }, { $set: { "image.absorbed": absorbed.map((a) => catalogV1.AbsorbedCopy.toJSON(a)) } });
+    return res.matchedCount === 1;
+  }
+
   async delete(md5: string) {
     await this.thumbs.deleteOne({ _id: md5 });
     let deleted = false;

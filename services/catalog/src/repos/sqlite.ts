@@ -171,6 +171,13 @@ class SqliteImages implements ImagesRepo {
     return this.db.prepare("SELECT data, mime, width, height FROM catalog_thumbnails WHERE md5 = ?").get(md5) as Thumbnail | undefined;
   }
 
+  async setAbsorbed(md5: string, absorbed: catalogV1.AbsorbedCopy[]) {
+    const image = await this.get(md5);
+    if (!image) return false;
+    const record = JSON.stringify(catalogV1.Image.toJSON({ ...image, absorbed }));
+    return this.db.prepare("UPDATE catalog_images SET record = ? WHERE md5 = ?").run(record, md5).changes === 1;
+  }
+
   async delete(md5: string) {
     this.db.prepare("DELETE FROM catalog_thumbnails WHERE md5 = ?").run(md5);
     return this.db.prepare("DELETE FROM catalog_images WHERE md5 = ?").run(md5).changes === 1;

@@ -64,6 +64,8 @@ export interface ImagesRepo {
   /** Newest first (ingested time, then md5 descending), or oldest first. */
   list(filter: ImageFilter, limit: number, after?: Cursor): Promise<Page<catalogV1.Image>>;
   thumbnail(md5: string): Promise<Thumbnail | undefined>;
+  /** Replaces the record's absorbed copies (near-duplicates dropped in its favour); false when there is no record. */
+  setAbsorbed(md5: string, absorbed: catalogV1.AbsorbedCopy[]): Promise<boolean>;
   /** Removes the record and its thumbnail; false when there was none. */
   delete(md5: string): Promise<boolean>;
   stats(ingestedSince: number): Promise<ImageStats>;

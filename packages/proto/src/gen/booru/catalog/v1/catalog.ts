@@ -140,6 +140,16 @@ export interface Image {
   thumbnailWidth: number;
   thumbnailHeight: number;
   thumbnailMime: string;
+  /** Near-duplicate copies dropped in favour of this image: what they were called. */
+  absorbed: AbsorbedCopy[];
+}
+
+export interface AbsorbedCopy {
+  md5: string;
+  originalName: string;
+  sourcePath: string;
+  /** When it was dropped. */
+  atUnixMs: number;
 }
 
 export interface PutImageRequest {
@@ -334,6 +344,12 @@ export interface Event {
   duplicate?: Duplicate | undefined;
   rejected?: Rejection | undefined;
   deletedMd5?: string | undefined;
+  nearGroupCreated?: NearDuplicateGroup | undefined;
+  nearGroupChanged?:
+    | NearDuplicateGroup
+    | undefined;
+  /** The group's id: decided, or no longer a group (a member deleted). */
+  nearGroupResolved?: string | undefined;
 }
 
 export interface WatchEventsResponse {
@@ -375,6 +391,75 @@ export interface DeleteRejectionRequest {
 export interface DeleteRejectionResponse {
 }
 
+export interface NearDuplicateMember {
+  md5: string;
+  /** As stored in the file (Image.info). */
+  width: number;
+  height: number;
+  bytes: number;
+  format: string;
+  ingestedUnixMs: number;
+  /** phash64 distance to the suggested keeper (0 for the keeper). */
+  distance: number;
+  originalName: string;
+}
+
+export interface NearDuplicateGroup {
+  id: string;
+  /**
+   * The member the keeper rule picks (BOORU_NEAR_KEEPER): most pixels, then lossless over
+   * lossy, then more bytes, then the earliest ingested.
+   */
+  suggestedKeep: string;
+  /** The suggested keeper first, then by md5. */
+  members: NearDuplicateMember[];
+  updatedUnixMs: number;
+}
+
+export interface ListNearDuplicatesRequest {
+  /** 1..1000, default 100. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListNearDuplicatesResponse {
+  groups: NearDuplicateGroup[];
+  nextPageToken: string;
+}
+
+export interface KeepOnly {
+  /** Members of the group to keep; the others are dropped. */
+  md5s: string[];
+}
+
+export interface ResolveNearDuplicatesRequest {
+  groupId: string;
+  keep?:
+    | KeepOnly
+    | undefined;
+  /** Every pair in the group is marked different, for good. */
+  keepAll?:
+    | boolean
+    | undefined;
+  /** Keep the suggested keeper, drop the rest. */
+  applySuggestion?: boolean | undefined;
+}
+
+export interface ResolveNearDuplicatesResponse {
+  kept: string[];
+  dropped: string[];
+}
+
+export interface RescanNearDuplicatesRequest {
+}
+
+export interface RescanNearDuplicatesResponse {
+  images: number;
+  pairs: number;
+  groups: number;
+  millis: number;
+}
+
 function createBaseImage(): Image {
   return {
     md5: "",
@@ -387,6 +472,7 @@ function createBaseImage(): Image {
     thumbnailWidth: 0,
     thumbnailHeight: 0,
     thumbnailMime: "",
+    absorbed: [],
   };
 }
 
@@ -421,6 +507,9 @@ export const Image: MessageFns<Image> = {
     }
     if (message.thumbnailMime !== "") {
       writer.uint32(82).string(message.thumbnailMime);
+    }
+    for (const v of message.absorbed) {
+      AbsorbedCopy.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -518,6 +607,14 @@ export const Image: MessageFns<Image> = {
             message.thumbnailMime = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.absorbed.push(AbsorbedCopy.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -570,6 +667,9 @@ export const Image: MessageFns<Image> = {
         : isSet(object.thumbnail_mime)
         ? globalThis.String(object.thumbnail_mime)
         : "",
+      absorbed: globalThis.Array.isArray(object?.absorbed)
+        ? object.absorbed.map((e: any) => AbsorbedCopy.fromJSON(e))
+        : [],
     };
   },
 
@@ -605,6 +705,9 @@ export const Image: MessageFns<Image> = {
     if (message.thumbnailMime !== "") {
       obj.thumbnailMime = message.thumbnailMime;
     }
+    if (message.absorbed?.length) {
+      obj.absorbed = message.absorbed.map((e) => AbsorbedCopy.toJSON(e));
+    }
     return obj;
   },
 
@@ -625,6 +728,136 @@ export const Image: MessageFns<Image> = {
     message.thumbnailWidth = object.thumbnailWidth ?? 0;
     message.thumbnailHeight = object.thumbnailHeight ?? 0;
     message.thumbnailMime = object.thumbnailMime ?? "";
+    message.absorbed = object.absorbed?.map((e) => AbsorbedCopy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAbsorbedCopy(): AbsorbedCopy {
+  return { md5: "", originalName: "", sourcePath: "", atUnixMs: 0 };
+}
+
+export const AbsorbedCopy: MessageFns<AbsorbedCopy> = {
+  encode(message: AbsorbedCopy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.md5 !== "") {
+      writer.uint32(10).string(message.md5);
+    }
+    if (message.originalName !== "") {
+      writer.uint32(18).string(message.originalName);
+    }
+    if (message.sourcePath !== "") {
+      writer.uint32(26).string(message.sourcePath);
+    }
+    if (message.atUnixMs !== 0) {
+      writer.uint32(32).int64(message.atUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbsorbedCopy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbsorbedCopy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.md5 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.originalName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourcePath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbsorbedCopy {
+    return {
+      md5: isSet(object.md5) ? globalThis.String(object.md5) : "",
+      originalName: isSet(object.originalName)
+        ? globalThis.String(object.originalName)
+        : isSet(object.original_name)
+        ? globalThis.String(object.original_name)
+        : "",
+      sourcePath: isSet(object.sourcePath)
+        ? globalThis.String(object.sourcePath)
+        : isSet(object.source_path)
+        ? globalThis.String(object.source_path)
+        : "",
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AbsorbedCopy): unknown {
+    const obj: any = {};
+    if (message.md5 !== "") {
+      obj.md5 = message.md5;
+    }
+    if (message.originalName !== "") {
+      obj.originalName = message.originalName;
+    }
+    if (message.sourcePath !== "") {
+      obj.sourcePath = message.sourcePath;
+    }
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AbsorbedCopy>, I>>(base?: I): AbsorbedCopy {
+    return AbsorbedCopy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AbsorbedCopy>, I>>(object: I): AbsorbedCopy {
+    const message = createBaseAbsorbedCopy();
+    message.md5 = object.md5 ?? "";
+    message.originalName = object.originalName ?? "";
+    message.sourcePath = object.sourcePath ?? "";
+    message.atUnixMs = object.atUnixMs ?? 0;
     return message;
   },
 };
@@ -3445,7 +3678,16 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
 };
 
 function createBaseEvent(): Event {
-  return { atUnixMs: 0, ingested: undefined, duplicate: undefined, rejected: undefined, deletedMd5: undefined };
+  return {
+    atUnixMs: 0,
+    ingested: undefined,
+    duplicate: undefined,
+    rejected: undefined,
+    deletedMd5: undefined,
+    nearGroupCreated: undefined,
+    nearGroupChanged: undefined,
+    nearGroupResolved: undefined,
+  };
 }
 
 export const Event: MessageFns<Event> = {
@@ -3464,6 +3706,15 @@ export const Event: MessageFns<Event> = {
     }
     if (message.deletedMd5 !== undefined) {
       writer.uint32(42).string(message.deletedMd5);
+    }
+    if (message.nearGroupCreated !== undefined) {
+      NearDuplicateGroup.encode(message.nearGroupCreated, writer.uint32(50).fork()).join();
+    }
+    if (message.nearGroupChanged !== undefined) {
+      NearDuplicateGroup.encode(message.nearGroupChanged, writer.uint32(58).fork()).join();
+    }
+    if (message.nearGroupResolved !== undefined) {
+      writer.uint32(66).string(message.nearGroupResolved);
     }
     return writer;
   },
@@ -3521,6 +3772,30 @@ export const Event: MessageFns<Event> = {
             message.deletedMd5 = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nearGroupCreated = NearDuplicateGroup.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.nearGroupChanged = NearDuplicateGroup.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nearGroupResolved = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3548,6 +3823,21 @@ export const Event: MessageFns<Event> = {
         : isSet(object.deleted_md5)
         ? globalThis.String(object.deleted_md5)
         : undefined,
+      nearGroupCreated: isSet(object.nearGroupCreated)
+        ? NearDuplicateGroup.fromJSON(object.nearGroupCreated)
+        : isSet(object.near_group_created)
+        ? NearDuplicateGroup.fromJSON(object.near_group_created)
+        : undefined,
+      nearGroupChanged: isSet(object.nearGroupChanged)
+        ? NearDuplicateGroup.fromJSON(object.nearGroupChanged)
+        : isSet(object.near_group_changed)
+        ? NearDuplicateGroup.fromJSON(object.near_group_changed)
+        : undefined,
+      nearGroupResolved: isSet(object.nearGroupResolved)
+        ? globalThis.String(object.nearGroupResolved)
+        : isSet(object.near_group_resolved)
+        ? globalThis.String(object.near_group_resolved)
+        : undefined,
     };
   },
 
@@ -3568,6 +3858,15 @@ export const Event: MessageFns<Event> = {
     if (message.deletedMd5 !== undefined) {
       obj.deletedMd5 = message.deletedMd5;
     }
+    if (message.nearGroupCreated !== undefined) {
+      obj.nearGroupCreated = NearDuplicateGroup.toJSON(message.nearGroupCreated);
+    }
+    if (message.nearGroupChanged !== undefined) {
+      obj.nearGroupChanged = NearDuplicateGroup.toJSON(message.nearGroupChanged);
+    }
+    if (message.nearGroupResolved !== undefined) {
+      obj.nearGroupResolved = message.nearGroupResolved;
+    }
     return obj;
   },
 
@@ -3587,6 +3886,13 @@ export const Event: MessageFns<Event> = {
       ? Rejection.fromPartial(object.rejected)
       : undefined;
     message.deletedMd5 = object.deletedMd5 ?? undefined;
+    message.nearGroupCreated = (object.nearGroupCreated !== undefined && object.nearGroupCreated !== null)
+      ? NearDuplicateGroup.fromPartial(object.nearGroupCreated)
+      : undefined;
+    message.nearGroupChanged = (object.nearGroupChanged !== undefined && object.nearGroupChanged !== null)
+      ? NearDuplicateGroup.fromPartial(object.nearGroupChanged)
+      : undefined;
+    message.nearGroupResolved = object.nearGroupResolved ?? undefined;
     return message;
   },
 };
@@ -4191,10 +4497,963 @@ export const DeleteRejectionResponse: MessageFns<DeleteRejectionResponse> = {
   },
 };
 
+function createBaseNearDuplicateMember(): NearDuplicateMember {
+  return { md5: "", width: 0, height: 0, bytes: 0, format: "", ingestedUnixMs: 0, distance: 0, originalName: "" };
+}
+
+export const NearDuplicateMember: MessageFns<NearDuplicateMember> = {
+  encode(message: NearDuplicateMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.md5 !== "") {
+      writer.uint32(10).string(message.md5);
+    }
+    if (message.width !== 0) {
+      writer.uint32(16).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(24).uint32(message.height);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(32).uint64(message.bytes);
+    }
+    if (message.format !== "") {
+      writer.uint32(42).string(message.format);
+    }
+    if (message.ingestedUnixMs !== 0) {
+      writer.uint32(48).int64(message.ingestedUnixMs);
+    }
+    if (message.distance !== 0) {
+      writer.uint32(56).uint32(message.distance);
+    }
+    if (message.originalName !== "") {
+      writer.uint32(66).string(message.originalName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NearDuplicateMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNearDuplicateMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.md5 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.ingestedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.distance = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.originalName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NearDuplicateMember {
+    return {
+      md5: isSet(object.md5) ? globalThis.String(object.md5) : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      ingestedUnixMs: isSet(object.ingestedUnixMs)
+        ? globalThis.Number(object.ingestedUnixMs)
+        : isSet(object.ingested_unix_ms)
+        ? globalThis.Number(object.ingested_unix_ms)
+        : 0,
+      distance: isSet(object.distance) ? globalThis.Number(object.distance) : 0,
+      originalName: isSet(object.originalName)
+        ? globalThis.String(object.originalName)
+        : isSet(object.original_name)
+        ? globalThis.String(object.original_name)
+        : "",
+    };
+  },
+
+  toJSON(message: NearDuplicateMember): unknown {
+    const obj: any = {};
+    if (message.md5 !== "") {
+      obj.md5 = message.md5;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.ingestedUnixMs !== 0) {
+      obj.ingestedUnixMs = Math.round(message.ingestedUnixMs);
+    }
+    if (message.distance !== 0) {
+      obj.distance = Math.round(message.distance);
+    }
+    if (message.originalName !== "") {
+      obj.originalName = message.originalName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NearDuplicateMember>, I>>(base?: I): NearDuplicateMember {
+    return NearDuplicateMember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NearDuplicateMember>, I>>(object: I): NearDuplicateMember {
+    const message = createBaseNearDuplicateMember();
+    message.md5 = object.md5 ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.bytes = object.bytes ?? 0;
+    message.format = object.format ?? "";
+    message.ingestedUnixMs = object.ingestedUnixMs ?? 0;
+    message.distance = object.distance ?? 0;
+    message.originalName = object.originalName ?? "";
+    return message;
+  },
+};
+
+function createBaseNearDuplicateGroup(): NearDuplicateGroup {
+  return { id: "", suggestedKeep: "", members: [], updatedUnixMs: 0 };
+}
+
+export const NearDuplicateGroup: MessageFns<NearDuplicateGroup> = {
+  encode(message: NearDuplicateGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.suggestedKeep !== "") {
+      writer.uint32(18).string(message.suggestedKeep);
+    }
+    for (const v of message.members) {
+      NearDuplicateMember.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.updatedUnixMs !== 0) {
+      writer.uint32(32).int64(message.updatedUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NearDuplicateGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNearDuplicateGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.suggestedKeep = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.members.push(NearDuplicateMember.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.updatedUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NearDuplicateGroup {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      suggestedKeep: isSet(object.suggestedKeep)
+        ? globalThis.String(object.suggestedKeep)
+        : isSet(object.suggested_keep)
+        ? globalThis.String(object.suggested_keep)
+        : "",
+      members: globalThis.Array.isArray(object?.members)
+        ? object.members.map((e: any) => NearDuplicateMember.fromJSON(e))
+        : [],
+      updatedUnixMs: isSet(object.updatedUnixMs)
+        ? globalThis.Number(object.updatedUnixMs)
+        : isSet(object.updated_unix_ms)
+        ? globalThis.Number(object.updated_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: NearDuplicateGroup): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.suggestedKeep !== "") {
+      obj.suggestedKeep = message.suggestedKeep;
+    }
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => NearDuplicateMember.toJSON(e));
+    }
+    if (message.updatedUnixMs !== 0) {
+      obj.updatedUnixMs = Math.round(message.updatedUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NearDuplicateGroup>, I>>(base?: I): NearDuplicateGroup {
+    return NearDuplicateGroup.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NearDuplicateGroup>, I>>(object: I): NearDuplicateGroup {
+    const message = createBaseNearDuplicateGroup();
+    message.id = object.id ?? "";
+    message.suggestedKeep = object.suggestedKeep ?? "";
+    message.members = object.members?.map((e) => NearDuplicateMember.fromPartial(e)) || [];
+    message.updatedUnixMs = object.updatedUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseListNearDuplicatesRequest(): ListNearDuplicatesRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListNearDuplicatesRequest: MessageFns<ListNearDuplicatesRequest> = {
+  encode(message: ListNearDuplicatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNearDuplicatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNearDuplicatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListNearDuplicatesRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListNearDuplicatesRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNearDuplicatesRequest>, I>>(base?: I): ListNearDuplicatesRequest {
+    return ListNearDuplicatesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNearDuplicatesRequest>, I>>(object: I): ListNearDuplicatesRequest {
+    const message = createBaseListNearDuplicatesRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListNearDuplicatesResponse(): ListNearDuplicatesResponse {
+  return { groups: [], nextPageToken: "" };
+}
+
+export const ListNearDuplicatesResponse: MessageFns<ListNearDuplicatesResponse> = {
+  encode(message: ListNearDuplicatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.groups) {
+      NearDuplicateGroup.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListNearDuplicatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListNearDuplicatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groups.push(NearDuplicateGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListNearDuplicatesResponse {
+    return {
+      groups: globalThis.Array.isArray(object?.groups)
+        ? object.groups.map((e: any) => NearDuplicateGroup.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListNearDuplicatesResponse): unknown {
+    const obj: any = {};
+    if (message.groups?.length) {
+      obj.groups = message.groups.map((e) => NearDuplicateGroup.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListNearDuplicatesResponse>, I>>(base?: I): ListNearDuplicatesResponse {
+    return ListNearDuplicatesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListNearDuplicatesResponse>, I>>(object: I): ListNearDuplicatesResponse {
+    const message = createBaseListNearDuplicatesResponse();
+    message.groups = object.groups?.map((e) => NearDuplicateGroup.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseKeepOnly(): KeepOnly {
+  return { md5s: [] };
+}
+
+export const KeepOnly: MessageFns<KeepOnly> = {
+  encode(message: KeepOnly, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.md5s) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeepOnly {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeepOnly();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.md5s.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeepOnly {
+    return { md5s: globalThis.Array.isArray(object?.md5s) ? object.md5s.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: KeepOnly): unknown {
+    const obj: any = {};
+    if (message.md5s?.length) {
+      obj.md5s = message.md5s;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeepOnly>, I>>(base?: I): KeepOnly {
+    return KeepOnly.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeepOnly>, I>>(object: I): KeepOnly {
+    const message = createBaseKeepOnly();
+    message.md5s = object.md5s?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseResolveNearDuplicatesRequest(): ResolveNearDuplicatesRequest {
+  return { groupId: "", keep: undefined, keepAll: undefined, applySuggestion: undefined };
+}
+
+export const ResolveNearDuplicatesRequest: MessageFns<ResolveNearDuplicatesRequest> = {
+  encode(message: ResolveNearDuplicatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.groupId !== "") {
+      writer.uint32(10).string(message.groupId);
+    }
+    if (message.keep !== undefined) {
+      KeepOnly.encode(message.keep, writer.uint32(18).fork()).join();
+    }
+    if (message.keepAll !== undefined) {
+      writer.uint32(24).bool(message.keepAll);
+    }
+    if (message.applySuggestion !== undefined) {
+      writer.uint32(32).bool(message.applySuggestion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveNearDuplicatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveNearDuplicatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groupId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keep = KeepOnly.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.keepAll = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.applySuggestion = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveNearDuplicatesRequest {
+    return {
+      groupId: isSet(object.groupId)
+        ? globalThis.String(object.groupId)
+        : isSet(object.group_id)
+        ? globalThis.String(object.group_id)
+        : "",
+      keep: isSet(object.keep) ? KeepOnly.fromJSON(object.keep) : undefined,
+      keepAll: isSet(object.keepAll)
+        ? globalThis.Boolean(object.keepAll)
+        : isSet(object.keep_all)
+        ? globalThis.Boolean(object.keep_all)
+        : undefined,
+      applySuggestion: isSet(object.applySuggestion)
+        ? globalThis.Boolean(object.applySuggestion)
+        : isSet(object.apply_suggestion)
+        ? globalThis.Boolean(object.apply_suggestion)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ResolveNearDuplicatesRequest): unknown {
+    const obj: any = {};
+    if (message.groupId !== "") {
+      obj.groupId = message.groupId;
+    }
+    if (message.keep !== undefined) {
+      obj.keep = KeepOnly.toJSON(message.keep);
+    }
+    if (message.keepAll !== undefined) {
+      obj.keepAll = message.keepAll;
+    }
+    if (message.applySuggestion !== undefined) {
+      obj.applySuggestion = message.applySuggestion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveNearDuplicatesRequest>, I>>(base?: I): ResolveNearDuplicatesRequest {
+    return ResolveNearDuplicatesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveNearDuplicatesRequest>, I>>(object: I): ResolveNearDuplicatesRequest {
+    const message = createBaseResolveNearDuplicatesRequest();
+    message.groupId = object.groupId ?? "";
+    message.keep = (object.keep !== undefined && object.keep !== null) ? KeepOnly.fromPartial(object.keep) : undefined;
+    message.keepAll = object.keepAll ?? undefined;
+    message.applySuggestion = object.applySuggestion ?? undefined;
+    return message;
+  },
+};
+
+function createBaseResolveNearDuplicatesResponse(): ResolveNearDuplicatesResponse {
+  return { kept: [], dropped: [] };
+}
+
+export const ResolveNearDuplicatesResponse: MessageFns<ResolveNearDuplicatesResponse> = {
+  encode(message: ResolveNearDuplicatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.kept) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.dropped) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveNearDuplicatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveNearDuplicatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kept.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dropped.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveNearDuplicatesResponse {
+    return {
+      kept: globalThis.Array.isArray(object?.kept) ? object.kept.map((e: any) => globalThis.String(e)) : [],
+      dropped: globalThis.Array.isArray(object?.dropped) ? object.dropped.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ResolveNearDuplicatesResponse): unknown {
+    const obj: any = {};
+    if (message.kept?.length) {
+      obj.kept = message.kept;
+    }
+    if (message.dropped?.length) {
+      obj.dropped = message.dropped;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveNearDuplicatesResponse>, I>>(base?: I): ResolveNearDuplicatesResponse {
+    return ResolveNearDuplicatesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveNearDuplicatesResponse>, I>>(
+    object: I,
+  ): ResolveNearDuplicatesResponse {
+    const message = createBaseResolveNearDuplicatesResponse();
+    message.kept = object.kept?.map((e) => e) || [];
+    message.dropped = object.dropped?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRescanNearDuplicatesRequest(): RescanNearDuplicatesRequest {
+  return {};
+}
+
+export const RescanNearDuplicatesRequest: MessageFns<RescanNearDuplicatesRequest> = {
+  encode(_: RescanNearDuplicatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RescanNearDuplicatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRescanNearDuplicatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RescanNearDuplicatesRequest {
+    return {};
+  },
+
+  toJSON(_: RescanNearDuplicatesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RescanNearDuplicatesRequest>, I>>(base?: I): RescanNearDuplicatesRequest {
+    return RescanNearDuplicatesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RescanNearDuplicatesRequest>, I>>(_: I): RescanNearDuplicatesRequest {
+    const message = createBaseRescanNearDuplicatesRequest();
+    return message;
+  },
+};
+
+function createBaseRescanNearDuplicatesResponse(): RescanNearDuplicatesResponse {
+  return { images: 0, pairs: 0, groups: 0, millis: 0 };
+}
+
+export const RescanNearDuplicatesResponse: MessageFns<RescanNearDuplicatesResponse> = {
+  encode(message: RescanNearDuplicatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.images !== 0) {
+      writer.uint32(8).uint64(message.images);
+    }
+    if (message.pairs !== 0) {
+      writer.uint32(16).uint64(message.pairs);
+    }
+    if (message.groups !== 0) {
+      writer.uint32(24).uint64(message.groups);
+    }
+    if (message.millis !== 0) {
+      writer.uint32(32).uint64(message.millis);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RescanNearDuplicatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRescanNearDuplicatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.images = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pairs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.groups = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.millis = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RescanNearDuplicatesResponse {
+    return {
+      images: isSet(object.images) ? globalThis.Number(object.images) : 0,
+      pairs: isSet(object.pairs) ? globalThis.Number(object.pairs) : 0,
+      groups: isSet(object.groups) ? globalThis.Number(object.groups) : 0,
+      millis: isSet(object.millis) ? globalThis.Number(object.millis) : 0,
+    };
+  },
+
+  toJSON(message: RescanNearDuplicatesResponse): unknown {
+    const obj: any = {};
+    if (message.images !== 0) {
+      obj.images = Math.round(message.images);
+    }
+    if (message.pairs !== 0) {
+      obj.pairs = Math.round(message.pairs);
+    }
+    if (message.groups !== 0) {
+      obj.groups = Math.round(message.groups);
+    }
+    if (message.millis !== 0) {
+      obj.millis = Math.round(message.millis);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RescanNearDuplicatesResponse>, I>>(base?: I): RescanNearDuplicatesResponse {
+    return RescanNearDuplicatesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RescanNearDuplicatesResponse>, I>>(object: I): RescanNearDuplicatesResponse {
+    const message = createBaseRescanNearDuplicatesResponse();
+    message.images = object.images ?? 0;
+    message.pairs = object.pairs ?? 0;
+    message.groups = object.groups ?? 0;
+    message.millis = object.millis ?? 0;
+    return message;
+  },
+};
+
 /**
  * The catalog persists one record per image (identity: md5) and serves the client API.
  * Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
- * RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
+ * RecordRejection, RetryRejection), admin for DeleteImage, DeleteRejection, ResolveNearDuplicates and
+ * RescanNearDuplicates.
  */
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
@@ -4366,6 +5625,51 @@ export const CatalogService = {
       Buffer.from(DeleteRejectionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteRejectionResponse => DeleteRejectionResponse.decode(value),
   },
+  /**
+   * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
+   * (docs/near-duplicates.md).
+   */
+  listNearDuplicates: {
+    path: "/booru.catalog.v1.Catalog/ListNearDuplicates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListNearDuplicatesRequest): Buffer =>
+      Buffer.from(ListNearDuplicatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListNearDuplicatesRequest => ListNearDuplicatesRequest.decode(value),
+    responseSerialize: (value: ListNearDuplicatesResponse): Buffer =>
+      Buffer.from(ListNearDuplicatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListNearDuplicatesResponse => ListNearDuplicatesResponse.decode(value),
+  },
+  /**
+   * Decides a group for good (admin scope): keep some and drop the rest, keep all, or apply the
+   * suggestion. Dropping goes through the deletion path (tombstone, file to duplicates/).
+   */
+  resolveNearDuplicates: {
+    path: "/booru.catalog.v1.Catalog/ResolveNearDuplicates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveNearDuplicatesRequest): Buffer =>
+      Buffer.from(ResolveNearDuplicatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveNearDuplicatesRequest => ResolveNearDuplicatesRequest.decode(value),
+    responseSerialize: (value: ResolveNearDuplicatesResponse): Buffer =>
+      Buffer.from(ResolveNearDuplicatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveNearDuplicatesResponse => ResolveNearDuplicatesResponse.decode(value),
+  },
+  /**
+   * Rebuilds the similar pairs and the groups from the similarity index, for a catalog from
+   * before near-duplicates or after a threshold change; decisions are kept (admin scope).
+   */
+  rescanNearDuplicates: {
+    path: "/booru.catalog.v1.Catalog/RescanNearDuplicates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RescanNearDuplicatesRequest): Buffer =>
+      Buffer.from(RescanNearDuplicatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RescanNearDuplicatesRequest => RescanNearDuplicatesRequest.decode(value),
+    responseSerialize: (value: RescanNearDuplicatesResponse): Buffer =>
+      Buffer.from(RescanNearDuplicatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RescanNearDuplicatesResponse => RescanNearDuplicatesResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServer extends UntypedServiceImplementation {
@@ -4404,6 +5708,21 @@ export interface CatalogServer extends UntypedServiceImplementation {
    * Scope admin.
    */
   deleteRejection: handleUnaryCall<DeleteRejectionRequest, DeleteRejectionResponse>;
+  /**
+   * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
+   * (docs/near-duplicates.md).
+   */
+  listNearDuplicates: handleUnaryCall<ListNearDuplicatesRequest, ListNearDuplicatesResponse>;
+  /**
+   * Decides a group for good (admin scope): keep some and drop the rest, keep all, or apply the
+   * suggestion. Dropping goes through the deletion path (tombstone, file to duplicates/).
+   */
+  resolveNearDuplicates: handleUnaryCall<ResolveNearDuplicatesRequest, ResolveNearDuplicatesResponse>;
+  /**
+   * Rebuilds the similar pairs and the groups from the similarity index, for a catalog from
+   * before near-duplicates or after a threshold change; decisions are kept (admin scope).
+   */
+  rescanNearDuplicates: handleUnaryCall<RescanNearDuplicatesRequest, RescanNearDuplicatesResponse>;
 }
 
 export interface CatalogClient extends Client {
@@ -4642,6 +5961,63 @@ export interface CatalogClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
+   * (docs/near-duplicates.md).
+   */
+  listNearDuplicates(
+    request: ListNearDuplicatesRequest,
+    callback: (error: ServiceError | null, response: ListNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  listNearDuplicates(
+    request: ListNearDuplicatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  listNearDuplicates(
+    request: ListNearDuplicatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Decides a group for good (admin scope): keep some and drop the rest, keep all, or apply the
+   * suggestion. Dropping goes through the deletion path (tombstone, file to duplicates/).
+   */
+  resolveNearDuplicates(
+    request: ResolveNearDuplicatesRequest,
+    callback: (error: ServiceError | null, response: ResolveNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  resolveNearDuplicates(
+    request: ResolveNearDuplicatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  resolveNearDuplicates(
+    request: ResolveNearDuplicatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Rebuilds the similar pairs and the groups from the similarity index, for a catalog from
+   * before near-duplicates or after a threshold change; decisions are kept (admin scope).
+   */
+  rescanNearDuplicates(
+    request: RescanNearDuplicatesRequest,
+    callback: (error: ServiceError | null, response: RescanNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  rescanNearDuplicates(
+    request: RescanNearDuplicatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RescanNearDuplicatesResponse) => void,
+  ): ClientUnaryCall;
+  rescanNearDuplicates(
+    request: RescanNearDuplicatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RescanNearDuplicatesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -52,6 +52,11 @@ export enum Reason {
   ENCRYPTED = 16,
   /** UNSAFE_PATH - An archive entry name that is absolute or climbs out with "..". */
   UNSAFE_PATH = 17,
+  /**
+   * NEAR_DUPLICATE - A near-duplicate of a better copy already in the catalog (BOORU_NEAR_DUPLICATES=keep-best),
+   * or dropped when its group was resolved: moved to duplicates/ with the keeper's md5.
+   */
+  NEAR_DUPLICATE = 18,
 }
 
 export function reasonFromJSON(object: any): Reason {
@@ -110,6 +115,9 @@ export function reasonFromJSON(object: any): Reason {
     case 17:
     case "REASON_UNSAFE_PATH":
       return Reason.UNSAFE_PATH;
+    case 18:
+    case "REASON_NEAR_DUPLICATE":
+      return Reason.NEAR_DUPLICATE;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum Reason");
   }
@@ -153,6 +161,8 @@ export function reasonToJSON(object: Reason): string {
       return "REASON_ENCRYPTED";
     case Reason.UNSAFE_PATH:
       return "REASON_UNSAFE_PATH";
+    case Reason.NEAR_DUPLICATE:
+      return "REASON_NEAR_DUPLICATE";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum Reason");
   }

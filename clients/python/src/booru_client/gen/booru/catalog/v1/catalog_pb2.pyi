@@ -17,6 +17,18 @@ SIMILAR_ALGORITHM_PHASH256: SimilarAlgorithm
 SIMILAR_ALGORITHM_PHASH64: SimilarAlgorithm
 SIMILAR_ALGORITHM_UNSPECIFIED: SimilarAlgorithm
 
+class AbsorbedCopy(_message.Message):
+    __slots__ = ["at_unix_ms", "md5", "original_name", "source_path"]
+    AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    MD5_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    at_unix_ms: int
+    md5: str
+    original_name: str
+    source_path: str
+    def __init__(self, md5: _Optional[str] = ..., original_name: _Optional[str] = ..., source_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
+
 class ActivityMinute(_message.Message):
     __slots__ = ["duplicates", "ingested", "rejected", "start_unix_ms"]
     DUPLICATES_FIELD_NUMBER: _ClassVar[int]
@@ -68,18 +80,24 @@ class Duplicate(_message.Message):
     def __init__(self, id: _Optional[str] = ..., md5: _Optional[str] = ..., source_path: _Optional[str] = ..., disposition: _Optional[_Union[Disposition, str]] = ..., stored_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["at_unix_ms", "deleted_md5", "duplicate", "ingested", "rejected"]
+    __slots__ = ["at_unix_ms", "deleted_md5", "duplicate", "ingested", "near_group_changed", "near_group_created", "near_group_resolved", "rejected"]
     AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     DELETED_MD5_FIELD_NUMBER: _ClassVar[int]
     DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     INGESTED_FIELD_NUMBER: _ClassVar[int]
+    NEAR_GROUP_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    NEAR_GROUP_CREATED_FIELD_NUMBER: _ClassVar[int]
+    NEAR_GROUP_RESOLVED_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
     at_unix_ms: int
     deleted_md5: str
     duplicate: Duplicate
     ingested: Image
+    near_group_changed: NearDuplicateGroup
+    near_group_created: NearDuplicateGroup
+    near_group_resolved: str
     rejected: Rejection
-    def __init__(self, at_unix_ms: _Optional[int] = ..., ingested: _Optional[_Union[Image, _Mapping]] = ..., duplicate: _Optional[_Union[Duplicate, _Mapping]] = ..., rejected: _Optional[_Union[Rejection, _Mapping]] = ..., deleted_md5: _Optional[str] = ...) -> None: ...
+    def __init__(self, at_unix_ms: _Optional[int] = ..., ingested: _Optional[_Union[Image, _Mapping]] = ..., duplicate: _Optional[_Union[Duplicate, _Mapping]] = ..., rejected: _Optional[_Union[Rejection, _Mapping]] = ..., deleted_md5: _Optional[str] = ..., near_group_created: _Optional[_Union[NearDuplicateGroup, _Mapping]] = ..., near_group_changed: _Optional[_Union[NearDuplicateGroup, _Mapping]] = ..., near_group_resolved: _Optional[str] = ...) -> None: ...
 
 class FindSimilarRequest(_message.Message):
     __slots__ = ["algorithm", "hash", "limit", "max_distance", "md5"]
@@ -188,7 +206,8 @@ class GetThumbnailResponse(_message.Message):
     def __init__(self, data: _Optional[bytes] = ..., mime: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class Image(_message.Message):
-    __slots__ = ["hashes", "info", "ingested_unix_ms", "library_path", "md5", "original_name", "source_path", "thumbnail_height", "thumbnail_mime", "thumbnail_width"]
+    __slots__ = ["absorbed", "hashes", "info", "ingested_unix_ms", "library_path", "md5", "original_name", "source_path", "thumbnail_height", "thumbnail_mime", "thumbnail_width"]
+    ABSORBED_FIELD_NUMBER: _ClassVar[int]
     HASHES_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     INGESTED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -199,6 +218,7 @@ class Image(_message.Message):
     THUMBNAIL_HEIGHT_FIELD_NUMBER: _ClassVar[int]
     THUMBNAIL_MIME_FIELD_NUMBER: _ClassVar[int]
     THUMBNAIL_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    absorbed: _containers.RepeatedCompositeFieldContainer[AbsorbedCopy]
     hashes: _hasher_pb2.Hashes
     info: _hasher_pb2.ImageInfo
     ingested_unix_ms: int
@@ -209,7 +229,13 @@ class Image(_message.Message):
     thumbnail_height: int
     thumbnail_mime: str
     thumbnail_width: int
-    def __init__(self, md5: _Optional[str] = ..., hashes: _Optional[_Union[_hasher_pb2.Hashes, _Mapping]] = ..., info: _Optional[_Union[_hasher_pb2.ImageInfo, _Mapping]] = ..., original_name: _Optional[str] = ..., source_path: _Optional[str] = ..., library_path: _Optional[str] = ..., ingested_unix_ms: _Optional[int] = ..., thumbnail_width: _Optional[int] = ..., thumbnail_height: _Optional[int] = ..., thumbnail_mime: _Optional[str] = ...) -> None: ...
+    def __init__(self, md5: _Optional[str] = ..., hashes: _Optional[_Union[_hasher_pb2.Hashes, _Mapping]] = ..., info: _Optional[_Union[_hasher_pb2.ImageInfo, _Mapping]] = ..., original_name: _Optional[str] = ..., source_path: _Optional[str] = ..., library_path: _Optional[str] = ..., ingested_unix_ms: _Optional[int] = ..., thumbnail_width: _Optional[int] = ..., thumbnail_height: _Optional[int] = ..., thumbnail_mime: _Optional[str] = ..., absorbed: _Optional[_Iterable[_Union[AbsorbedCopy, _Mapping]]] = ...) -> None: ...
+
+class KeepOnly(_message.Message):
+    __slots__ = ["md5s"]
+    MD5S_FIELD_NUMBER: _ClassVar[int]
+    md5s: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, md5s: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListDuplicatesRequest(_message.Message):
     __slots__ = ["md5", "page_size", "page_token"]
@@ -259,6 +285,22 @@ class ListImagesResponse(_message.Message):
     next_page_token: str
     def __init__(self, images: _Optional[_Iterable[_Union[Image, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListNearDuplicatesRequest(_message.Message):
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListNearDuplicatesResponse(_message.Message):
+    __slots__ = ["groups", "next_page_token"]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[NearDuplicateGroup]
+    next_page_token: str
+    def __init__(self, groups: _Optional[_Iterable[_Union[NearDuplicateGroup, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListRejectionsRequest(_message.Message):
     __slots__ = ["page_size", "page_token", "reason"]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +318,38 @@ class ListRejectionsResponse(_message.Message):
     next_page_token: str
     rejections: _containers.RepeatedCompositeFieldContainer[Rejection]
     def __init__(self, rejections: _Optional[_Iterable[_Union[Rejection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class NearDuplicateGroup(_message.Message):
+    __slots__ = ["id", "members", "suggested_keep", "updated_unix_ms"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_KEEP_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    members: _containers.RepeatedCompositeFieldContainer[NearDuplicateMember]
+    suggested_keep: str
+    updated_unix_ms: int
+    def __init__(self, id: _Optional[str] = ..., suggested_keep: _Optional[str] = ..., members: _Optional[_Iterable[_Union[NearDuplicateMember, _Mapping]]] = ..., updated_unix_ms: _Optional[int] = ...) -> None: ...
+
+class NearDuplicateMember(_message.Message):
+    __slots__ = ["bytes", "distance", "format", "height", "ingested_unix_ms", "md5", "original_name", "width"]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    INGESTED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    MD5_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    bytes: int
+    distance: int
+    format: str
+    height: int
+    ingested_unix_ms: int
+    md5: str
+    original_name: str
+    width: int
+    def __init__(self, md5: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., bytes: _Optional[int] = ..., format: _Optional[str] = ..., ingested_unix_ms: _Optional[int] = ..., distance: _Optional[int] = ..., original_name: _Optional[str] = ...) -> None: ...
 
 class PutImageRequest(_message.Message):
     __slots__ = ["image", "thumbnail"]
@@ -332,6 +406,42 @@ class Rejection(_message.Message):
     source_path: str
     stored_path: str
     def __init__(self, id: _Optional[str] = ..., source_path: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., stored_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ..., attempts: _Optional[int] = ..., md5: _Optional[str] = ...) -> None: ...
+
+class RescanNearDuplicatesRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class RescanNearDuplicatesResponse(_message.Message):
+    __slots__ = ["groups", "images", "millis", "pairs"]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    MILLIS_FIELD_NUMBER: _ClassVar[int]
+    PAIRS_FIELD_NUMBER: _ClassVar[int]
+    groups: int
+    images: int
+    millis: int
+    pairs: int
+    def __init__(self, images: _Optional[int] = ..., pairs: _Optional[int] = ..., groups: _Optional[int] = ..., millis: _Optional[int] = ...) -> None: ...
+
+class ResolveNearDuplicatesRequest(_message.Message):
+    __slots__ = ["apply_suggestion", "group_id", "keep", "keep_all"]
+    APPLY_SUGGESTION_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    KEEP_ALL_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FIELD_NUMBER: _ClassVar[int]
+    apply_suggestion: bool
+    group_id: str
+    keep: KeepOnly
+    keep_all: bool
+    def __init__(self, group_id: _Optional[str] = ..., keep: _Optional[_Union[KeepOnly, _Mapping]] = ..., keep_all: bool = ..., apply_suggestion: bool = ...) -> None: ...
+
+class ResolveNearDuplicatesResponse(_message.Message):
+    __slots__ = ["dropped", "kept"]
+    DROPPED_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
+    dropped: _containers.RepeatedScalarFieldContainer[str]
+    kept: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kept: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RetryRejectionRequest(_message.Message):
     __slots__ = ["id"]

@@ -8,7 +8,8 @@ from booru_client.gen.booru.catalog.v1 import catalog_pb2 as booru_dot_catalog_d
 class CatalogStub(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
+    RecordRejection, RetryRejection), admin for DeleteImage, DeleteRejection, ResolveNearDuplicates and
+    RescanNearDuplicates.
     """
 
     def __init__(self, channel):
@@ -92,12 +93,28 @@ class CatalogStub(object):
                 request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.SerializeToString,
                 response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.FromString,
                 )
+        self.ListNearDuplicates = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/ListNearDuplicates',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesResponse.FromString,
+                )
+        self.ResolveNearDuplicates = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/ResolveNearDuplicates',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesResponse.FromString,
+                )
+        self.RescanNearDuplicates = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/RescanNearDuplicates',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesResponse.FromString,
+                )
 
 
 class CatalogServicer(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
+    RecordRejection, RetryRejection), admin for DeleteImage, DeleteRejection, ResolveNearDuplicates and
+    RescanNearDuplicates.
     """
 
     def PutImage(self, request, context):
@@ -202,6 +219,30 @@ class CatalogServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListNearDuplicates(self, request, context):
+        """Near-duplicate groups awaiting a decision, most recently changed first, cursor paginated
+        (docs/near-duplicates.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveNearDuplicates(self, request, context):
+        """Decides a group for good (admin scope): keep some and drop the rest, keep all, or apply the
+        suggestion. Dropping goes through the deletion path (tombstone, file to duplicates/).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescanNearDuplicates(self, request, context):
+        """Rebuilds the similar pairs and the groups from the similarity index, for a catalog from
+        before near-duplicates or after a threshold change; decisions are kept (admin scope).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -280,6 +321,21 @@ def add_CatalogServicer_to_server(servicer, server):
                     request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.FromString,
                     response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.SerializeToString,
             ),
+            'ListNearDuplicates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNearDuplicates,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesResponse.SerializeToString,
+            ),
+            'ResolveNearDuplicates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveNearDuplicates,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesResponse.SerializeToString,
+            ),
+            'RescanNearDuplicates': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescanNearDuplicates,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'booru.catalog.v1.Catalog', rpc_method_handlers)
@@ -290,7 +346,8 @@ def add_CatalogServicer_to_server(servicer, server):
 class Catalog(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
+    RecordRejection, RetryRejection), admin for DeleteImage, DeleteRejection, ResolveNearDuplicates and
+    RescanNearDuplicates.
     """
 
     @staticmethod
@@ -545,5 +602,56 @@ class Catalog(object):
         return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/DeleteRejection',
             booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.SerializeToString,
             booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListNearDuplicates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/ListNearDuplicates',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.ListNearDuplicatesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ResolveNearDuplicates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/ResolveNearDuplicates',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.ResolveNearDuplicatesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RescanNearDuplicates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/RescanNearDuplicates',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.RescanNearDuplicatesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/ingest/v1/reason.proto\x12\x0f\x62ooru.ingest.v1*\xb8\x03\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x12\n\x0eREASON_CORRUPT\x10\x01\x12\x14\n\x10REASON_TRUNCATED\x10\x02\x12\x16\n\x12REASON_UNSUPPORTED\x10\x03\x12\x14\n\x10REASON_TOO_LARGE\x10\x04\x12\x1a\n\x16REASON_TOO_MANY_PIXELS\x10\x05\x12\x18\n\x14REASON_MD5_COLLISION\x10\x06\x12\x19\n\x15REASON_MAX_DELIVERIES\x10\x07\x12\x12\n\x0eREASON_GAVE_UP\x10\x08\x12\x12\n\x0eREASON_DELETED\x10\t\x12\x18\n\x14REASON_OUTSIDE_INBOX\x10\n\x12\x15\n\x11REASON_UNREADABLE\x10\x0b\x12\x13\n\x0fREASON_TOO_LONG\x10\x0c\x12\x1a\n\x16REASON_TOO_MANY_FRAMES\x10\r\x12\x1c\n\x18REASON_UNSUPPORTED_CODEC\x10\x0e\x12\x17\n\x13REASON_ARCHIVE_BOMB\x10\x0f\x12\x14\n\x10REASON_ENCRYPTED\x10\x10\x12\x16\n\x12REASON_UNSAFE_PATH\x10\x11\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/ingest/v1/reason.proto\x12\x0f\x62ooru.ingest.v1*\xd3\x03\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x12\n\x0eREASON_CORRUPT\x10\x01\x12\x14\n\x10REASON_TRUNCATED\x10\x02\x12\x16\n\x12REASON_UNSUPPORTED\x10\x03\x12\x14\n\x10REASON_TOO_LARGE\x10\x04\x12\x1a\n\x16REASON_TOO_MANY_PIXELS\x10\x05\x12\x18\n\x14REASON_MD5_COLLISION\x10\x06\x12\x19\n\x15REASON_MAX_DELIVERIES\x10\x07\x12\x12\n\x0eREASON_GAVE_UP\x10\x08\x12\x12\n\x0eREASON_DELETED\x10\t\x12\x18\n\x14REASON_OUTSIDE_INBOX\x10\n\x12\x15\n\x11REASON_UNREADABLE\x10\x0b\x12\x13\n\x0fREASON_TOO_LONG\x10\x0c\x12\x1a\n\x16REASON_TOO_MANY_FRAMES\x10\r\x12\x1c\n\x18REASON_UNSUPPORTED_CODEC\x10\x0e\x12\x17\n\x13REASON_ARCHIVE_BOMB\x10\x0f\x12\x14\n\x10REASON_ENCRYPTED\x10\x10\x12\x16\n\x12REASON_UNSAFE_PATH\x10\x11\x12\x19\n\x15REASON_NEAR_DUPLICATE\x10\x12\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'booru_client.gen.booru.ingest.v1.reason_pb2', globals())
@@ -21,5 +21,5 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   _REASON._serialized_start=50
-  _REASON._serialized_end=490
+  _REASON._serialized_end=517
 # @@protoc_insertion_point(module_scope)

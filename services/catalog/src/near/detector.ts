@@ -1,0 +1,266 @@
+/**
+ * The near-duplicate detector: one active instance among the catalog replicas (the holder of a
+ * lease in the store) works through the job queue in order. Each new image is looked up in the
+ * similarity index, which holds every image processed before it (the index is rebuilt from the
+ * store when this replica takes the lease, and the detector adds each image it processes), so of
+ * two similar images the later one processed always finds the earlier: no pair is missed when
+ * both arrive at once on two replicas, and groups have a single writer, so each is recorded once.
+ */
+import { randomBytes } from "node:crypto";
+import { hasherV1, type catalogV1 } from "@booru/proto";
+import type { Logger } from "@booru/runtime";
+import { parseValue, type Algorithm } from "../hashes.js";
+import { similarityHashes, type ImagesRepo } from "../repos/types.js";
+import type { HashValues, SimilarityIndex } from "../similarity.js";
+import { components } from "./components.js";
+import { bestKeeper, type KeeperCriterion } from "./keeper.js";
+import { isNearPair, type NearRule } from "./rule.js";
+import { pairKey, pairOf, type NearGroup, type NearJob, type NearRepo, type SimilarPair } from "./types.js";
+
+export type NearMode = "review" | "keep-best" | "off";
+export type GroupChange = { kind: "created" | "changed" | "resolved"; group: NearGroup };
+
+export interface DetectorDeps {
+  repo: NearRepo;
+  images: ImagesRepo;
+  index: SimilarityIndex;
+  /** Rebuilds the index from the store (on taking the lease). */
+  refreshIndex(): Promise<void>;
+  rule: NearRule;
+  mode: NearMode;
+  keeper: readonly KeeperCriterion[];
+  /** Drops a near-duplicate in favour of the keeper (the deletion path). */
+  drop(dropped: catalogV1.Image, keeper: catalogV1.Image): Promise<void>;
+  changed(change: GroupChange): void;
+  owner: string;
+  log: Logger;
+  leaseMs?: number;
+  now?: () => number;
+}
+
+/** Candidates per index query; a real group is far smaller. */
+const MAX_CANDIDATES = 10_000;
+const BATCH = 50;
+const RESCAN_CHUNK = 1000;
+
+export class NearDetector {
+  private leader = false;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: DetectorDeps) {
+    this.now = deps.now ?? Date.now;
+    this.leaseMs = deps.leaseMs ?? 15_000;
+  }
+
+  /** Works through the queue if this replica holds (or can take) the lease; coalesces calls. */
+  poke(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => undefined);
+    if (this.leader) await this.deps.repo.releaseLease(this.deps.owner).catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.drain();
+      } catch (err) {
+        this.deps.log.error({ err }, "near-duplicate detection failed; retried on the next poll");
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const held = await this.deps.repo.lease(this.deps.owner, this.now(), this.leaseMs);
+    if (!held) this.leader = false;
+    else if (!this.leader) {
+      // Whatever the previous holder processed is in the store; the index must hold all of it.
+      await this.deps.refreshIndex();
+      this.leader = true;
+      this.deps.log.info({ owner: this.deps.owner }, "near-duplicate detector active on this replica");
+    }
+    return held;
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (await this.holdLease())) {
+      const jobs = await this.deps.repo.nextJobs(BATCH);
+      if (jobs.length === 0) return;
+      for (const job of jobs) {
+        if (this.stopped) return;
+        const result = await this.run(job);
+        await this.deps.repo.finishJob(job.id, result);
+      }
+    }
+  }
+
+  private async run(job: NearJob): Promise<Record<string, number> | undefined> {
+    if (job.kind === "image") await this.processImage(job.md5s[0]!);
+    else if (job.kind === "regroup") await this.regroup(job.md5s);
+    else return this.rescan();
+    return undefined;
+  }
+
+  private async processImage(md5: string): Promise<void> {
+    const image = await this.deps.images.get(md5);
+    if (!image) return this.regroup([md5]); // deleted before its turn
+    this.deps.index.upsert(md5, similarityHashes(image));
+    const different = await this.deps.repo.differentAmong([md5]);
+    const pairs = (await this.pairsOf(md5, image.hashes)).filter((p) => !different.has(pairKey(p.a, p.b)));
+    await this.deps.repo.putPairs(pairs);
+    const partners = pairs.map((p) => (p.a === md5 ? p.b : p.a));
+    if (this.deps.mode === "keep-best" && partners.length > 0) await this.keepBest(image, partners);
+    await this.regroup([md5, ...partners]);
+  }
+
+  /**
+   * The pairs of one image with every image in the index: candidates from the index (each
+   * threshold is a Hamming ball it searches quickly), each checked by the rule on the records.
+   */
+  async pairsOf(md5: string, fields: hasherV1.Hashes | undefined): Promise<SimilarPair[]> {
+    const candidates = this.candidates(md5, similarityHashesOf(fields));
+    if (candidates.size === 0) return [];
+    const records = await this.deps.images.getMany([...candidates.keys()]);
+    return records.filter((r) => isNearPair(fields, r.hashes, this.deps.rule)).map((r) => ({ ...pairOf(md5, r.md5), distance: candidates.get(r.md5)! }));
+  }
+
+  /** md5 -> the phash64 (or frame-signature) distance, of every image the rule may pair with this one. */
+  private candidates(md5: string, hashes: HashValues): Map<string, number> {
+    const { index, rule } = this.deps;
+    const near = (algo: Algorithm, max: number) => {
+      const value = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
+      return new Map(value ? index.query(algo, value, max, MAX_CANDIDATES).map((m) => [m.md5, m.distance]) : []);
+    };
+    const out = new Map<string, number>();
+    const framed = Boolean(hashes.frames);
+    if (framed) for (const [other, d] of near("frames", rule.frames)) out.set(other, d);
+    // The rule needs phash64 within its threshold: a multi-index search finds exactly those.
+    for (const [other, d] of near("phash64", rule.phash64)) if (!(framed && index.hasFrames(other))) out.set(other, d);
+    out.delete(md5);
+    return out;
+  }
+
+  /** keep-best: the newcomer stays only if it is the best of itself and its partners. */
+  private async keepBest(image: catalogV1.Image, partners: string[]): Promise<void> {
+    const others = await this.deps.images.getMany(partners);
+    const best = bestKeeper([image, ...others], this.deps.keeper)!;
+    const losers = best.md5 === image.md5 ? others : [image];
+    for (const loser of losers) await this.deps.drop(loser, best);
+    this.deps.log.info({ kept: best.md5, dropped: losers.map((l) => l.md5) }, "near-duplicate resolved at ingest (keep-best)");
+  }
+
+  /**
+   * Recomputes the groups around `seeds`: the connected components over similar pairs between
+   * images that still exist, minus the pairs declared different. A component keeps the id of the
+   * group it overlaps most; groups left without a component are resolved.
+   */
+  async regroup(seeds: string[]): Promise<void> {
+    const { repo, images } = this.deps;
+    const before = await repo.groupsOf(seeds);
+    const nodes = new Set([...seeds, ...before.flatMap((g) => g.members)]);
+    const edges = new Map<string, SimilarPair>();
+    for (let frontier = [...nodes]; frontier.length > 0; ) {
+      const next: string[] = [];
+      for (const p of await repo.pairsOf(frontier)) {
+        edges.set(pairKey(p.a, p.b), p);
+        for (const x of [p.a, p.b]) {
+          if (nodes.has(x)) continue;
+          nodes.add(x);
+          next.push(x);
+        }
+      }
+      frontier = next;
+    }
+    const present = new Set((await images.getMany([...nodes])).map((i) => i.md5));
+    const missing = [...nodes].filter((n) => !present.has(n));
+    if (missing.length > 0) await repo.deletePairsOf(missing);
+    const different = await repo.differentAmong([...present]);
+    const live = [...edges.values()].filter((e) => present.has(e.a) && present.has(e.b) && !different.has(pairKey(e.a, e.b)));
+    const comps = components(present, live).filter((c) => c.length >= 2);
+    await this.reconcile(comps, await repo.groupsOf([...nodes]));
+  }
+
+  private async reconcile(comps: string[][], existing: NearGroup[]): Promise<void> {
+    const used = new Set<string>();
+    const now = this.now();
+    for (const members of comps.sort((x, y) => y.length - x.length)) {
+      const set = new Set(members);
+      const overlap = (g: NearGroup) => g.members.filter((m) => set.has(m)).length;
+      const previous = existing
+        .filter((g) => !used.has(g.id) && overlap(g) > 0)
+        .sort((x, y) => overlap(y) - overlap(x) || (x.id < y.id ? -1 : 1))[0];
+      if (previous && previous.members.join() === members.join()) {
+        used.add(previous.id);
+        continue;
+      }
+      const group = { id: previous?.id ?? newGroupId(now), members, updatedUnixMs: now };
+      if (previous) used.add(previous.id);
+      await this.deps.repo.putGroup(group, previous);
+      this.deps.changed({ kind: previous ? "changed" : "created", group });
+    }
+    for (const g of existing) {
+      if (used.has(g.id)) continue;
+      await this.deps.repo.deleteGroup(g);
+      this.deps.changed({ kind: "resolved", group: g });
+    }
+  }
+
+  /** Every pair again from the index (thresholds may have changed); decisions stay. */
+  private async rescan(): Promise<Record<string, number>> {
+    const started = this.now();
+    const { repo } = this.deps;
+    await this.deps.refreshIndex();
+    await repo.clearPairs();
+    let images = 0;
+    let batch: SimilarPair[] = [];
+    const touched = new Set<string>();
+    const flush = async () => {
+      const different = await repo.differentAmong([...new Set(batch.flatMap((p) => [p.a, p.b]))]);
+      const kept = batch.filter((p) => !different.has(pairKey(p.a, p.b)));
+      await repo.putPairs(kept);
+      for (const p of kept) touched.add(p.a).add(p.b);
+      batch = [];
+    };
+    // The md5s first, then records in chunks: nothing else may use a SQLite connection while a
+    // statement iterates, and the work below writes.
+    const md5s: string[] = [];
+    for await (const { md5 } of this.deps.images.hashes()) md5s.push(md5);
+    for (let i = 0; i < md5s.length; i += RESCAN_CHUNK) {
+      for (const image of await this.deps.images.getMany(md5s.slice(i, i + RESCAN_CHUNK))) {
+        images++;
+        // Each pair once: from its smaller md5.
+        for (const p of await this.pairsOf(image.md5, image.hashes)) if (p.a === image.md5) batch.push(p);
+      }
+      if (batch.length >= 5000) await flush();
+      await this.holdLease();
+    }
+    await flush();
+    const seeds = new Set(touched);
+    for await (const g of repo.allGroups()) for (const m of g.members) seeds.add(m);
+    await this.regroup([...seeds]);
+    const result = { images, pairs: await repo.countPairs(), groups: await repo.countGroups(), millis: this.now() - started };
+    this.deps.log.info(result, "near-duplicates rescanned");
+    return result;
+  }
+}
+
+const similarityHashesOf = (h: hasherV1.Hashes | undefined): HashValues => similarityHashes({ hashes: h } as catalogV1.Image);
+
+/** Sortable by creation, unique across replicas. */
+function newGroupId(now: number): string {
+  return `${now.toString(36)}${randomBytes(5).toString("hex")}`;
+}

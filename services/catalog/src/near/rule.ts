@@ -1,0 +1,59 @@
+/**
+ * When two images are near-duplicates: phash64 (low frequencies: resizes, re-encodes, light
+ * crops) and dhash64 (gradients: vetoes distinct pictures whose low frequencies happen to agree)
+ * both within their thresholds; for two animations or videos, their frame signatures within
+ * theirs. (blockhash256 as an alternative to phash64 added almost nothing in the benchmark, and
+ * it has no sub-linear index.) An image whose dhash64 has almost every bit equal is flat once
+ * flattened (a transparent PNG on white, a smooth gradient): its hashes say nothing about its
+ * content, distinct flat images share them, so it is never paired by hashes.
+ * Thresholds come from `npm run bench -- near` (see docs/near-duplicates.md).
+ */
+import type { hasherV1 } from "@booru/proto";
+import { signatureDistance } from "@booru/hasher/signature";
+import { distance, parseValue, popcount32, type Algorithm } from "../hashes.js";
+
+export interface NearRule {
+  /** Largest phash64 distance of a pair (inclusive). */
+  phash64: number;
+  /** Largest dhash64 distance of a pair (inclusive). */
+  dhash64: number;
+  /** Largest frame-signature distance of two animations or videos. */
+  frames: number;
+}
+
+export const DEFAULT_NEAR_RULE: NearRule = { phash64: 14, dhash64: 16, frames: 8 };
+
+/** Bits of dhash64 that must differ from all-0 and all-1 for an image to have content to compare. */
+const FLAT_BITS = 3;
+
+type HashFields = Partial<Pick<hasherV1.Hashes, "phash64" | "dhash64" | "phash256" | "blockhash256" | "frameSignature">>;
+
+/** Distances between two images' hashes, for the algorithms both have. */
+export function nearDistances(a: HashFields | undefined, b: HashFields | undefined): Partial<Record<Algorithm, number>> {
+  const out: Partial<Record<Algorithm, number>> = {};
+  for (const [algo, field] of [["phash64", "phash64"], ["dhash64", "dhash64"], ["phash256", "phash256"], ["blockhash256", "blockhash256"], ["frames", "frameSignature"]] as const) {
+    const x = a?.[field] ? parseValue(algo, a[field]) : undefined;
+    const y = b?.[field] ? parseValue(algo, b[field]) : undefined;
+    if (x && y) out[algo] = algo === "frames" ? signatureDistance(x, y) : distance(x, y);
+  }
+  return out;
+}
+
+export function isNearPair(a: HashFields | undefined, b: HashFields | undefined, rule: NearRule): boolean {
+  const d = nearDistances(a, b);
+  if (d.frames === undefined && (isFlat(a) || isFlat(b))) return false;
+  return withinRule(d, rule);
+}
+
+/** True when the image's dhash64 shows (almost) no gradient: nothing to compare by hashes. */
+export function isFlat(h: HashFields | undefined): boolean {
+  const words = h?.dhash64 ? parseValue("dhash64", h.dhash64) : undefined;
+  if (!words) return true;
+  const ones = popcount32(words[0]!) + popcount32(words[1]!);
+  return ones < FLAT_BITS || ones > 64 - FLAT_BITS;
+}
+
+function withinRule(d: Partial<Record<Algorithm, number>>, rule: NearRule): boolean {
+  if (d.frames !== undefined) return d.frames <= rule.frames;
+  return d.phash64 !== undefined && d.dhash64 !== undefined && d.phash64 <= rule.phash64 && d.dhash64 <= rule.dhash64;
+}
