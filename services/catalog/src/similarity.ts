@@ -137,3 +137,22 @@ export class SimilarityIndex {
     return out;
   }
 }
+
+/**
+ * Partitioning the index across replicas (docs/scaling.md): an md5 belongs to one of `shards`
+ * partitions by its first 8 hex digits, so every replica can tell which images it holds.
+ */
+export function shardOf(md5: string, shards: number): number {
+  return parseInt(md5.slice(0, 8), 16) % shards;
+}
+
+/**
+ * Scatter-gather: each partition answered the same query with its own best `limit`; the best
+ * `limit` overall are among them, in the order one index gives (distance, then md5).
+ */
+export function gather(parts: Match[][], limit: number): Match[] {
+  return parts
+    .flat()
+    .sort((a, b) => a.distance - b.distance || (a.md5 < b.md5 ? -1 : a.md5 > b.md5 ? 1 : 0))
+    .slice(0, limit);
+}
