@@ -149,6 +149,10 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(await repos.images.stats(0)).toEqual({ images: 1, bytes: 32, ingestedSince: 1 });
       expect(await repos.rejections.countByReason()).toEqual({ corrupt: 1 });
       expect(await repos.duplicates.count()).toBe(1);
+      const now = Date.now();
+      await repos.images.put(makeImage("n3", { ingestedUnixMs: now - 5_000 }));
+      await repos.images.putMany([{ image: makeImage("n4", { ingestedUnixMs: now - 120_000 }) }, { image: makeImage("n5", { ingestedUnixMs: now }) }]);
+      expect((await repos.images.stats(now - 60_000)).ingestedSince).toBe(2);
     });
 
     it("stores duplicates once per id and lists them newest first", async () => {
