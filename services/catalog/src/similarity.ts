@@ -3,7 +3,8 @@ import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
 import { Hash256Index } from "./hash256-index.js";
 
-export type HashValues = Partial<Record<Algorithm, string>>;
+/** Hex strings as records hold them, or already parsed words (a store's packed form, read faster at start). */
+export type HashValues = Partial<Record<Algorithm, string | Uint32Array>>;
 
 export interface Match {
   md5: string;
@@ -103,7 +104,8 @@ export class SimilarityIndex {
       this.md5s[slot] = md5;
     }
     for (const algo of ALGORITHMS) {
-      const words = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
+      const v = hashes[algo];
+      const words = typeof v === "string" ? (v ? parseValue(algo, v) : undefined) : v;
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }
