@@ -11,7 +11,7 @@
 // MongoDB: MONGO_URL, else FerretDB (scripts/build-ferretdb.sh) on the local PostgreSQL.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { importRecords, openRepos } from "../services/catalog/dist/index.js";
 import { createCatalogClient, unary } from "../services/catalog/dist/client.js";
@@ -235,6 +235,7 @@ async function runStore(store, bases) {
     }
   } finally {
     await mongo?.stop();
+    rmSync(data, { recursive: true, force: true });
   }
   return rows;
 }
