@@ -1,5 +1,5 @@
 // npm run bench -- scale-catalog [photos-folder] [--sizes 0,100000,1000000] [--stores sqlite,mongo]
-//                                 [--photos 24] [--probes 200] [--memory 1000000]
+//                                 [--photos 24] [--probes 200]
 // How each cost grows with the catalog. Per store, the catalog is filled through the import path
 // (`booru import`'s importRecords + dedup's adoptDone) to each size in turn; at each size a fresh
 // `booru up` process is started on it and measured: start-up to SERVING (similarity index built
@@ -7,7 +7,6 @@
 // after the JPEG end marker, so new md5s, same decode), PutImage p50/p99, ListImages p95 at the
 // first page and at a cursor 90% deep, GetStats p95, FindSimilar p99, RSS, database size.
 // Loaded hashes are the photos' own, each with random bits flipped (not uniform random values).
-// Then the similarity index's memory per million images for each algorithm, in this process.
 // MongoDB: MONGO_URL, else FerretDB (scripts/build-ferretdb.sh) on the local PostgreSQL.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -15,7 +14,6 @@ import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { importRecords, openRepos } from "../services/catalog/dist/index.js";
 import { createCatalogClient, unary } from "../services/catalog/dist/client.js";
-import { SimilarityIndex } from "../services/catalog/dist/similarity.js";
 import { openClaimsStore } from "../services/dedup/dist/index.js";
 import { openStores } from "../packages/cli/dist/stores.js";
 import { checkHealth } from "../packages/runtime/dist/index.js";
@@ -26,7 +24,6 @@ const { dir, opt } = args();
 const sizes = opt("--sizes", "0,100000,1000000").split(",").map(Number);
 const storesWanted = opt("--stores", "sqlite,mongo").split(",");
 const probes = Number(opt("--probes", "200"));
-const memoryN = Number(opt("--memory", "1000000"));
 const photos = loadPhotos(dir, 400).filter((p) => /\.jpe?g$/i.test(p.name)).slice(0, Number(opt("--photos", "24")));
 const T0 = 1_600_000_000_000;
 const BIN = path.join(root, "packages/cli/bin/booru.js");
@@ -256,28 +253,6 @@ function table(store, rows) {
   }
 }
 
-/** Bytes the index holds per million images, for each algorithm alone (and the md5 slots). */
-function indexMemory(bases) {
-  const rand = rng(5);
-  const sample = Array.from({ length: 4096 }, (_, i) => JSON.parse(recordLine(i, bases, rand)).image.hashes);
-  const used = () => {
-    globalThis.gc?.();
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
-  const out = {};
-  for (const algo of ["none", "none", "phash64", "dhash64", "phash256", "blockhash256"]) {
-    const before = used();
-    let index = new SimilarityIndex();
-    for (let i = 0; i < memoryN; i++) index.upsert(createHash("md5").update(`m${i}`).digest("hex"), algo === "none" ? {} : { [algo]: sample[i % sample.length][algo] });
-    out[algo] = ((used() - before) / memoryN) * 1e6;
-    index = undefined;
-  }
-  console.log(`\nsimilarity index memory per million images (${memoryN} entries each):`);
-  console.log(`  md5 slots alone: ${(out.none / 1e6).toFixed(0)} MB`);
-  for (const algo of ["phash64", "dhash64", "phash256", "blockhash256"]) console.log(`  ${algo}: ${((out[algo] - out.none) / 1e6).toFixed(0)} MB beyond the slots`);
-}
-
 ({ catalogV1 } = await import("../packages/proto/dist/index.js"));
 console.log(`scale-catalog: sizes ${sizes.join(", ")}; stores ${storesWanted.join(", ")}; ${photos.length} photos to ingest (${dir}); ${probes} calls per probe`);
 const bases = photoHashes();
@@ -285,5 +260,4 @@ console.log(`loaded hashes derive from ${bases.length} real photos' hashes`);
 const results = {};
 for (const store of storesWanted) results[store] = await runStore(store, bases);
 for (const [store, rows] of Object.entries(results)) table(store, rows);
-if (memoryN > 0) indexMemory(bases);
 process.exit(0);
