@@ -19,6 +19,7 @@ COPY services/hasher/package.json services/hasher/
 COPY services/catalog/package.json services/catalog/
 COPY services/dedup/package.json services/dedup/
 COPY services/watcher/package.json services/watcher/
+COPY services/console/package.json services/console/
 
 # --- deps: production node_modules (native sharp and better-sqlite3 for this platform) ---------
 FROM manifests AS deps
@@ -58,6 +59,9 @@ COPY --from=build /app/services/hasher/dist services/hasher/dist
 COPY --from=build /app/services/catalog/dist services/catalog/dist
 COPY --from=build /app/services/dedup/dist services/dedup/dist
 COPY --from=build /app/services/watcher/dist services/watcher/dist
+# The console's page: its compiled modules are in dist/web, its HTML and CSS in web/.
+COPY --from=build /app/services/console/dist services/console/dist
+COPY --from=build /app/services/console/web services/console/web
 # Non-root, numeric so runAsNonRoot can verify it. The root filesystem can be read-only:
 # the process writes only to /tmp and /data (emptyDir or volumes in Kubernetes).
 RUN groupadd --system --gid 10001 booru \
@@ -65,6 +69,6 @@ RUN groupadd --system --gid 10001 booru \
  && mkdir -p /data && chown booru:booru /data
 USER 10001:10001
 VOLUME ["/tmp", "/data"]
-EXPOSE 50051 9464
+EXPOSE 50051 9464 8080
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "packages/cli/bin/booru.js"]
 CMD ["run", "--target=all"]

@@ -12,7 +12,7 @@ const { dir, opt } = args();
 const photos = loadPhotos(dir, Number(opt("--limit", "60")));
 const copies = Number(opt("--copies", "3"));
 const concurrency = opt("--concurrency", "8");
-const env = { BOORU_LOG_LEVEL: "error", BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_SETTLE_TIME: "200ms", BOORU_DEDUP_CONCURRENCY: concurrency };
+const env = { BOORU_LOG_LEVEL: "error", BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_SETTLE_TIME: "200ms", BOORU_DEDUP_CONCURRENCY: concurrency };
 console.log(`duplicates bench: ${photos.length} photos x ${copies} copies, ${(mb(photos) * copies).toFixed(1)} MB, dedup concurrency ${concurrency}`);
 
 const data = tempData("dups");

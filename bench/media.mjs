@@ -87,7 +87,7 @@ async function rss(v) {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const data = path.join(tmpdir(), `bench-media-${process.pid}`);
   const proc = spawn(process.execPath, [path.join(here, "../packages/cli/bin/booru.js"), "run", "--target=hasher"], {
-    env: { ...process.env, BOORU_DATA: data, BOORU_LISTEN: `127.0.0.1:${port}`, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_HASHER_WORKERS: "1", MALLOC_ARENA_MAX: "2" },
+    env: { ...process.env, BOORU_DATA: data, BOORU_LISTEN: `127.0.0.1:${port}`, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_HASHER_WORKERS: "1", MALLOC_ARENA_MAX: "2" },
     stdio: "inherit",
   });
   const status = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;

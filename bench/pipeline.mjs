@@ -13,7 +13,7 @@ const { dir, opt } = args();
 const photos = loadPhotos(dir, Number(opt("--limit", "80")));
 const concurrency = Number(opt("--concurrency", "8"));
 // Child processes log at info (they report "ready" that way); in-process runs stay quiet.
-const quiet = { BOORU_LOG_LEVEL: "warn", BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_SETTLE_TIME: "200ms", BOORU_DEDUP_CONCURRENCY: String(concurrency) };
+const quiet = { BOORU_LOG_LEVEL: "warn", BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_SETTLE_TIME: "200ms", BOORU_DEDUP_CONCURRENCY: String(concurrency) };
 console.log(`pipeline bench: ${photos.length} unique photos, ${mb(photos).toFixed(1)} MB from ${dir}; dedup concurrency ${concurrency}`);
 
 async function hasherAlone() {

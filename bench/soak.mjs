@@ -109,7 +109,7 @@ async function startPipeline(tmp, urls) {
   const procs = [];
   for (const role of roles) {
     const target = role.replace(/-\d+$/, "");
-    const p = launch(role, process.execPath, [path.join(ROOT, "packages/cli/bin/booru.js"), "run", `--target=${target}`, "--listen", `127.0.0.1:${ports[role].grpc}`, "--metrics-listen", `127.0.0.1:${ports[role].metrics}`], env);
+    const p = launch(role, process.execPath, [path.join(ROOT, "packages/cli/bin/booru.js"), "run", `--target=${target}`, "--listen", `127.0.0.1:${ports[role].grpc}`, "--metrics-listen", `127.0.0.1:${ports[role].metrics}`, "--web-listen", "127.0.0.1:0"], env);
     await waitForPort(ports[role].metrics, p, role);
     procs.push(Object.assign(p, { metricsPort: ports[role].metrics }));
   }

@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests need when they are missing (nats-server for the
 # JetStream tests, Go to build FerretDB and grpcurl, kubectl for the manifest checks, protoc and
 # Python for the Python client, ffmpeg for videos and the test media, heif-enc and zip to make
-# HEIC and encrypted-zip test files). Idempotent.
+# HEIC and encrypted-zip test files, chromium for the console's browser tests). Idempotent.
 set -euo pipefail
 need=()
 command -v nats-server >/dev/null || need+=(nats-server)
@@ -14,6 +14,10 @@ command -v promtool >/dev/null || need+=(prometheus)
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || need+=(ffmpeg)
 command -v heif-enc >/dev/null || need+=(libheif-examples)
 command -v zip >/dev/null || need+=(zip)
+# The web console's browser tests drive Debian's Chromium through Playwright (a browser
+# downloaded at install time cannot be fetched on these machines); fonts so pages render text.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 # The Python client (clients/python): protoc and the gRPC plugin generate its stubs (npm run
 # generate); Debian's python3 runs its tests with Debian's grpcio and protobuf, installs it into
 # a venv with setuptools and wheel (no package index), and type-checks it with mypy.

@@ -11,6 +11,8 @@ export interface BooruProcess {
   proc: ChildProcess;
   grpcPort: number;
   metricsPort: number;
+  /** The web console's address (when the process runs the console). */
+  webUrl: string;
   target: string;
   output(): string;
   /** Resolves with the exit code (or the signal name). */
@@ -34,7 +36,8 @@ process.once("exit", () => {
 export async function startBooru(command: "run" | "up", args: string[], env: NodeJS.ProcessEnv, opts: { host?: string; port?: number } = {}): Promise<BooruProcess> {
   const grpcPort = opts.port ?? (await freePort());
   const metricsPort = await freePort();
-  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `${opts.host ?? "127.0.0.1"}:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, ...args], {
+  const webPort = await freePort();
+  const proc = spawn(process.execPath, [BOORU_BIN, command, "--listen", `${opts.host ?? "127.0.0.1"}:${grpcPort}`, "--metrics-listen", `127.0.0.1:${metricsPort}`, "--web-listen", `127.0.0.1:${webPort}`, ...args], {
     env: { ...process.env, BOORU_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,7 +54,7 @@ export async function startBooru(command: "run" | "up", args: string[], env: Nod
   await waitForPort(grpcPort, 60_000, proc).catch((err) => {
     throw new Error(`${err.message}\n${out}`);
   });
-  return { proc, grpcPort, metricsPort, target: `127.0.0.1:${grpcPort}`, output: () => out, exited, kill: (s = "SIGTERM") => proc.kill(s) };
+  return { proc, grpcPort, metricsPort, webUrl: `http://127.0.0.1:${webPort}`, target: `127.0.0.1:${grpcPort}`, output: () => out, exited, kill: (s = "SIGTERM") => proc.kill(s) };
 }
 
 /** Runs `booru ...args` to completion; `as` runs it as another user (root may). */

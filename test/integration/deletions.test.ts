@@ -20,7 +20,7 @@ import { catalogSources, pipelineEnv, until } from "./pipeline-support.js";
 const modules = allModules as ModuleDef[];
 
 function embeddedEnv(data: string): Record<string, string> {
-  return { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
+  return { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
 }
 
 async function deleteImage(target: string, hash: string): Promise<boolean> {

@@ -65,7 +65,7 @@ async function crashRun(victim: "dedup" | "hasher" | "catalog") {
 async function embeddedCrashRun() {
   const data = mkdtempSync(path.join(tmpdir(), "crash-embedded-"));
   const port = await freePort();
-  const env = { BOORU_DATA: data, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "info", BOORU_SETTLE_TIME: "1s", BOORU_LEASE: "4s", BOORU_DEDUP_CONCURRENCY: "2" };
+  const env = { BOORU_DATA: data, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "info", BOORU_SETTLE_TIME: "1s", BOORU_LEASE: "4s", BOORU_DEDUP_CONCURRENCY: "2" };
   const app = new BooruProcess("all", env, port);
   const inbox = path.join(data, "inbox");
   mkdirSync(inbox, { recursive: true });

@@ -112,7 +112,7 @@ describe.skipIf(!ok)("media through the whole pipeline", () => {
 
   it("embedded (in-process bus, SQLite): the same", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-media-embedded-"));
-    const env = { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
+    const env = { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
     await dropAndCheck(env, path.join(data, "tmp"));
   }, 400_000);
 });

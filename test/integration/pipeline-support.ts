@@ -16,7 +16,7 @@ export function pipelineEnv(data: string, prefix: string, db: string, extra: Rec
     MONGO_URL: mongoUrl(),
     BOORU_MONGO_DB: db,
     BOORU_LISTEN: "127.0.0.1:0",
-    BOORU_METRICS_LISTEN: "127.0.0.1:0",
+    BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0",
     BOORU_LOG_LEVEL: "warn",
     BOORU_SETTLE_TIME: "1500ms",
     // Cut-off files in the corpus are waited for this long (as if still being written), then rejected.

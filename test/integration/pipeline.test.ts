@@ -113,7 +113,7 @@ describe("ingest pipeline (all modules in one process)", () => {
 
   it("embedded mode (in-process bus, SQLite) accounts for a mixed drop, and after a restart the claims remember every image", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "pipeline-embedded-"));
-    const env = { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
+    const env = { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "warn", BOORU_SETTLE_TIME: "1500ms", BOORU_SETTLE_MAX: "2s" };
     let app = await startApp(modules, { env, targets: ["all"] });
     const inbox = app.paths.inboxes[0]!;
     let corpus;

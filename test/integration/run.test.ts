@@ -57,6 +57,6 @@ describe("booru run --target=all", () => {
     expect(r.stderr.trim()).toBe('booru run: invalid BOORU_SHUTDOWN_TIMEOUT="soon": expected a duration such as 500ms, 30s, 5m or 1h');
     const f = await runBooru(["run", "--target=hashr"]);
     expect(f.code).toBe(3);
-    expect(f.stderr).toMatch(/unknown module "hashr" \(allowed: all, hasher, catalog, dedup, watcher\)/);
+    expect(f.stderr).toMatch(/unknown module "hashr" \(allowed: all, hasher, catalog, dedup, watcher, console\)/);
   });
 });

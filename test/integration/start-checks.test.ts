@@ -14,7 +14,7 @@ const root = mkdtempSync(path.join(os.tmpdir(), "booru-start-"));
 chmodSync(root, 0o755);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const dir = (...p: string[]) => path.join(root, ...p);
-const ports = async () => ["--listen", `127.0.0.1:${await freePort()}`, "--metrics-listen", `127.0.0.1:${await freePort()}`];
+const ports = async () => ["--listen", `127.0.0.1:${await freePort()}`, "--metrics-listen", `127.0.0.1:${await freePort()}`, "--web-listen", "127.0.0.1:0"];
 const env = { NATS_URL: "", MONGO_URL: "", BOORU_LOG_LEVEL: "info" };
 
 /** Refused the way issue 12 asks: the exit code, one line on stderr, nothing on stdout. */
@@ -102,9 +102,9 @@ describe("ports and tokens", () => {
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const grpc = await runBooru(["up", "--data", dir("ports"), "--listen", `127.0.0.1:${port}`, "--metrics-listen", `127.0.0.1:${await freePort()}`], env);
+      const grpc = await runBooru(["up", "--data", dir("ports"), "--listen", `127.0.0.1:${port}`, "--metrics-listen", `127.0.0.1:${await freePort()}`, "--web-listen", "127.0.0.1:0"], env);
       expect([grpc.code, grpc.stdout, grpc.stderr]).toEqual([3, "", `booru up: cannot listen on 127.0.0.1:${port}: the address is in use (another booru running?); choose another with --listen (BOORU_LISTEN)\n`]);
-      const metrics = await runBooru(["up", "--data", dir("ports"), "--listen", `127.0.0.1:${await freePort()}`, "--metrics-listen", `127.0.0.1:${port}`], env);
+      const metrics = await runBooru(["up", "--data", dir("ports"), "--listen", `127.0.0.1:${await freePort()}`, "--metrics-listen", `127.0.0.1:${port}`, "--web-listen", "127.0.0.1:0"], env);
       expect([metrics.code, metrics.stdout, metrics.stderr]).toEqual([3, "", `booru up: cannot listen on 127.0.0.1:${port}: the address is in use (another booru running?); choose another with --metrics-listen (BOORU_METRICS_LISTEN)\n`]);
     } finally {
       taken.close();
@@ -139,6 +139,7 @@ describe("booru up", () => {
       await waitFor("the banner", async () => app.output().includes("Press Ctrl-C"));
       const out = app.output();
       expect(out).toContain(`  catalog API:      0.0.0.0:${app.grpcPort} (gRPC, tokens required)\n`);
+      expect(out).toContain(`  web console:      ${app.webUrl}/ (log in with a token)\n`);
       expect(out).toContain(`  try:              BOORU_SERVER=127.0.0.1:${app.grpcPort} BOORU_TOKEN=<a token from the tokens file> npx booru stats\n`);
       expect(out).toMatch(new RegExp(`"grpc":"0\\.0\\.0\\.0:${app.grpcPort}".*"msg":"ready"`));
       const stats = await runBooru(["stats", "--json"], { BOORU_SERVER: `127.0.0.1:${app.grpcPort}`, BOORU_TOKEN: "read-token-0123456789" });

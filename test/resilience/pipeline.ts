@@ -74,7 +74,7 @@ export class BooruProcess {
   }
 
   async start(timeoutMs = 60_000): Promise<void> {
-    const args = [BOORU, "run", `--target=${this.target}`, "--listen", `127.0.0.1:${this.grpcPort}`, "--metrics-listen", `127.0.0.1:${this.metricsPort}`, ...this.extraArgs];
+    const args = [BOORU, "run", `--target=${this.target}`, "--listen", `127.0.0.1:${this.grpcPort}`, "--metrics-listen", `127.0.0.1:${this.metricsPort}`, "--web-listen", "127.0.0.1:0", ...this.extraArgs];
     const proc = spawn(process.execPath, args, { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;
     this.pids.push(proc.pid!);

@@ -34,6 +34,13 @@ const RULES: [string, Pod, string, number, boolean][] = [
   ["prometheus -> hasher metrics", prometheus, "hasher", 9464, true],
   ["prometheus -> hasher gRPC", prometheus, "hasher", 50051, false],
   ["any pod -> catalog metrics", other, "catalog", 9464, false],
+  ["console -> catalog", pod("console"), "catalog", 50051, true],
+  ["console -> hasher", pod("console"), "hasher", 50051, true],
+  ["console -> nats", pod("console"), "nats", 4222, false],
+  ["console -> mongo", pod("console"), "mongo", 27017, false],
+  ["console -> dedup", pod("console"), "dedup", 50051, false],
+  ["any pod -> console web", other, "console", 8080, true],
+  ["any pod -> console gRPC", other, "console", 50051, false],
 ];
 
 /** The labels of the pods a workload named `name` runs (so the test follows the manifests). */
@@ -57,7 +64,7 @@ describe.runIf(kubectlAvailable)("NetworkPolicies", () => {
   it.each(RULES)("%s", (_label, src, dstName, port, expected) => {
     for (const r of withPolicies()) {
       if (r.overlay === "prod" && ["nats", "mongo"].includes(dstName)) continue; // external in prod
-      const srcPod = src.namespace === NAMESPACE && ["watcher", "dedup", "hasher", "catalog"].includes(src.labels["app.kubernetes.io/name"]!)
+      const srcPod = src.namespace === NAMESPACE && ["watcher", "dedup", "hasher", "catalog", "console"].includes(src.labels["app.kubernetes.io/name"]!)
         ? { namespace: NAMESPACE, labels: podLabels(r.objects, src.labels["app.kubernetes.io/name"]!) }
         : src;
       const dst = { namespace: NAMESPACE, labels: podLabels(r.objects, dstName) };

@@ -114,8 +114,9 @@ describe.runIf(kubectlAvailable)("platform policy", () => {
   });
 
   it("scales dedup (KEDA) on the lag of the durable consumer dedup really uses", () => {
-    const src = readFileSync(path.join(REPO_DIR, "services/dedup/src/index.ts"), "utf8");
-    const durable = /DEDUP_DURABLE\s*=\s*"([^"]+)"/.exec(src)?.[1];
+    // dedup consumes as FILES_CONSUMER (its DEDUP_DURABLE), the name the catalog asks the depth of.
+    const src = readFileSync(path.join(REPO_DIR, "packages/runtime/src/bus/types.ts"), "utf8");
+    const durable = /FILES_CONSUMER\s*=\s*"([^"]+)"/.exec(src)?.[1];
     expect(durable).toBeTruthy();
     for (const r of renderAll().filter((x) => x.components.includes("keda"))) {
       const so = byName(r, "ScaledObject", "dedup");

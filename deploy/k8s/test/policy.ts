@@ -4,7 +4,7 @@ import { parseDuration } from "@booru/runtime";
 import type { K8sObject, Rendered } from "./render.js";
 
 /** Pods of these services run the booru image; the others (NATS, MongoDB) are dependencies. */
-export const BOORU_SERVICES = ["watcher", "dedup", "hasher", "catalog"] as const;
+export const BOORU_SERVICES = ["watcher", "dedup", "hasher", "catalog", "console"] as const;
 const GRPC_PORT = 50051;
 /** serve.ts exits by force this long after delay + timeout if a stop step hangs. */
 const RUNTIME_BACKSTOP_MS = 2_000;
@@ -83,7 +83,7 @@ export function containerEnv(c: Any, objs: K8sObject[]): Record<string, string> 
 const ms = (raw: string | undefined, def: number) => (raw === undefined ? def : (parseDuration(raw) ?? NaN));
 
 /** Services whose API callers need a token (modules with servesApi): beyond loopback they do not start without a tokens file. */
-export const API_SERVICES = ["hasher", "catalog"] as const;
+export const API_SERVICES = ["hasher", "catalog", "console"] as const;
 
 /** An API service listening beyond loopback reads its tokens from a Secret. */
 function checkTokens(d: K8sObject, c: Any, env: Record<string, string>): string[] {

@@ -30,6 +30,8 @@ export interface ModuleContext {
   peer(name: "hasher" | "catalog"): Peer;
   /** Reports this module's health (shown as the health service named after the module). */
   setHealth(status: ServingStatus): void;
+  /** Tells the process what else this module serves (the web console's URL), for the start banner. */
+  announce(what: string, value: string): void;
 }
 
 export interface Peer {
@@ -90,6 +92,8 @@ export interface App {
   /** Whether callers need a token (BOORU_TOKENS_FILE). */
   tokens: boolean;
   modules: string[];
+  /** What modules announced they serve, e.g. `web` -> the console's URL. */
+  announced: Record<string, string>;
   paths: DataPaths;
   common: CommonConfig;
   /** Graceful stop: NOT_SERVING, delay, stop modules in reverse order, drain gRPC, close connections. */
@@ -140,6 +144,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   const refreshOverall = () =>
     grpc.setStatus("", [...moduleHealth.values()].every((s) => s === "SERVING") ? "SERVING" : "NOT_SERVING");
   let stopping: Promise<void> | undefined;
+  const announced: Record<string, string> = {};
 
   const stop = () =>
     (stopping ??= (async () => {
@@ -181,6 +186,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
         for (const name of owned) grpc.setStatus(name, s);
         refreshOverall();
       },
+      announce: (what, value) => void (announced[what] = value),
     };
     try {
       const config = Object.fromEntries(Object.keys(m.settings).map((k) => [k, parsed[k]]));
@@ -198,7 +204,7 @@ export async function startApp(all: readonly ModuleDef[], opts: StartOptions): P
   }
   refreshOverall();
   log.info({ modules: order.map((m) => m.name), grpc: grpc.address, metrics: metricsServer.address }, "ready");
-  return { log, grpcPort, grpcAddress: grpc.address, metricsPort: metricsServer.port, tokens: auth.enabled, modules: order.map((m) => m.name), paths, common, stop };
+  return { log, grpcPort, grpcAddress: grpc.address, metricsPort: metricsServer.port, tokens: auth.enabled, modules: order.map((m) => m.name), announced, paths, common, stop };
 }
 
 /** Serving an API beyond loopback needs tokens: refused before anything binds. */

@@ -10,6 +10,8 @@ export const CATALOG_SCOPES: Record<string, Scope> = {
   recordDuplicate: "write",
   recordRejection: "write",
   deleteImage: "admin",
+  retryRejection: "write",
+  deleteRejection: "admin",
 };
 
 /** Events a slow WatchEvents client may fall behind by before it is dropped. */
@@ -29,6 +31,9 @@ export function catalogHandlers(service: CatalogService, hub: EventHub): Record<
     listRejections: (req: catalogV1.ListRejectionsRequest) => service.listRejections(req),
     deleteImage: (req: catalogV1.DeleteImageRequest) => service.deleteImage(req),
     getStats: () => service.getStats(),
+    getActivity: (req: catalogV1.GetActivityRequest) => service.getActivity(req),
+    retryRejection: (req: catalogV1.RetryRejectionRequest) => service.retryRejection(req),
+    deleteRejection: (req: catalogV1.DeleteRejectionRequest) => service.deleteRejection(req),
     watchEvents: (_req: catalogV1.WatchEventsRequest, call: ServerWritableStream<catalogV1.WatchEventsRequest, catalogV1.WatchEventsResponse>) => watch(hub, call),
   };
 }

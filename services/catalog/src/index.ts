@@ -1,5 +1,5 @@
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { defineModule, settings, type ModuleContext } from "@booru/runtime";
+import { defineModule, FILES_CONSUMER, settings, type ModuleContext } from "@booru/runtime";
 import { DeletionRelay, openDeletionOutbox } from "./deletions.js";
 import { EventHub } from "./events.js";
 import { CATALOG_SCOPES, catalogHandlers } from "./handlers.js";
@@ -53,6 +53,8 @@ export const catalogModule = defineModule({
       index,
       publish: (event) => hub.publish(event),
       deletions,
+      queueDepth: async () => (await ctx.bus()).files.depth(FILES_CONSUMER),
+      rejectedFiles: { publish: async (data) => (await ctx.bus()).rejectedFiles.publish(data) },
       metrics: catalogMetrics(ctx.metrics, index),
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,

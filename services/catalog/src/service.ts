@@ -1,9 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { catalogV1, ingestV1 } from "@booru/proto";
-import { AppError, badRequest, notFound, type Logger } from "@booru/runtime";
+import { AppError, badRequest, notFound, type Logger, type QueueDepth } from "@booru/runtime";
 import { algorithmOf, FIELD, MAX_DISTANCE, parseValue } from "./hashes.js";
 import type { CatalogMetrics } from "./metrics.js";
-import { kindName, similarityHashes, type Repos } from "./repos/types.js";
+import { kindName, MINUTE_MS, similarityHashes, type Repos } from "./repos/types.js";
 import type { SimilarityIndex } from "./similarity.js";
 import { checkEventId, checkImage, decodeToken, defaultDistance, encodeToken, limitArg, md5Arg, reasonArg, sha256Arg } from "./validate.js";
 
@@ -13,6 +13,10 @@ export interface CatalogDeps {
   publish(event: catalogV1.Event): void;
   /** Hands a deletion to dedup, durably (the outbox relay). */
   deletions: { add(event: ingestV1.ImageDeleted): Promise<void> };
+  /** The files queue as dedup's consumer sees it. */
+  queueDepth(): Promise<QueueDepth>;
+  /** Hands dedup a decision about a rejected file; resolves once the bus holds it. */
+  rejectedFiles: { publish(data: Uint8Array): Promise<unknown> };
   metrics: CatalogMetrics;
   maxThumbnailBytes: number;
   log: Logger;
@@ -20,6 +24,8 @@ export interface CatalogDeps {
 }
 
 const MAX_PAGE = 1000;
+/** In one process the bus answers when dedup acked: a dedup that is not running answers never. */
+const REJECTED_ACTION_TIMEOUT_MS = 10_000;
 /** Watchers report every minute; an inbox not heard of for this long is left out of the stats. */
 export const REPORT_FRESH_MS = 5 * 60_000;
 
@@ -83,6 +89,7 @@ export class CatalogService {
       maxBytes: req.maxBytes || undefined,
       ingestedAfter: req.ingestedAfterUnixMs || undefined,
       ingestedBefore: req.ingestedBeforeUnixMs || undefined,
+      oldestFirst: req.oldestFirst || undefined,
     };
     const page = await this.deps.repos.images.list(filter, limit, decodeToken(req.pageToken));
     return { images: page.items, nextPageToken: encodeToken(page.next) };
@@ -155,6 +162,38 @@ export class CatalogService {
     return { deleted };
   }
 
+  retryRejection(req: catalogV1.RetryRejectionRequest): Promise<catalogV1.RetryRejectionResponse> {
+    return this.actOnRejection(req.id, ingestV1.RejectedFileActionKind.RETRY);
+  }
+
+  deleteRejection(req: catalogV1.DeleteRejectionRequest): Promise<catalogV1.DeleteRejectionResponse> {
+    return this.actOnRejection(req.id, ingestV1.RejectedFileActionKind.DELETE);
+  }
+
+  /**
+   * dedup owns rejected/: it gets the decision first; only once the bus holds it is the
+   * rejection forgotten, so a failure in between leaves it listed for another try (dedup's
+   * handling is idempotent).
+   */
+  private async actOnRejection(id: string, kind: ingestV1.RejectedFileActionKind): Promise<Record<string, never>> {
+    checkEventId(id, "rejection");
+    const r = await this.deps.repos.rejections.get(id);
+    if (!r) throw notFound(`no rejection ${id} (already retried or deleted?)`);
+    const action = ingestV1.RejectedFileAction.encode({ rejectionId: r.id, storedPath: r.storedPath, sourcePath: r.sourcePath, kind, atUnixMs: this.now() }).finish();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AppError(status.UNAVAILABLE, "dedup did not take the request in time; try again")), REJECTED_ACTION_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.deps.rejectedFiles.publish(action), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.deps.repos.rejections.delete(id);
+    this.deps.metrics.writes.inc({ op: kind === ingestV1.RejectedFileActionKind.RETRY ? "retry-rejection" : "delete-rejection", result: "created" });
+    return {};
+  }
+
   async getStats(): Promise<catalogV1.GetStatsResponse> {
     const [images, duplicates, rejectedByReason, reports] = await Promise.all([
       this.deps.repos.images.stats(this.now() - 60_000),
@@ -166,6 +205,22 @@ export class CatalogService {
     for (const r of reports) for (const [why, n] of Object.entries(r.ignoredByReason)) ignoredByReason[why] = (ignoredByReason[why] ?? 0) + n;
     const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     return { images: images.images, bytes: images.bytes, duplicates, rejectedByReason, ingestedLastMinute: images.ingestedSince, rejected: sum(rejectedByReason), ignored: sum(ignoredByReason), ignoredByReason };
+  }
+
+  async getActivity(req: catalogV1.GetActivityRequest): Promise<catalogV1.GetActivityResponse> {
+    const span = limitArg(req.minutes, 60, 1440, "minutes");
+    const first = (Math.floor(this.now() / MINUTE_MS) - span + 1) * MINUTE_MS;
+    const [ingested, duplicates, rejected, depth] = await Promise.all([
+      this.deps.repos.images.perMinute(first),
+      this.deps.repos.duplicates.perMinute(first),
+      this.deps.repos.rejections.perMinute(first),
+      this.deps.queueDepth(),
+    ]);
+    const minutes = Array.from({ length: span }, (_, i) => {
+      const start = first + i * MINUTE_MS;
+      return { startUnixMs: start, ingested: ingested.get(start) ?? 0, duplicates: duplicates.get(start) ?? 0, rejected: rejected.get(start) ?? 0 };
+    });
+    return { minutes, backlog: depth.pending, inFlight: depth.ackPending };
   }
 
   /** A watcher's view of one inbox (over the bus, latest wins); malformed reports are dropped. */

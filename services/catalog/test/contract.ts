@@ -79,6 +79,12 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       await repos.images.put(makeImage("late", { ingestedUnixMs: 1 }));
       const rest = (await walk((after) => repos.images.list({}, 5, after ?? first.next))).flat().map((i) => i.md5);
       expect([...first.items.map((i) => i.md5), ...rest]).toEqual([...expected, makeImage("late").md5]);
+
+      // Oldest first: the same records in the other order, filters included, by cursor.
+      const oldest = await walk((after) => repos.images.list({ oldestFirst: true }, 5, after));
+      expect(oldest.flat().map((i) => i.md5)).toEqual([makeImage("late").md5, ...[...expected].reverse()]);
+      const pngs = (await walk((after) => repos.images.list({ oldestFirst: true, format: "png" }, 2, after))).flat().map((i) => i.md5);
+      expect(pngs).toEqual([...expected].reverse().filter((m) => images.find((i) => i.md5 === m)!.info!.format === "png"));
     });
 
     it("filters by format, byte range and ingested range across pages", async () => {
@@ -193,6 +199,26 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(corrupt.map((r) => r.id)).toEqual(["r3", "r1", "r0"]);
       expect(corrupt[2]).toEqual(makeRejection("r0", "corrupt", 50));
       expect((await repos.rejections.list(undefined, 10)).items).toHaveLength(5);
+      expect(await repos.rejections.get("r0")).toEqual(makeRejection("r0", "corrupt", 50));
+      expect(await repos.rejections.delete("r0")).toBe(true);
+      expect(await repos.rejections.delete("r0")).toBe(false);
+      expect(await repos.rejections.get("r0")).toBeUndefined();
+      expect(await repos.rejections.countByReason()).toMatchObject({ corrupt: 2 });
+    });
+    it("counts images, duplicates and rejections per minute from a time on", async () => {
+      const minute = 60_000;
+      const t0 = 1_700_000_040_000; // a minute's start
+      await repos.images.put(makeImage("old", { ingestedUnixMs: t0 - 1 }));
+      await repos.images.put(makeImage("m0a", { ingestedUnixMs: t0 }));
+      await repos.images.put(makeImage("m0b", { ingestedUnixMs: t0 + minute - 1 }));
+      await repos.images.put(makeImage("m2", { ingestedUnixMs: t0 + 2 * minute + 5 }));
+      await repos.duplicates.put(makeDuplicate("d1", makeImage("m0a").md5, t0 + minute + 1));
+      await repos.duplicates.put(makeDuplicate("d0", makeImage("m0a").md5, t0 - minute));
+      await repos.rejections.put(makeRejection("r1", "corrupt", t0 + 3));
+      await repos.rejections.put(makeRejection("r2", "truncated", t0 + 4));
+      expect(Object.fromEntries(await repos.images.perMinute(t0))).toEqual({ [t0]: 2, [t0 + 2 * minute]: 1 });
+      expect(Object.fromEntries(await repos.duplicates.perMinute(t0))).toEqual({ [t0 + minute]: 1 });
+      expect(Object.fromEntries(await repos.rejections.perMinute(t0))).toEqual({ [t0]: 2 });
     });
   });
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { ingestV1 } from "@booru/proto";
 import { OutsideRootError, resolveInside, type Logger, type WorkHandler } from "@booru/runtime";
 import type { ClaimsStore } from "./claims/index.js";
+import { commandHandler } from "./commands.js";
 import { isMissing, moveNoClobber } from "./files.js";
 import type { DuplicatesPolicy } from "./ingest.js";
 
@@ -60,27 +61,21 @@ export class Deletions {
 
   /** The bus side: ack when done, a malformed message is dropped, anything else is retried with a growing delay. */
   handler(): WorkHandler {
-    return async (msg) => {
-      let ev: ingestV1.ImageDeleted;
-      try {
-        ev = ingestV1.ImageDeleted.decode(msg.data);
+    return commandHandler({
+      what: "deletion",
+      log: this.log,
+      decode: (data) => {
+        const ev = ingestV1.ImageDeleted.decode(data);
         if (!/^[0-9a-f]{32}$/.test(ev.md5)) throw new Error(`not an md5: ${JSON.stringify(ev.md5.slice(0, 64))}`);
-      } catch (err) {
-        this.log.error({ err }, "malformed deletion dropped");
-        msg.term();
-        return;
-      }
-      try {
-        const disposal = await this.apply(ev);
-        await msg.ack();
+        return ev;
+      },
+      apply: (ev) => this.apply(ev),
+      name: (ev) => ({ md5: ev.md5 }),
+      report: (ev, disposal) => {
         const line = { md5: ev.md5, libraryPath: ev.libraryPath, reason: ingestV1.deletionReasonToJSON(ev.reason), keeper: ev.keeperMd5 || undefined, file: disposal };
         if (disposal === "outside-library") this.log.error(line, "deleted image's library path is outside the library; file left alone");
         else this.log.info(line, "deleted image tombstoned");
-      } catch (err) {
-        const delayMs = Math.min(60_000, 1_000 * 2 ** Math.min(msg.deliveryCount, 6));
-        this.log.warn({ err, md5: ev.md5, delayMs }, "deletion not applied yet; retrying");
-        msg.nak(delayMs);
-      }
-    };
+      },
+    });
   }
 }

@@ -1,11 +1,12 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bearer, defineModule, FileClock, settings, type Subscription } from "@booru/runtime";
+import { bearer, defineModule, FileClock, FILES_CONSUMER, settings, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "./claims/index.js";
 import { createHasherClient } from "@booru/hasher/client";
 import { createCatalogClient } from "@booru/catalog/client";
 import { Deletions } from "./deletions.js";
+import { RejectedFiles } from "./rejected-files.js";
 import { Ingestor } from "./ingest.js";
 import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
@@ -17,9 +18,11 @@ export { openClaimsStore, type AdoptedImage, type ClaimsStore } from "./claims/i
 export type { CatalogPort, HasherPort } from "./ports.js";
 
 /** The durable consumer every dedup replica shares. */
-export const DEDUP_DURABLE = "dedup";
+export const DEDUP_DURABLE = FILES_CONSUMER;
 /** The durable consumer of deleted images (from the catalog's outbox), shared likewise. */
 export const DELETIONS_DURABLE = "dedup-deletions";
+/** The durable consumer of people's decisions about rejected files (retry, delete). */
+export const REJECTED_DURABLE = "dedup-rejected";
 
 export const dedupSettings = {
   dedupConcurrency: settings.int("BOORU_DEDUP_CONCURRENCY", 8, "files processed at once by this replica", 1, 1024),
@@ -67,6 +70,9 @@ export const dedupModule = defineModule({
     // Before the first file: a refused token stops the start here (nothing is copied anywhere).
     const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
     const deletionsSub = await bus.deletions.consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
+    // A retried file goes back to the first inbox (a rejection does not record which inbox it came from).
+    const rejectedFiles = new RejectedFiles({ rejected: ctx.paths.rejected, inbox: ctx.paths.inboxes[0]! }, ctx.log);
+    const rejectedSub = await bus.rejectedFiles.consume({ durable: REJECTED_DURABLE, maxInFlight: 2, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, rejectedFiles.handler());
     const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
     const hasherClient = createHasherClient(hasherPeer.target, tls);
     const catalogClient = createCatalogClient(catalogPeer.target, tls);
@@ -128,6 +134,7 @@ export const dedupModule = defineModule({
         ]);
         clearTimeout(timer);
         await deletionsSub.stop();
+        await rejectedSub.stop();
         if (!finished) ctx.log.warn("dedup stopped with files in flight; they will be redelivered");
         hasherClient.close();
         catalogClient.close();

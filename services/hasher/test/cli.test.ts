@@ -37,7 +37,7 @@ describe.skipIf(!present)("booru hash", () => {
 
   it("exits 0 when every file hashes, and --server gives the same answer as local hashing", async () => {
     app = await startApp([hasherModule], {
-      env: { BOORU_DATA: tmp, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1" },
+      env: { BOORU_DATA: tmp, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1" },
       targets: ["hasher"],
     });
     const files = [image("clipper_ship.jpg"), image("00136101.jpg")];

@@ -41,7 +41,7 @@ describe("Hasher gRPC service", () => {
       env: {
         BOORU_DATA: data,
         BOORU_LISTEN: "127.0.0.1:0",
-        BOORU_METRICS_LISTEN: "127.0.0.1:0",
+        BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0",
         BOORU_LOG_LEVEL: "silent",
         BOORU_HASHER_WORKERS: "1",
         BOORU_HASHER_MAX_BYTES: "20MiB",
@@ -120,7 +120,7 @@ describe("Hasher deadline", () => {
   it("ends a call that outlives BOORU_HASHER_TIMEOUT with DEADLINE_EXCEEDED, and serves the next one", async () => {
     const data = mkdtempSync(path.join(tmpdir(), "hasher-deadline-"));
     const app = await startApp([hasherModule], {
-      env: { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1", BOORU_HASHER_TIMEOUT: "300ms" },
+      env: { BOORU_DATA: data, BOORU_LISTEN: "127.0.0.1:0", BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "silent", BOORU_HASHER_WORKERS: "1", BOORU_HASHER_TIMEOUT: "300ms" },
       targets: ["hasher"],
     });
     const client = createHasherClient(`127.0.0.1:${app.grpcPort}`);

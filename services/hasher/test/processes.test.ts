@@ -23,7 +23,7 @@ describe.skipIf(!ok)("hasher processes", () => {
     await ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=640x480:r=25", "-t", "60", ...ENCODE.mp4!, "-g", "2000", video]);
     const temp = path.join(dir, "temp");
     const port = await freePort();
-    const env = { BOORU_DATA: path.join(dir, "data"), BOORU_HASHER_TEMP_DIR: temp, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "info", BOORU_HASHER_WORKERS: "1" };
+    const env = { BOORU_DATA: path.join(dir, "data"), BOORU_HASHER_TEMP_DIR: temp, BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0", BOORU_LOG_LEVEL: "info", BOORU_HASHER_WORKERS: "1" };
     const hasher = new BooruProcess("hasher", env, port);
     await hasher.start();
     const client = createHasherClient(`127.0.0.1:${port}`);

@@ -16,7 +16,7 @@ async function watched(poll: boolean) {
     NATS_URL: natsUrl(),
     BOORU_NATS_PREFIX: prefix,
     BOORU_LISTEN: "127.0.0.1:0",
-    BOORU_METRICS_LISTEN: "127.0.0.1:0",
+    BOORU_METRICS_LISTEN: "127.0.0.1:0", BOORU_WEB_LISTEN: "127.0.0.1:0",
     BOORU_LOG_LEVEL: "warn",
     BOORU_SETTLE_TIME: "500ms",
     BOORU_WATCH_POLL: String(poll),

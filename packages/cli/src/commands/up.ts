@@ -38,6 +38,7 @@ function banner(app: App): string {
     `  duplicates:       ${app.paths.duplicates}`,
     `  rejected:         ${app.paths.rejected}`,
     `  catalog API:      ${app.grpcAddress} (gRPC${app.tokens ? ", tokens required" : ""})`,
+    ...(app.announced.web ? [`  web console:      ${app.announced.web}${app.tokens ? " (log in with a token)" : ""}`] : []),
     `  metrics:          http://${app.common.metricsListen.replace(/:0$/, `:${app.metricsPort}`)}/metrics`,
     `  try:              ${tryCommand(app)}`,
     "Press Ctrl-C to stop.",

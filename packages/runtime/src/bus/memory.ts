@@ -156,6 +156,7 @@ export function createMemoryBus(log: Logger, duplicateWindowMs = 120_000): Bus {
     kind: "memory",
     files: new MemoryQueue("ingest.files", duplicateWindowMs, log),
     deletions: new MemoryQueue("booru.deletions", duplicateWindowMs, log, true),
+    rejectedFiles: new MemoryQueue("booru.rejected", duplicateWindowMs, log, true),
     events: new MemoryFeed("booru.events", log),
     reports: new MemoryFeed("booru.reports", log),
     connected: () => true,

@@ -225,14 +225,16 @@ export async function connectNatsBus(opts: NatsBusOptions): Promise<Bus> {
   // A prefix "t1" gives stream t1_INGEST on t1.ingest.files; none gives INGEST on ingest.files.
   const p = opts.prefix.replace(/[^A-Za-z0-9_-]/g, "_");
   const names = p
-    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, deletionsStream: `${p}_DELETIONS`, deletions: `${p}.booru.deletions`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
-    : { stream: "INGEST", subject: "ingest.files", deletionsStream: "DELETIONS", deletions: "booru.deletions", events: "booru.events", reports: "booru.reports" };
+    ? { stream: `${p}_INGEST`, subject: `${p}.ingest.files`, deletionsStream: `${p}_DELETIONS`, deletions: `${p}.booru.deletions`, rejectedStream: `${p}_REJECTED`, rejected: `${p}.booru.rejected`, events: `${p}.booru.events`, reports: `${p}.booru.reports` }
+    : { stream: "INGEST", subject: "ingest.files", deletionsStream: "DELETIONS", deletions: "booru.deletions", rejectedStream: "REJECTED", rejected: "booru.rejected", events: "booru.events", reports: "booru.reports" };
   const files = new JetStreamQueue(nc, js, jsm, names.stream, names.subject, opts.duplicateWindowMs, opts.log);
   const deletions = new JetStreamQueue(nc, js, jsm, names.deletionsStream, names.deletions, opts.duplicateWindowMs, opts.log);
+  const rejectedFiles = new JetStreamQueue(nc, js, jsm, names.rejectedStream, names.rejected, opts.duplicateWindowMs, opts.log);
   return {
     kind: "nats",
     files,
     deletions,
+    rejectedFiles,
     events: new NatsFeed(nc, names.events, opts.log),
     reports: new NatsFeed(nc, names.reports, opts.log),
     connected: () => up && !nc.isClosed(),

@@ -48,6 +48,9 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** The durable consumer of the files queue that every dedup replica shares. */
+export const FILES_CONSUMER = "dedup";
+
 export interface QueueDepth {
   /** Not yet delivered. */
   pending: number;
@@ -82,6 +85,12 @@ export interface Bus {
    * outbox keeps each deletion until then, and relays it again after a restart.
    */
   deletions: WorkQueue;
+  /**
+   * People's decisions about rejected files (ingestV1.RejectedFileAction: retry, delete), from
+   * the catalog to dedup, the owner of rejected/. In process, like `deletions`, the publish
+   * resolves once a consumer acked the message.
+   */
+  rejectedFiles: WorkQueue;
   /** Catalog events (ingested, duplicate, rejected, deleted). */
   events: EventFeed;
   /** Snapshots from modules, latest wins (the watcher's InboxReport); lost ones are replaced by the next. */

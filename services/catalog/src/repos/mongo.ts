@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Binary, Collection, Db, Document, Filter } from "mongodb";
-import { kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
+import { countPerMinute, kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
 interface ImageDoc {
@@ -118,10 +118,11 @@ class RecentCounts {
   }
 }
 
-/** The keyset condition after a cursor (newest first). Only $or/$lt: works on FerretDB too. */
-function after(atField: string, cursor: Cursor | undefined): Document {
+/** The keyset condition after a cursor (newest first, or oldest first). Only $or/$lt/$gt: works on FerretDB too. */
+function after(atField: string, cursor: Cursor | undefined, ascending = false): Document {
   if (!cursor) return {};
-  return { $or: [{ [atField]: { $lt: cursor.at } }, { [atField]: cursor.at, _id: { $lt: cursor.key } }] };
+  const op = ascending ? "$gt" : "$lt";
+  return { $or: [{ [atField]: { [op]: cursor.at } }, { [atField]: cursor.at, _id: { [op]: cursor.key } }] };
 }
 
 /** Inserts; false on a duplicate _id (the idempotent retry). */
@@ -151,6 +152,16 @@ function imageDoc(image: catalogV1.Image): ImageDoc {
     ingestedUnixMs: image.ingestedUnixMs,
     image: catalogV1.Image.toJSON(image) as Document,
   };
+}
+
+/**
+ * Per-minute counts of the documents whose `field` is at or after `since`: the times are read
+ * (an indexed range, one number each) and counted here, as FerretDB 1.24 cannot $group by an
+ * expression.
+ */
+async function perMinute<T extends Document>(coll: Collection<T>, field: string, since: number): Promise<Map<number, number>> {
+  const docs = await coll.find({ [field]: { $gte: since } } as Filter<T>, { projection: { _id: 0, [field]: 1 } }).toArray();
+  return countPerMinute(docs.map((d) => (d as Record<string, number>)[field]!));
 }
 
 const toImage = (doc: ImageDoc | null) => (doc ? catalogV1.Image.fromJSON(doc.image) : undefined);
@@ -239,7 +250,7 @@ class MongoImages implements ImagesRepo {
   }
 
   async list(filter: ImageFilter, limit: number, cursor?: Cursor) {
-    const q: Filter<ImageDoc> = { ...after("ingestedUnixMs", cursor) };
+    const q: Filter<ImageDoc> = { ...after("ingestedUnixMs", cursor, filter.oldestFirst) };
     if (filter.kind) q.kind = filter.kind;
     if (filter.format) q.format = filter.format;
     if (filter.minBytes !== undefined || filter.maxBytes !== undefined) {
@@ -249,7 +260,8 @@ class MongoImages implements ImagesRepo {
       // Beside the cursor's $or, so both conditions hold.
       q.$and = [{ ingestedUnixMs: { ...(filter.ingestedAfter !== undefined && { $gte: filter.ingestedAfter }), ...(filter.ingestedBefore !== undefined && { $lt: filter.ingestedBefore }) } }];
     }
-    const docs = await this.images.find(q).sort({ ingestedUnixMs: -1, _id: -1 }).limit(limit + 1).toArray();
+    const dir = filter.oldestFirst ? 1 : -1;
+    const docs = await this.images.find(q).sort({ ingestedUnixMs: dir, _id: dir }).limit(limit + 1).toArray();
     return toPage(docs.map((d) => toImage(d)!), limit, (i) => ({ at: i.ingestedUnixMs, key: i.md5 }));
   }
 
@@ -275,6 +287,10 @@ class MongoImages implements ImagesRepo {
     const [counters, recent] = await Promise.all([this.counters.read(), this.recent.since(since)]);
     const ingestedSince = recent ?? (await this.images.countDocuments({ ingestedUnixMs: { $gte: since } }));
     return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince };
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.images, "ingestedUnixMs", since);
   }
 
   async *hashes() {
@@ -303,6 +319,10 @@ class MongoDuplicates implements DuplicatesRepo {
   async count() {
     return (await this.counters.read())?.duplicates ?? 0;
   }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
+  }
 }
 
 class MongoRejections implements RejectionsRepo {
@@ -323,6 +343,26 @@ class MongoRejections implements RejectionsRepo {
   async countByReason() {
     const rejected = (await this.counters.read())?.rejected ?? {};
     return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
+  }
+
+  perMinute(since: number) {
+    return perMinute(this.coll, "at", since);
+  }
+
+  async get(id: string) {
+    const doc = await this.coll.findOne({ _id: id });
+    return doc ? catalogV1.Rejection.fromJSON(doc.record) : undefined;
+  }
+
+  /** Uncounted with the counters' marker, like a put. */
+  async delete(id: string) {
+    let deleted = false;
+    await this.counters.around(`${this.coll.collectionName}:${id}`, async () => {
+      const doc = await this.coll.findOne({ _id: id });
+      deleted = doc !== null && (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+      return deleted ? { [`rejected.${doc!.reason}`]: -1 } : undefined;
+    });
+    return deleted;
   }
 }
 

@@ -105,12 +105,14 @@ function migrate(db: SqliteDb): void {
   // Once per file: the first count of what is there (a file from before counters), then triggers.
   const counted = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'catalog_counters'").get();
   if (!counted) db.transaction(() => db.exec(COUNTERS)).immediate();
+  // A rejection retried or deleted is no longer counted (added after the counters; idempotent).
+  db.exec("CREATE TRIGGER IF NOT EXISTS catalog_rejections_uncounted AFTER DELETE ON catalog_rejections BEGIN UPDATE catalog_counters SET value = value - 1 WHERE name = 'rejected:' || OLD.reason; END");
 }
 
-/** `(at, id) < (?, ?)`, the keyset condition after a cursor: a row value, so the index seeks to it. */
-function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[]): void {
+/** `(at, id) < (?, ?)` (`>` going oldest first), the keyset condition after a cursor: a row value, so the index seeks to it. */
+function after(atCol: string, keyCol: string, cursor: Cursor | undefined, where: string[], params: unknown[], ascending = false): void {
   if (!cursor) return;
-  where.push(`(${atCol}, ${keyCol}) < (?, ?)`);
+  where.push(`(${atCol}, ${keyCol}) ${ascending ? ">" : "<"} (?, ?)`);
   params.push(cursor.at, cursor.key);
 }
 
@@ -133,6 +135,11 @@ function readCounters(db: SqliteDb, ...names: string[]): Record<string, number> 
   return Object.fromEntries(rows.map((r) => [r.name, r.value]));
 }
 
+/** Per-minute counts of rows of `table` whose `column` is at or after `since` (an indexed range). */
+function perMinute(db: SqliteDb, table: string, column: string, since: number): Map<number, number> {
+  const rows = db.prepare(`SELECT (${column} / 60000) * 60000 AS minute, COUNT(*) AS n FROM ${table} WHERE ${column} >= ? GROUP BY minute`).all(since) as { minute: number; n: number }[];
+  return new Map(rows.map((r) => [r.minute, r.n]));
+}
 const parseImage = (row: { record: string } | undefined) => (row ? catalogV1.Image.fromJSON(JSON.parse(row.record)) : undefined);
 
 class SqliteImages implements ImagesRepo {
@@ -198,8 +205,9 @@ class SqliteImages implements ImagesRepo {
     if (filter.maxBytes !== undefined) add("bytes <= ?", filter.maxBytes);
     if (filter.ingestedAfter !== undefined) add("ingested >= ?", filter.ingestedAfter);
     if (filter.ingestedBefore !== undefined) add("ingested < ?", filter.ingestedBefore);
-    after("ingested", "md5", cursor, where, params);
-    const rows = this.db.prepare(`SELECT record FROM catalog_images ${clause(where)} ORDER BY ingested DESC, md5 DESC LIMIT ?`).all(...params, limit + 1) as { record: string }[];
+    after("ingested", "md5", cursor, where, params, filter.oldestFirst);
+    const order = filter.oldestFirst ? "ingested ASC, md5 ASC" : "ingested DESC, md5 DESC";
+    const rows = this.db.prepare(`SELECT record FROM catalog_images ${clause(where)} ORDER BY ${order} LIMIT ?`).all(...params, limit + 1) as { record: string }[];
     return toPage(rows.map((r) => parseImage(r)!), limit, (i) => ({ at: i.ingestedUnixMs, key: i.md5 }));
   }
 
@@ -217,6 +225,10 @@ class SqliteImages implements ImagesRepo {
     // A range on the newest-first index: only the recent rows are read.
     const recent = this.db.prepare("SELECT COUNT(*) AS n FROM catalog_images WHERE ingested >= ?").get(since) as { n: number };
     return { images: counters.images ?? 0, bytes: counters.bytes ?? 0, ingestedSince: recent.n };
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_images", "ingested", since);
   }
 
   async *hashes() {
@@ -247,6 +259,10 @@ class SqliteDuplicates implements DuplicatesRepo {
   async count() {
     return readCounters(this.db, "duplicates").duplicates ?? 0;
   }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_duplicates", "at", since);
+  }
 }
 
 class SqliteRejections implements RejectionsRepo {
@@ -263,6 +279,19 @@ class SqliteRejections implements RejectionsRepo {
   async countByReason() {
     const rows = this.db.prepare("SELECT name, value FROM catalog_counters WHERE name >= 'rejected:' AND name < 'rejected;' AND value > 0").all() as { name: string; value: number }[];
     return Object.fromEntries(rows.map((r) => [r.name.slice("rejected:".length), r.value]));
+  }
+
+  async perMinute(since: number) {
+    return perMinute(this.db, "catalog_rejections", "at", since);
+  }
+
+  async get(id: string) {
+    const row = this.db.prepare("SELECT record FROM catalog_rejections WHERE id = ?").get(id) as { record: string } | undefined;
+    return row ? catalogV1.Rejection.fromJSON(JSON.parse(row.record)) : undefined;
+  }
+
+  async delete(id: string) {
+    return this.db.prepare("DELETE FROM catalog_rejections WHERE id = ?").run(id).changes === 1;
   }
 }
 

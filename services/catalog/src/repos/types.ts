@@ -34,6 +34,8 @@ export interface ImageFilter {
   ingestedAfter?: number;
   /** Exclusive. */
   ingestedBefore?: number;
+  /** Oldest first (ingested time, then md5 ascending); the cursor continues the same order. */
+  oldestFirst?: boolean;
 }
 
 export interface ImageStats {
@@ -59,12 +61,14 @@ export interface ImagesRepo {
   getBySha256(sha256: string): Promise<catalogV1.Image | undefined>;
   /** The records of these md5s that exist, in no particular order. */
   getMany(md5s: string[]): Promise<catalogV1.Image[]>;
-  /** Newest first (ingested time, then md5 descending). */
+  /** Newest first (ingested time, then md5 descending), or oldest first. */
   list(filter: ImageFilter, limit: number, after?: Cursor): Promise<Page<catalogV1.Image>>;
   thumbnail(md5: string): Promise<Thumbnail | undefined>;
   /** Removes the record and its thumbnail; false when there was none. */
   delete(md5: string): Promise<boolean>;
   stats(ingestedSince: number): Promise<ImageStats>;
+  /** Images ingested at or after `since`, counted per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
   /** Every md5 with its similarity hashes, for building the in-memory index. */
   hashes(): AsyncIterable<{ md5: string; hashes: HashValues }>;
 }
@@ -74,6 +78,8 @@ export interface DuplicatesRepo {
   put(duplicate: catalogV1.Duplicate): Promise<boolean>;
   list(md5: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Duplicate>>;
   count(): Promise<number>;
+  /** Duplicates recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
 }
 
 export interface RejectionsRepo {
@@ -81,6 +87,11 @@ export interface RejectionsRepo {
   put(rejection: catalogV1.Rejection): Promise<boolean>;
   list(reason: string | undefined, limit: number, after?: Cursor): Promise<Page<catalogV1.Rejection>>;
   countByReason(): Promise<Record<string, number>>;
+  /** Rejections recorded at or after `since`, per minute (key: the minute's start). */
+  perMinute(since: number): Promise<Map<number, number>>;
+  get(id: string): Promise<catalogV1.Rejection | undefined>;
+  /** Forgets a rejection (retried or deleted); false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** A watcher's latest view of one inbox (booru.ingest.v1.InboxReport), stamped when the catalog heard it. */
@@ -104,6 +115,18 @@ export interface Repos {
   duplicates: DuplicatesRepo;
   rejections: RejectionsRepo;
   inboxReports: InboxReportsRepo;
+}
+
+export const MINUTE_MS = 60_000;
+
+/** Counts times per minute (key: the minute's start). */
+export function countPerMinute(times: Iterable<number>): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const t of times) {
+    const minute = Math.floor(t / MINUTE_MS) * MINUTE_MS;
+    counts.set(minute, (counts.get(minute) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Splits a fetch of limit+1 rows into a page and the cursor after it. */

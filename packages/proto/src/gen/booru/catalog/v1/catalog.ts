@@ -216,6 +216,8 @@ export interface ListImagesRequest {
   ingestedBeforeUnixMs: number;
   /** Only this kind; UNSPECIFIED: every kind. */
   kind: MediaKind;
+  /** Oldest first instead of newest first; a page token continues the order it came from. */
+  oldestFirst: boolean;
 }
 
 export interface ListImagesResponse {
@@ -336,6 +338,41 @@ export interface Event {
 
 export interface WatchEventsResponse {
   event?: Event | undefined;
+}
+
+export interface GetActivityRequest {
+  /** 1..1440, default 60: the span, in whole minutes ending with the current one. */
+  minutes: number;
+}
+
+export interface ActivityMinute {
+  startUnixMs: number;
+  ingested: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export interface GetActivityResponse {
+  /** Oldest first, one per minute of the span (minutes with nothing included). */
+  minutes: ActivityMinute[];
+  /** Discovered files waiting on the bus for dedup. */
+  backlog: number;
+  /** Files dedup has taken and not finished. */
+  inFlight: number;
+}
+
+export interface RetryRejectionRequest {
+  id: string;
+}
+
+export interface RetryRejectionResponse {
+}
+
+export interface DeleteRejectionRequest {
+  id: string;
+}
+
+export interface DeleteRejectionResponse {
 }
 
 function createBaseImage(): Image {
@@ -1520,6 +1557,7 @@ function createBaseListImagesRequest(): ListImagesRequest {
     ingestedAfterUnixMs: 0,
     ingestedBeforeUnixMs: 0,
     kind: 0,
+    oldestFirst: false,
   };
 }
 
@@ -1548,6 +1586,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     }
     if (message.kind !== 0) {
       writer.uint32(64).int32(message.kind);
+    }
+    if (message.oldestFirst !== false) {
+      writer.uint32(72).bool(message.oldestFirst);
     }
     return writer;
   },
@@ -1629,6 +1670,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             message.kind = reader.int32() as any;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.oldestFirst = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1675,6 +1724,11 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
         ? globalThis.Number(object.ingested_before_unix_ms)
         : 0,
       kind: isSet(object.kind) ? mediaKindFromJSON(object.kind) : 0,
+      oldestFirst: isSet(object.oldestFirst)
+        ? globalThis.Boolean(object.oldestFirst)
+        : isSet(object.oldest_first)
+        ? globalThis.Boolean(object.oldest_first)
+        : false,
     };
   },
 
@@ -1704,6 +1758,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     if (message.kind !== 0) {
       obj.kind = mediaKindToJSON(message.kind);
     }
+    if (message.oldestFirst !== false) {
+      obj.oldestFirst = message.oldestFirst;
+    }
     return obj;
   },
 
@@ -1720,6 +1777,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     message.ingestedAfterUnixMs = object.ingestedAfterUnixMs ?? 0;
     message.ingestedBeforeUnixMs = object.ingestedBeforeUnixMs ?? 0;
     message.kind = object.kind ?? 0;
+    message.oldestFirst = object.oldestFirst ?? false;
     return message;
   },
 };
@@ -3600,10 +3658,543 @@ export const WatchEventsResponse: MessageFns<WatchEventsResponse> = {
   },
 };
 
+function createBaseGetActivityRequest(): GetActivityRequest {
+  return { minutes: 0 };
+}
+
+export const GetActivityRequest: MessageFns<GetActivityRequest> = {
+  encode(message: GetActivityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minutes !== 0) {
+      writer.uint32(8).uint32(message.minutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetActivityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetActivityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minutes = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetActivityRequest {
+    return { minutes: isSet(object.minutes) ? globalThis.Number(object.minutes) : 0 };
+  },
+
+  toJSON(message: GetActivityRequest): unknown {
+    const obj: any = {};
+    if (message.minutes !== 0) {
+      obj.minutes = Math.round(message.minutes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetActivityRequest>, I>>(base?: I): GetActivityRequest {
+    return GetActivityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetActivityRequest>, I>>(object: I): GetActivityRequest {
+    const message = createBaseGetActivityRequest();
+    message.minutes = object.minutes ?? 0;
+    return message;
+  },
+};
+
+function createBaseActivityMinute(): ActivityMinute {
+  return { startUnixMs: 0, ingested: 0, duplicates: 0, rejected: 0 };
+}
+
+export const ActivityMinute: MessageFns<ActivityMinute> = {
+  encode(message: ActivityMinute, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startUnixMs !== 0) {
+      writer.uint32(8).int64(message.startUnixMs);
+    }
+    if (message.ingested !== 0) {
+      writer.uint32(16).uint64(message.ingested);
+    }
+    if (message.duplicates !== 0) {
+      writer.uint32(24).uint64(message.duplicates);
+    }
+    if (message.rejected !== 0) {
+      writer.uint32(32).uint64(message.rejected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActivityMinute {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActivityMinute();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.startUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ingested = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.duplicates = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rejected = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActivityMinute {
+    return {
+      startUnixMs: isSet(object.startUnixMs)
+        ? globalThis.Number(object.startUnixMs)
+        : isSet(object.start_unix_ms)
+        ? globalThis.Number(object.start_unix_ms)
+        : 0,
+      ingested: isSet(object.ingested) ? globalThis.Number(object.ingested) : 0,
+      duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
+      rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+    };
+  },
+
+  toJSON(message: ActivityMinute): unknown {
+    const obj: any = {};
+    if (message.startUnixMs !== 0) {
+      obj.startUnixMs = Math.round(message.startUnixMs);
+    }
+    if (message.ingested !== 0) {
+      obj.ingested = Math.round(message.ingested);
+    }
+    if (message.duplicates !== 0) {
+      obj.duplicates = Math.round(message.duplicates);
+    }
+    if (message.rejected !== 0) {
+      obj.rejected = Math.round(message.rejected);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ActivityMinute>, I>>(base?: I): ActivityMinute {
+    return ActivityMinute.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActivityMinute>, I>>(object: I): ActivityMinute {
+    const message = createBaseActivityMinute();
+    message.startUnixMs = object.startUnixMs ?? 0;
+    message.ingested = object.ingested ?? 0;
+    message.duplicates = object.duplicates ?? 0;
+    message.rejected = object.rejected ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetActivityResponse(): GetActivityResponse {
+  return { minutes: [], backlog: 0, inFlight: 0 };
+}
+
+export const GetActivityResponse: MessageFns<GetActivityResponse> = {
+  encode(message: GetActivityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.minutes) {
+      ActivityMinute.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.backlog !== 0) {
+      writer.uint32(16).uint64(message.backlog);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(24).uint64(message.inFlight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetActivityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetActivityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.minutes.push(ActivityMinute.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.backlog = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inFlight = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetActivityResponse {
+    return {
+      minutes: globalThis.Array.isArray(object?.minutes)
+        ? object.minutes.map((e: any) => ActivityMinute.fromJSON(e))
+        : [],
+      backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetActivityResponse): unknown {
+    const obj: any = {};
+    if (message.minutes?.length) {
+      obj.minutes = message.minutes.map((e) => ActivityMinute.toJSON(e));
+    }
+    if (message.backlog !== 0) {
+      obj.backlog = Math.round(message.backlog);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetActivityResponse>, I>>(base?: I): GetActivityResponse {
+    return GetActivityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetActivityResponse>, I>>(object: I): GetActivityResponse {
+    const message = createBaseGetActivityResponse();
+    message.minutes = object.minutes?.map((e) => ActivityMinute.fromPartial(e)) || [];
+    message.backlog = object.backlog ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    return message;
+  },
+};
+
+function createBaseRetryRejectionRequest(): RetryRejectionRequest {
+  return { id: "" };
+}
+
+export const RetryRejectionRequest: MessageFns<RetryRejectionRequest> = {
+  encode(message: RetryRejectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRejectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRejectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryRejectionRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RetryRejectionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryRejectionRequest>, I>>(base?: I): RetryRejectionRequest {
+    return RetryRejectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryRejectionRequest>, I>>(object: I): RetryRejectionRequest {
+    const message = createBaseRetryRejectionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryRejectionResponse(): RetryRejectionResponse {
+  return {};
+}
+
+export const RetryRejectionResponse: MessageFns<RetryRejectionResponse> = {
+  encode(_: RetryRejectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRejectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRejectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RetryRejectionResponse {
+    return {};
+  },
+
+  toJSON(_: RetryRejectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryRejectionResponse>, I>>(base?: I): RetryRejectionResponse {
+    return RetryRejectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryRejectionResponse>, I>>(_: I): RetryRejectionResponse {
+    const message = createBaseRetryRejectionResponse();
+    return message;
+  },
+};
+
+function createBaseDeleteRejectionRequest(): DeleteRejectionRequest {
+  return { id: "" };
+}
+
+export const DeleteRejectionRequest: MessageFns<DeleteRejectionRequest> = {
+  encode(message: DeleteRejectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRejectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRejectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteRejectionRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeleteRejectionRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRejectionRequest>, I>>(base?: I): DeleteRejectionRequest {
+    return DeleteRejectionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRejectionRequest>, I>>(object: I): DeleteRejectionRequest {
+    const message = createBaseDeleteRejectionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteRejectionResponse(): DeleteRejectionResponse {
+  return {};
+}
+
+export const DeleteRejectionResponse: MessageFns<DeleteRejectionResponse> = {
+  encode(_: DeleteRejectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRejectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRejectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteRejectionResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteRejectionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRejectionResponse>, I>>(base?: I): DeleteRejectionResponse {
+    return DeleteRejectionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRejectionResponse>, I>>(_: I): DeleteRejectionResponse {
+    const message = createBaseDeleteRejectionResponse();
+    return message;
+  },
+};
+
 /**
  * The catalog persists one record per image (identity: md5) and serves the client API.
  * Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
- * RecordRejection), admin for DeleteImage.
+ * RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
  */
 export type CatalogService = typeof CatalogService;
 export const CatalogService = {
@@ -3648,7 +4239,7 @@ export const CatalogService = {
     responseSerialize: (value: GetImageResponse): Buffer => Buffer.from(GetImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
   },
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: {
     path: "/booru.catalog.v1.Catalog/ListImages" as const,
     requestStream: false as const,
@@ -3732,6 +4323,49 @@ export const CatalogService = {
     responseSerialize: (value: WatchEventsResponse): Buffer => Buffer.from(WatchEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchEventsResponse => WatchEventsResponse.decode(value),
   },
+  /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity: {
+    path: "/booru.catalog.v1.Catalog/GetActivity" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetActivityRequest): Buffer => Buffer.from(GetActivityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetActivityRequest => GetActivityRequest.decode(value),
+    responseSerialize: (value: GetActivityResponse): Buffer => Buffer.from(GetActivityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetActivityResponse => GetActivityResponse.decode(value),
+  },
+  /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection: {
+    path: "/booru.catalog.v1.Catalog/RetryRejection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryRejectionRequest): Buffer =>
+      Buffer.from(RetryRejectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryRejectionRequest => RetryRejectionRequest.decode(value),
+    responseSerialize: (value: RetryRejectionResponse): Buffer =>
+      Buffer.from(RetryRejectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryRejectionResponse => RetryRejectionResponse.decode(value),
+  },
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection: {
+    path: "/booru.catalog.v1.Catalog/DeleteRejection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRejectionRequest): Buffer =>
+      Buffer.from(DeleteRejectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRejectionRequest => DeleteRejectionRequest.decode(value),
+    responseSerialize: (value: DeleteRejectionResponse): Buffer =>
+      Buffer.from(DeleteRejectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteRejectionResponse => DeleteRejectionResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServer extends UntypedServiceImplementation {
@@ -3740,7 +4374,7 @@ export interface CatalogServer extends UntypedServiceImplementation {
   recordDuplicate: handleUnaryCall<RecordDuplicateRequest, RecordDuplicateResponse>;
   recordRejection: handleUnaryCall<RecordRejectionRequest, RecordRejectionResponse>;
   getImage: handleUnaryCall<GetImageRequest, GetImageResponse>;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
   getThumbnail: handleUnaryCall<GetThumbnailRequest, GetThumbnailResponse>;
   /** Ordered by distance, then md5. */
@@ -3755,6 +4389,21 @@ export interface CatalogServer extends UntypedServiceImplementation {
   getStats: handleUnaryCall<GetStatsRequest, GetStatsResponse>;
   /** Live ingest progress from every catalog replica. */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, WatchEventsResponse>;
+  /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity: handleUnaryCall<GetActivityRequest, GetActivityResponse>;
+  /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection: handleUnaryCall<RetryRejectionRequest, RetryRejectionResponse>;
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection: handleUnaryCall<DeleteRejectionRequest, DeleteRejectionResponse>;
 }
 
 export interface CatalogClient extends Client {
@@ -3819,7 +4468,7 @@ export interface CatalogClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetImageResponse) => void,
   ): ClientUnaryCall;
-  /** Newest first, cursor paginated. */
+  /** Newest first (or oldest first), cursor paginated. */
   listImages(
     request: ListImagesRequest,
     callback: (error: ServiceError | null, response: ListImagesResponse) => void,
@@ -3937,6 +4586,63 @@ export interface CatalogClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchEventsResponse>;
+  /**
+   * What happened per minute over a recent span, and the work waiting on the bus: the web
+   * console's overview.
+   */
+  getActivity(
+    request: GetActivityRequest,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  getActivity(
+    request: GetActivityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  getActivity(
+    request: GetActivityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetActivityResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+   * rejection; a new one is recorded if it fails again. Scope write.
+   */
+  retryRejection(
+    request: RetryRejectionRequest,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  retryRejection(
+    request: RetryRejectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  retryRejection(
+    request: RetryRejectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryRejectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+   * Scope admin.
+   */
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
+  deleteRejection(
+    request: DeleteRejectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteRejectionResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CatalogClient = makeGenericClientConstructor(CatalogService, "booru.catalog.v1.Catalog") as unknown as {

@@ -52,6 +52,43 @@ export function deletionReasonToJSON(object: DeletionReason): string {
   }
 }
 
+export enum RejectedFileActionKind {
+  UNSPECIFIED = 0,
+  /** RETRY - Back into the inbox (its modification time set to now, so the watcher publishes it anew). */
+  RETRY = 1,
+  /** DELETE - The file and its reason.json are removed. */
+  DELETE = 2,
+}
+
+export function rejectedFileActionKindFromJSON(object: any): RejectedFileActionKind {
+  switch (object) {
+    case 0:
+    case "REJECTED_FILE_ACTION_KIND_UNSPECIFIED":
+      return RejectedFileActionKind.UNSPECIFIED;
+    case 1:
+    case "REJECTED_FILE_ACTION_KIND_RETRY":
+      return RejectedFileActionKind.RETRY;
+    case 2:
+    case "REJECTED_FILE_ACTION_KIND_DELETE":
+      return RejectedFileActionKind.DELETE;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RejectedFileActionKind");
+  }
+}
+
+export function rejectedFileActionKindToJSON(object: RejectedFileActionKind): string {
+  switch (object) {
+    case RejectedFileActionKind.UNSPECIFIED:
+      return "REJECTED_FILE_ACTION_KIND_UNSPECIFIED";
+    case RejectedFileActionKind.RETRY:
+      return "REJECTED_FILE_ACTION_KIND_RETRY";
+    case RejectedFileActionKind.DELETE:
+      return "REJECTED_FILE_ACTION_KIND_DELETE";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum RejectedFileActionKind");
+  }
+}
+
 /**
  * Published by the watcher on the JetStream subject "ingest.files" once a file has settled.
  * The message id is derived from inbox, path, size and mtime, so rescans inside the
@@ -109,6 +146,23 @@ export interface ImageDeleted {
   reason: DeletionReason;
   /** For DELETION_REASON_NEAR_DUPLICATE: the md5 of the image kept in its place. */
   keeperMd5: string;
+  atUnixMs: number;
+}
+
+/**
+ * A person's decision about a rejected file (Catalog.RetryRejection or DeleteRejection), from
+ * the catalog to dedup, the owner of rejected/, over the JetStream subject "booru.rejected" (or
+ * the in-process queue). Published before the catalog forgets the rejection, so a lost answer
+ * leaves the rejection listed and the user can ask again; handling is idempotent.
+ */
+export interface RejectedFileAction {
+  /** The rejection's id (Catalog.Rejection.id). */
+  rejectionId: string;
+  /** Where the file is, relative to rejected/ (dedup re-validates it). */
+  storedPath: string;
+  /** Where it came from, relative to its inbox: where a retried file goes back to. */
+  sourcePath: string;
+  kind: RejectedFileActionKind;
   atUnixMs: number;
 }
 
@@ -706,6 +760,155 @@ export const ImageDeleted: MessageFns<ImageDeleted> = {
     message.libraryPath = object.libraryPath ?? "";
     message.reason = object.reason ?? 0;
     message.keeperMd5 = object.keeperMd5 ?? "";
+    message.atUnixMs = object.atUnixMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRejectedFileAction(): RejectedFileAction {
+  return { rejectionId: "", storedPath: "", sourcePath: "", kind: 0, atUnixMs: 0 };
+}
+
+export const RejectedFileAction: MessageFns<RejectedFileAction> = {
+  encode(message: RejectedFileAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rejectionId !== "") {
+      writer.uint32(10).string(message.rejectionId);
+    }
+    if (message.storedPath !== "") {
+      writer.uint32(18).string(message.storedPath);
+    }
+    if (message.sourcePath !== "") {
+      writer.uint32(26).string(message.sourcePath);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
+    }
+    if (message.atUnixMs !== 0) {
+      writer.uint32(40).int64(message.atUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RejectedFileAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRejectedFileAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rejectionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.storedPath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourcePath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.atUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RejectedFileAction {
+    return {
+      rejectionId: isSet(object.rejectionId)
+        ? globalThis.String(object.rejectionId)
+        : isSet(object.rejection_id)
+        ? globalThis.String(object.rejection_id)
+        : "",
+      storedPath: isSet(object.storedPath)
+        ? globalThis.String(object.storedPath)
+        : isSet(object.stored_path)
+        ? globalThis.String(object.stored_path)
+        : "",
+      sourcePath: isSet(object.sourcePath)
+        ? globalThis.String(object.sourcePath)
+        : isSet(object.source_path)
+        ? globalThis.String(object.source_path)
+        : "",
+      kind: isSet(object.kind) ? rejectedFileActionKindFromJSON(object.kind) : 0,
+      atUnixMs: isSet(object.atUnixMs)
+        ? globalThis.Number(object.atUnixMs)
+        : isSet(object.at_unix_ms)
+        ? globalThis.Number(object.at_unix_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RejectedFileAction): unknown {
+    const obj: any = {};
+    if (message.rejectionId !== "") {
+      obj.rejectionId = message.rejectionId;
+    }
+    if (message.storedPath !== "") {
+      obj.storedPath = message.storedPath;
+    }
+    if (message.sourcePath !== "") {
+      obj.sourcePath = message.sourcePath;
+    }
+    if (message.kind !== 0) {
+      obj.kind = rejectedFileActionKindToJSON(message.kind);
+    }
+    if (message.atUnixMs !== 0) {
+      obj.atUnixMs = Math.round(message.atUnixMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RejectedFileAction>, I>>(base?: I): RejectedFileAction {
+    return RejectedFileAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RejectedFileAction>, I>>(object: I): RejectedFileAction {
+    const message = createBaseRejectedFileAction();
+    message.rejectionId = object.rejectionId ?? "";
+    message.storedPath = object.storedPath ?? "";
+    message.sourcePath = object.sourcePath ?? "";
+    message.kind = object.kind ?? 0;
     message.atUnixMs = object.atUnixMs ?? 0;
     return message;
   },

@@ -17,6 +17,18 @@ SIMILAR_ALGORITHM_PHASH256: SimilarAlgorithm
 SIMILAR_ALGORITHM_PHASH64: SimilarAlgorithm
 SIMILAR_ALGORITHM_UNSPECIFIED: SimilarAlgorithm
 
+class ActivityMinute(_message.Message):
+    __slots__ = ["duplicates", "ingested", "rejected", "start_unix_ms"]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    INGESTED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    START_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    duplicates: int
+    ingested: int
+    rejected: int
+    start_unix_ms: int
+    def __init__(self, start_unix_ms: _Optional[int] = ..., ingested: _Optional[int] = ..., duplicates: _Optional[int] = ..., rejected: _Optional[int] = ...) -> None: ...
+
 class DeleteImageRequest(_message.Message):
     __slots__ = ["md5"]
     MD5_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +40,16 @@ class DeleteImageResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: bool
     def __init__(self, deleted: bool = ...) -> None: ...
+
+class DeleteRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class Duplicate(_message.Message):
     __slots__ = ["at_unix_ms", "disposition", "id", "md5", "source_path", "stored_path"]
@@ -78,6 +100,22 @@ class FindSimilarResponse(_message.Message):
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[SimilarMatch]
     def __init__(self, matches: _Optional[_Iterable[_Union[SimilarMatch, _Mapping]]] = ...) -> None: ...
+
+class GetActivityRequest(_message.Message):
+    __slots__ = ["minutes"]
+    MINUTES_FIELD_NUMBER: _ClassVar[int]
+    minutes: int
+    def __init__(self, minutes: _Optional[int] = ...) -> None: ...
+
+class GetActivityResponse(_message.Message):
+    __slots__ = ["backlog", "in_flight", "minutes"]
+    BACKLOG_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    MINUTES_FIELD_NUMBER: _ClassVar[int]
+    backlog: int
+    in_flight: int
+    minutes: _containers.RepeatedCompositeFieldContainer[ActivityMinute]
+    def __init__(self, minutes: _Optional[_Iterable[_Union[ActivityMinute, _Mapping]]] = ..., backlog: _Optional[int] = ..., in_flight: _Optional[int] = ...) -> None: ...
 
 class GetImageRequest(_message.Message):
     __slots__ = ["md5", "sha256"]
@@ -192,13 +230,14 @@ class ListDuplicatesResponse(_message.Message):
     def __init__(self, duplicates: _Optional[_Iterable[_Union[Duplicate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListImagesRequest(_message.Message):
-    __slots__ = ["format", "ingested_after_unix_ms", "ingested_before_unix_ms", "kind", "max_bytes", "min_bytes", "page_size", "page_token"]
+    __slots__ = ["format", "ingested_after_unix_ms", "ingested_before_unix_ms", "kind", "max_bytes", "min_bytes", "oldest_first", "page_size", "page_token"]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     INGESTED_AFTER_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     INGESTED_BEFORE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     MIN_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_FIRST_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     format: str
@@ -207,9 +246,10 @@ class ListImagesRequest(_message.Message):
     kind: _hasher_pb2.MediaKind
     max_bytes: int
     min_bytes: int
+    oldest_first: bool
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., format: _Optional[str] = ..., min_bytes: _Optional[int] = ..., max_bytes: _Optional[int] = ..., ingested_after_unix_ms: _Optional[int] = ..., ingested_before_unix_ms: _Optional[int] = ..., kind: _Optional[_Union[_hasher_pb2.MediaKind, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., format: _Optional[str] = ..., min_bytes: _Optional[int] = ..., max_bytes: _Optional[int] = ..., ingested_after_unix_ms: _Optional[int] = ..., ingested_before_unix_ms: _Optional[int] = ..., kind: _Optional[_Union[_hasher_pb2.MediaKind, str]] = ..., oldest_first: bool = ...) -> None: ...
 
 class ListImagesResponse(_message.Message):
     __slots__ = ["images", "next_page_token"]
@@ -292,6 +332,16 @@ class Rejection(_message.Message):
     source_path: str
     stored_path: str
     def __init__(self, id: _Optional[str] = ..., source_path: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., stored_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ..., attempts: _Optional[int] = ..., md5: _Optional[str] = ...) -> None: ...
+
+class RetryRejectionRequest(_message.Message):
+    __slots__ = ["id"]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RetryRejectionResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class SimilarMatch(_message.Message):
     __slots__ = ["distance", "image"]

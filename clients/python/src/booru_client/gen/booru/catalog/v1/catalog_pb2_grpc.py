@@ -8,7 +8,7 @@ from booru_client.gen.booru.catalog.v1 import catalog_pb2 as booru_dot_catalog_d
 class CatalogStub(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection), admin for DeleteImage.
+    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
     """
 
     def __init__(self, channel):
@@ -77,12 +77,27 @@ class CatalogStub(object):
                 request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.FromString,
                 )
+        self.GetActivity = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/GetActivity',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.FromString,
+                )
+        self.RetryRejection = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/RetryRejection',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionResponse.FromString,
+                )
+        self.DeleteRejection = channel.unary_unary(
+                '/booru.catalog.v1.Catalog/DeleteRejection',
+                request_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.SerializeToString,
+                response_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.FromString,
+                )
 
 
 class CatalogServicer(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection), admin for DeleteImage.
+    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
     """
 
     def PutImage(self, request, context):
@@ -111,7 +126,7 @@ class CatalogServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListImages(self, request, context):
-        """Newest first, cursor paginated.
+        """Newest first (or oldest first), cursor paginated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,6 +173,30 @@ class CatalogServicer(object):
 
     def WatchEvents(self, request, context):
         """Live ingest progress from every catalog replica.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetActivity(self, request, context):
+        """What happened per minute over a recent span, and the work waiting on the bus: the web
+        console's overview.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryRejection(self, request, context):
+        """Sends a rejected file back to its inbox for another try (dedup moves it) and forgets the
+        rejection; a new one is recorded if it fails again. Scope write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRejection(self, request, context):
+        """Removes a rejected file and its reason (dedup deletes them) and forgets the rejection.
+        Scope admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -226,6 +265,21 @@ def add_CatalogServicer_to_server(servicer, server):
                     request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.FromString,
                     response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.SerializeToString,
             ),
+            'GetActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetActivity,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.SerializeToString,
+            ),
+            'RetryRejection': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryRejection,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionResponse.SerializeToString,
+            ),
+            'DeleteRejection': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRejection,
+                    request_deserializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.FromString,
+                    response_serializer=booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'booru.catalog.v1.Catalog', rpc_method_handlers)
@@ -236,7 +290,7 @@ def add_CatalogServicer_to_server(servicer, server):
 class Catalog(object):
     """The catalog persists one record per image (identity: md5) and serves the client API.
     Scopes: read for queries, write for the ingest calls (PutImage, RecordDuplicate,
-    RecordRejection), admin for DeleteImage.
+    RecordRejection, RetryRejection), admin for DeleteImage and DeleteRejection.
     """
 
     @staticmethod
@@ -440,5 +494,56 @@ class Catalog(object):
         return grpc.experimental.unary_stream(request, target, '/booru.catalog.v1.Catalog/WatchEvents',
             booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsRequest.SerializeToString,
             booru_dot_catalog_dot_v1_dot_catalog__pb2.WatchEventsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/GetActivity',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.GetActivityResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RetryRejection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/RetryRejection',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.RetryRejectionResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteRejection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/booru.catalog.v1.Catalog/DeleteRejection',
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionRequest.SerializeToString,
+            booru_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRejectionResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

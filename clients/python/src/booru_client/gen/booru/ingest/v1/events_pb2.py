@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/ingest/v1/events.proto\x12\x0f\x62ooru.ingest.v1\"\x99\x01\n\x0e\x46ileDiscovered\x12\r\n\x05inbox\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x04\x12\x15\n\rmtime_unix_ms\x18\x04 \x01(\x03\x12\x1a\n\x12\x64iscovered_unix_ms\x18\x05 \x01(\x03\x12\x12\n\nwatcher_id\x18\x06 \x01(\t\x12\x15\n\rctime_unix_ms\x18\x07 \x01(\x03\"\xca\x01\n\x0bInboxReport\x12\r\n\x05inbox\x18\x01 \x01(\t\x12\x12\n\nwatcher_id\x18\x02 \x01(\t\x12L\n\x11ignored_by_reason\x18\x03 \x03(\x0b\x32\x31.booru.ingest.v1.InboxReport.IgnoredByReasonEntry\x12\x12\n\nat_unix_ms\x18\x04 \x01(\x03\x1a\x36\n\x14IgnoredByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x9a\x01\n\x0cImageDeleted\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0clibrary_path\x18\x03 \x01(\t\x12/\n\x06reason\x18\x04 \x01(\x0e\x32\x1f.booru.ingest.v1.DeletionReason\x12\x12\n\nkeeper_md5\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03*o\n\x0e\x44\x65letionReason\x12\x1f\n\x1b\x44\x45LETION_REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45LETION_REASON_USER\x10\x01\x12\"\n\x1e\x44\x45LETION_REASON_NEAR_DUPLICATE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x62ooru/ingest/v1/events.proto\x12\x0f\x62ooru.ingest.v1\"\x99\x01\n\x0e\x46ileDiscovered\x12\r\n\x05inbox\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x04\x12\x15\n\rmtime_unix_ms\x18\x04 \x01(\x03\x12\x1a\n\x12\x64iscovered_unix_ms\x18\x05 \x01(\x03\x12\x12\n\nwatcher_id\x18\x06 \x01(\t\x12\x15\n\rctime_unix_ms\x18\x07 \x01(\x03\"\xca\x01\n\x0bInboxReport\x12\r\n\x05inbox\x18\x01 \x01(\t\x12\x12\n\nwatcher_id\x18\x02 \x01(\t\x12L\n\x11ignored_by_reason\x18\x03 \x03(\x0b\x32\x31.booru.ingest.v1.InboxReport.IgnoredByReasonEntry\x12\x12\n\nat_unix_ms\x18\x04 \x01(\x03\x1a\x36\n\x14IgnoredByReasonEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\x9a\x01\n\x0cImageDeleted\x12\x0b\n\x03md5\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0clibrary_path\x18\x03 \x01(\t\x12/\n\x06reason\x18\x04 \x01(\x0e\x32\x1f.booru.ingest.v1.DeletionReason\x12\x12\n\nkeeper_md5\x18\x05 \x01(\t\x12\x12\n\nat_unix_ms\x18\x06 \x01(\x03\"\x9f\x01\n\x12RejectedFileAction\x12\x14\n\x0crejection_id\x18\x01 \x01(\t\x12\x13\n\x0bstored_path\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x35\n\x04kind\x18\x04 \x01(\x0e\x32\'.booru.ingest.v1.RejectedFileActionKind\x12\x12\n\nat_unix_ms\x18\x05 \x01(\x03*o\n\x0e\x44\x65letionReason\x12\x1f\n\x1b\x44\x45LETION_REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45LETION_REASON_USER\x10\x01\x12\"\n\x1e\x44\x45LETION_REASON_NEAR_DUPLICATE\x10\x02*\x8e\x01\n\x16RejectedFileActionKind\x12)\n%REJECTED_FILE_ACTION_KIND_UNSPECIFIED\x10\x00\x12#\n\x1fREJECTED_FILE_ACTION_KIND_RETRY\x10\x01\x12$\n REJECTED_FILE_ACTION_KIND_DELETE\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'booru_client.gen.booru.ingest.v1.events_pb2', globals())
@@ -22,8 +22,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _INBOXREPORT_IGNOREDBYREASONENTRY._options = None
   _INBOXREPORT_IGNOREDBYREASONENTRY._serialized_options = b'8\001'
-  _DELETIONREASON._serialized_start=567
-  _DELETIONREASON._serialized_end=678
+  _DELETIONREASON._serialized_start=729
+  _DELETIONREASON._serialized_end=840
+  _REJECTEDFILEACTIONKIND._serialized_start=843
+  _REJECTEDFILEACTIONKIND._serialized_end=985
   _FILEDISCOVERED._serialized_start=50
   _FILEDISCOVERED._serialized_end=203
   _INBOXREPORT._serialized_start=206
@@ -32,4 +34,6 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _INBOXREPORT_IGNOREDBYREASONENTRY._serialized_end=408
   _IMAGEDELETED._serialized_start=411
   _IMAGEDELETED._serialized_end=565
+  _REJECTEDFILEACTION._serialized_start=568
+  _REJECTEDFILEACTION._serialized_end=727
 # @@protoc_insertion_point(module_scope)

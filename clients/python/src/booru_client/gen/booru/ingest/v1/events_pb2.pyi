@@ -8,6 +8,9 @@ DELETION_REASON_NEAR_DUPLICATE: DeletionReason
 DELETION_REASON_UNSPECIFIED: DeletionReason
 DELETION_REASON_USER: DeletionReason
 DESCRIPTOR: _descriptor.FileDescriptor
+REJECTED_FILE_ACTION_KIND_DELETE: RejectedFileActionKind
+REJECTED_FILE_ACTION_KIND_RETRY: RejectedFileActionKind
+REJECTED_FILE_ACTION_KIND_UNSPECIFIED: RejectedFileActionKind
 
 class FileDiscovered(_message.Message):
     __slots__ = ["ctime_unix_ms", "discovered_unix_ms", "inbox", "mtime_unix_ms", "path", "size", "watcher_id"]
@@ -62,5 +65,22 @@ class InboxReport(_message.Message):
     watcher_id: str
     def __init__(self, inbox: _Optional[str] = ..., watcher_id: _Optional[str] = ..., ignored_by_reason: _Optional[_Mapping[str, int]] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
 
+class RejectedFileAction(_message.Message):
+    __slots__ = ["at_unix_ms", "kind", "rejection_id", "source_path", "stored_path"]
+    AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REJECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_PATH_FIELD_NUMBER: _ClassVar[int]
+    STORED_PATH_FIELD_NUMBER: _ClassVar[int]
+    at_unix_ms: int
+    kind: RejectedFileActionKind
+    rejection_id: str
+    source_path: str
+    stored_path: str
+    def __init__(self, rejection_id: _Optional[str] = ..., stored_path: _Optional[str] = ..., source_path: _Optional[str] = ..., kind: _Optional[_Union[RejectedFileActionKind, str]] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
+
 class DeletionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class RejectedFileActionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -1,0 +1,74 @@
+import { currentSession, get, post, type Card, type Match } from "./api.js";
+import { bytes, h, replace, thumb, toast } from "./dom.js";
+import { cardLink } from "./library.js";
+import { navigate, type Page } from "./main.js";
+
+const ALGORITHMS: [string, string][] = [["1", "pHash 64"], ["2", "dHash 64"], ["3", "pHash 256"], ["4", "blockhash 256"], ["5", "frames (animations, videos)"]];
+
+type Json = Record<string, unknown>;
+
+/** Rows of facts from a JSON object: nested objects flattened as "a.b". */
+function rows(obj: Json, prefix = ""): [string, string][] {
+  return Object.entries(obj).flatMap(([k, v]): [string, string][] => {
+    if (v && typeof v === "object" && !Array.isArray(v)) return rows(v as Json, `${prefix}${k}.`);
+    return [[`${prefix}${k}`, Array.isArray(v) ? v.join(", ") : String(v)]];
+  });
+}
+
+export const image: Page = (main, [md5]) => {
+  const similar = h("ul", { class: "grid small", "aria-label": "Similar images" });
+  const algorithm = h("select", { name: "algorithm" }, ALGORITHMS.map(([v, t]) => h("option", { value: v }, t)));
+  const similarStatus = h("p", { class: "muted", role: "status" });
+
+  const loadSimilar = async () => {
+    similarStatus.textContent = "Looking…";
+    try {
+      const { matches } = await get<{ matches: Match[] }>(`/api/images/${md5}/similar?algorithm=${algorithm.value}`);
+      replace(similar, matches.map((m) => cardLink(m.image, h("span", { class: "distance" }, `distance ${m.distance}`))));
+      similarStatus.textContent = matches.length ? `${matches.length} similar.` : "No similar images within the default distance.";
+    } catch (err) {
+      replace(similar);
+      similarStatus.textContent = (err as Error).message;
+    }
+  };
+  algorithm.addEventListener("change", () => void loadSimilar());
+
+  get<{ image: Json; card: Card }>(`/api/images/${md5}`).then(({ image, card }) => {
+    const facts = rows(image).filter(([k]) => !k.startsWith("hashes.frameSignature"));
+    const names: [string, string][] = [["Original name", card.name], ["Path in the inbox", String(image.sourcePath ?? "")], ["In the library", String(image.libraryPath ?? "")]];
+    const session = currentSession();
+    const del = h("button", { type: "button", class: "danger", disabled: !session.admin, "aria-describedby": session.admin ? undefined : "delete-why", onclick: async () => {
+      if (!confirm(`Delete ${card.name || md5} from the library? The same bytes will not be ingested again.`)) return;
+      try {
+        await post(`/api/images/${md5}/delete`, {});
+        toast("Deleted.");
+        navigate("/library");
+      } catch (err) {
+        toast(`Not deleted: ${(err as Error).message}`);
+      }
+    } }, "Delete…");
+    replace(
+      main,
+      h("h1", { class: "title" }, card.name || md5),
+      h(
+        "div",
+        { class: "image-page" },
+        h("figure", { class: "picture" }, h("img", { src: thumb(md5!), alt: card.name || md5 }), h("figcaption", { class: "muted" }, `${card.kind}, ${card.format}, ${card.width}×${card.height}, ${bytes(card.bytes)}, ingested ${new Date(card.ingested).toLocaleString()}`)),
+        h(
+          "section",
+          { "aria-labelledby": "facts" },
+          h("h2", { id: "facts" }, "File names"),
+          h("table", { class: "facts" }, h("tbody", {}, names.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
+          h("h2", {}, "Hashes and facts"),
+          h("table", { class: "facts" }, h("tbody", {}, facts.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
+          h("p", {}, del, session.admin ? null : h("span", { id: "delete-why", class: "muted" }, " Deleting needs an admin token.")),
+        ),
+      ),
+      h("h2", {}, "Similar images"),
+      h("label", {}, "Compare by ", algorithm),
+      similarStatus,
+      similar,
+    );
+    void loadSimilar();
+  }, (err: Error) => replace(main, h("h1", {}, "Image"), h("p", { class: "error", role: "alert" }, err.message)));
+};
