@@ -43,17 +43,18 @@ export class IndexSync {
   private async reconcile(): Promise<void> {
     const started = Date.now();
     const during = (this.during = { added: new Set<string>(), deleted: new Set<string>() });
-    const seen = new Set<string>();
+    // The first build (an empty index) has nothing to remove: no set of every md5 seen.
+    const seen = this.index.size === 0 ? undefined : new Set<string>();
     let added = 0;
     for await (const { md5, hashes } of this.images.hashes()) {
-      seen.add(md5);
+      seen?.add(md5);
       if (during.deleted.has(md5)) continue;
       if (!this.index.has(md5)) added++;
       this.index.upsert(md5, hashes);
     }
     let removed = 0;
-    for (const md5 of this.index.md5List()) {
-      if (seen.has(md5) || during.added.has(md5)) continue;
+    for (const md5 of seen ? this.index.md5List() : []) {
+      if (seen!.has(md5) || during.added.has(md5)) continue;
       this.index.remove(md5);
       removed++;
     }

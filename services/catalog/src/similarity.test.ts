@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { distance, parseHash, type Algorithm } from "./hashes.js";
-import { SimilarityIndex, type Match } from "./similarity.js";
+import { createHash } from "node:crypto";
+import { gather, shardOf, SimilarityIndex, type Match } from "./similarity.js";
 
 /** A seeded generator so a failure can be reproduced. */
 function rng(seed: number) {
@@ -98,5 +99,34 @@ describe("SimilarityIndex", () => {
     index.remove(md5Of(1));
     expect(index.size).toBe(1);
     expect(index.query("phash64", parseHash("ffff0000ffff0000", 64)!, 8, 10)).toEqual([{ md5: md5Of(2), distance: 1 }]);
+  });
+});
+
+describe("a partitioned index (two replicas, each half the images)", () => {
+  it("answers every query, gathered, exactly as one index holding everything", () => {
+    const rand = rng(7);
+    const whole = new SimilarityIndex();
+    const halves = [new SimilarityIndex(), new SimilarityIndex()];
+    const p64 = randomHashes(rand, 20_000, 64);
+    const p256 = randomHashes(rand, 20_000, 256);
+    const md5s = p64.map((_, i) => createHash("md5").update(String(i)).digest("hex"));
+    md5s.forEach((md5, i) => {
+      const hashes = { phash64: p64[i], phash256: p256[i] };
+      whole.upsert(md5, hashes);
+      halves[shardOf(md5, 2)]!.upsert(md5, hashes);
+    });
+    expect(halves.map((h) => h.size)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(Math.min(...halves.map((h) => h.size))).toBeGreaterThan(9_000);
+    let compared = 0;
+    for (let q = 0; q < 300; q++) {
+      const [algo, bits, values] = q % 2 ? (["phash64", 64, p64] as const) : (["phash256", 256, p256] as const);
+      const value = parseHash(q % 3 ? values[Math.floor(rand() * values.length)]! : randomHashes(rand, 1, bits)[0]!, bits)!;
+      const maxDistance = bits === 64 ? [4, 10, 16][q % 3]! : [20, 40, 64][q % 3]!;
+      const limit = [1, 5, 50][q % 3]!;
+      const one = whole.query(algo, value, maxDistance, limit);
+      expect(gather(halves.map((h) => h.query(algo, value, maxDistance, limit)), limit)).toEqual(one);
+      compared += one.length;
+    }
+    expect(compared).toBeGreaterThan(300);
   });
 });

@@ -3,7 +3,8 @@ import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
 import { Hash256Index } from "./hash256-index.js";
 
-export type HashValues = Partial<Record<Algorithm, string>>;
+/** Hex strings as records hold them, or already parsed words (a store's packed form, read faster at start). */
+export type HashValues = Partial<Record<Algorithm, string | Uint32Array>>;
 
 export interface Match {
   md5: string;
@@ -106,7 +107,8 @@ export class SimilarityIndex {
       this.md5s[slot] = md5;
     }
     for (const algo of ALGORITHMS) {
-      const words = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
+      const v = hashes[algo];
+      const words = typeof v === "string" ? (v ? parseValue(algo, v) : undefined) : v;
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }
@@ -147,4 +149,23 @@ export class SimilarityIndex {
     }
     return out;
   }
+}
+
+/**
+ * Partitioning the index across replicas (docs/scaling.md): an md5 belongs to one of `shards`
+ * partitions by its first 8 hex digits, so every replica can tell which images it holds.
+ */
+export function shardOf(md5: string, shards: number): number {
+  return parseInt(md5.slice(0, 8), 16) % shards;
+}
+
+/**
+ * Scatter-gather: each partition answered the same query with its own best `limit`; the best
+ * `limit` overall are among them, in the order one index gives (distance, then md5).
+ */
+export function gather(parts: Match[][], limit: number): Match[] {
+  return parts
+    .flat()
+    .sort((a, b) => a.distance - b.distance || (a.md5 < b.md5 ? -1 : a.md5 > b.md5 ? 1 : 0))
+    .slice(0, limit);
 }

@@ -5,11 +5,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hasherV1 } from "@booru/proto";
 import type { Cursor, Page, Repos } from "../src/repos/types.js";
+import type { HashValues } from "../src/similarity.js";
 import { makeDuplicate, makeImage, makeRejection, signatureOf } from "./fixtures.js";
 
 export interface Opened {
   repos: Repos;
   close(): Promise<void>;
+}
+
+/** Hash values as hex, whether a store lists them so or packed (as words). */
+function hexOf(h: HashValues): Record<string, string | undefined> {
+  const hex = (w: Uint32Array) => [...w].map((x) => x.toString(16).padStart(8, "0")).join("");
+  return Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === "string" ? v : hex(v!)]));
 }
 
 async function walk<T>(fetch: (after?: Cursor) => Promise<Page<T>>): Promise<T[][]> {
@@ -108,7 +115,7 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       const video = images[3]!;
       expect(await repos.images.get(video.md5)).toEqual(video);
       const signatures = new Map<string, string | undefined>();
-      for await (const h of repos.images.hashes()) signatures.set(h.md5, h.hashes.frames);
+      for await (const h of repos.images.hashes()) signatures.set(h.md5, hexOf(h.hashes).frames);
       for (const image of images) expect(signatures.get(image.md5), image.originalName).toBe(image.hashes!.frameSignature || undefined);
     });
 
@@ -118,7 +125,7 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       await repos.images.put(makeImage("s3", { bytes: 30, ingestedUnixMs: 300 }));
       expect(await repos.images.stats(200)).toEqual({ images: 3, bytes: 60, ingestedSince: 2 });
       const hashes = [];
-      for await (const h of repos.images.hashes()) hashes.push(h);
+      for await (const h of repos.images.hashes()) hashes.push({ md5: h.md5, hashes: hexOf(h.hashes) });
       expect(hashes.sort((a, b) => (a.md5 < b.md5 ? -1 : 1))).toEqual(
         ["s1", "s2", "s3"].map((s) => makeImage(s)).sort((a, b) => (a.md5 < b.md5 ? -1 : 1)).map((i) => ({
           md5: i.md5,
@@ -155,6 +162,10 @@ export function repoContract(name: string, open: () => Promise<Opened>): void {
       expect(await repos.images.stats(0)).toEqual({ images: 1, bytes: 32, ingestedSince: 1 });
       expect(await repos.rejections.countByReason()).toEqual({ corrupt: 1 });
       expect(await repos.duplicates.count()).toBe(1);
+      const now = Date.now();
+      await repos.images.put(makeImage("n3", { ingestedUnixMs: now - 5_000 }));
+      await repos.images.putMany([{ image: makeImage("n4", { ingestedUnixMs: now - 120_000 }) }, { image: makeImage("n5", { ingestedUnixMs: now }) }]);
+      expect((await repos.images.stats(now - 60_000)).ingestedSince).toBe(2);
     });
 
     it("stores duplicates once per id and lists them newest first", async () => {

@@ -23,7 +23,9 @@ describe("MongoDB images from before kinds", () => {
       const repos = await mongoRepos(mongo.db);
       const old = makeImage("old");
       await repos.images.put(old);
+      // A database from before kinds is also from before the counters.
       await mongo.db.collection("images").updateOne({ _id: old.md5 as never }, { $unset: { kind: "" } });
+      await mongo.db.collection("counters").deleteMany({});
       expect((await repos.images.list({ kind: "image" }, 10)).items).toEqual([]);
       const again = await mongoRepos(mongo.db);
       expect((await again.images.list({ kind: "image" }, 10)).items.map((i) => i.md5)).toEqual([old.md5]);

@@ -52,7 +52,7 @@ class Counters {
 
   /** Runs the write between a marker's insert and removal; applies the $inc it returns. */
   async around(key: string, write: () => Promise<Document | undefined>): Promise<void> {
-    await this.pending.replaceOne({ _id: key }, {}, { upsert: true });
+    await insertOnce(this.pending, { _id: key });
     const inc = await write();
     if (inc) await this.coll.updateOne({ _id: "catalog" }, { $inc: inc });
     await this.pending.deleteOne({ _id: key });
@@ -78,6 +78,43 @@ class Counters {
     if (markers.length === 0 && (await this.read())) return;
     await this.coll.replaceOne({ _id: "catalog" }, await count(), { upsert: true });
     if (markers.length) await this.pending.deleteMany({ _id: { $in: markers.map((m) => m._id) } });
+  }
+}
+
+/** How far back GetStats' "ingested since" is answered from per-second counts. */
+const RECENT_MS = 3_600_000;
+
+/**
+ * Ingests per second of the last hour (`_id` = the second), so "ingested in the last minute" is
+ * a lookup of 61 ids: FerretDB cannot push a range down, so counting by `ingestedUnixMs` read
+ * the whole collection. Counts are to the second: the second `since` falls in counts whole.
+ */
+class RecentCounts {
+  private swept = 0;
+
+  constructor(private readonly coll: Collection<{ _id: string; n: number }>) {}
+
+  async add(ingested: number[], now = Date.now()): Promise<void> {
+    const perSecond = new Map<string, number>();
+    for (const at of ingested) if (at >= now - RECENT_MS) perSecond.set(String(Math.floor(at / 1000)), (perSecond.get(String(Math.floor(at / 1000))) ?? 0) + 1);
+    if (perSecond.size) await this.coll.bulkWrite([...perSecond].map(([_id, n]) => ({ updateOne: { filter: { _id }, update: { $inc: { n } }, upsert: true } })), { ordered: false });
+  }
+
+  /** Undefined when `since` is older than the counts reach. */
+  async since(since: number, now = Date.now()): Promise<number | undefined> {
+    if (since < now - RECENT_MS) return undefined;
+    const seconds = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => String(from + i));
+    const docs = await this.coll.find({ _id: { $in: seconds(Math.floor(since / 1000), Math.floor(now / 1000) + 1) } }).toArray();
+    await this.sweep(now, seconds);
+    return docs.reduce((sum, d) => sum + d.n, 0);
+  }
+
+  /** Once a minute, drops the counts of a minute that is more than an hour old. */
+  private async sweep(now: number, seconds: (from: number, to: number) => string[]): Promise<void> {
+    if (now - this.swept < 60_000) return;
+    this.swept = now;
+    const end = Math.floor((now - RECENT_MS) / 1000);
+    await this.coll.deleteMany({ _id: { $in: seconds(end - 120, end - 1) } });
   }
 }
 
@@ -141,6 +178,7 @@ class MongoImages implements ImagesRepo {
     private readonly thumbs: Collection<ThumbDoc>,
     private readonly bySha256: Collection<Sha256Doc>,
     private readonly counters: Counters,
+    private readonly recent: RecentCounts,
   ) {}
 
   async put(image: catalogV1.Image, thumbnail?: Thumbnail) {
@@ -151,7 +189,10 @@ class MongoImages implements ImagesRepo {
     const doc = imageDoc(image);
     // The same sha256 always has the same md5, so an existing link is already right.
     if (doc.sha256) await insertOnce(this.bySha256, { _id: doc.sha256, md5: doc._id });
-    if (await this.counters.insert(this.images, doc, { images: 1, bytes: doc.bytes })) return { created: true, image };
+    if (await this.counters.insert(this.images, doc, { images: 1, bytes: doc.bytes })) {
+      await this.recent.add([doc.ingestedUnixMs]);
+      return { created: true, image };
+    }
     return { created: false, image: (await this.get(image.md5))! };
   }
 
@@ -169,6 +210,7 @@ class MongoImages implements ImagesRepo {
     await this.counters.around(`${this.images.collectionName}:batch:${docs[0]!._id}`, async () => {
       const inserted = await insertManyOnce(this.images, docs);
       created = inserted.length;
+      await this.recent.add(inserted.map((d) => d.ingestedUnixMs));
       return { images: created, bytes: inserted.reduce((sum, d) => sum + d.bytes, 0) };
     });
     return created;
@@ -246,9 +288,10 @@ class MongoImages implements ImagesRepo {
   }
 
   async stats(since: number) {
-    // A range on the newest-first index (MongoDB); FerretDB 1.24 pushes no ranges down.
-    const [counters, recent] = await Promise.all([this.counters.read(), this.images.countDocuments({ ingestedUnixMs: { $gte: since } })]);
-    return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince: recent };
+    // Older than the per-second counts reach: a range on the newest-first index (MongoDB; FerretDB scans).
+    const [counters, recent] = await Promise.all([this.counters.read(), this.recent.since(since)]);
+    const ingestedSince = recent ?? (await this.images.countDocuments({ ingestedUnixMs: { $gte: since } }));
+    return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince };
   }
 
   perMinute(since: number) {
@@ -346,9 +389,12 @@ class MongoInboxReports implements InboxReportsRepo {
 
 /**
  * Counts what the store holds: once, at a start that finds no counters (a database from before
- * them, which also lacks the sha256 links: they are added here) or a cut-short write.
+ * them, which also lacks the sha256 links and maybe the kinds: they are added here; each needs
+ * a whole-collection pass, which FerretDB makes slow) or after a cut-short write.
  */
 async function countAll(images: Collection<ImageDoc>, bySha256: Collection<Sha256Doc>, duplicates: Collection<EventDoc>, rejections: Collection<EventDoc>): Promise<Omit<CountersDoc, "_id">> {
+  // Records from before kinds were images.
+  await images.updateMany({ kind: { $exists: false } }, { $set: { kind: "image" } });
   let links: AnyBulkWriteOperation<Sha256Doc>[] = [];
   for await (const doc of images.find({}, { projection: { sha256: 1 } })) {
     if (doc.sha256) links.push({ updateOne: { filter: { _id: doc.sha256 }, update: { $setOnInsert: { md5: doc._id } }, upsert: true } });
@@ -382,13 +428,11 @@ export async function mongoRepos(db: Db): Promise<Repos> {
     rejections.createIndex({ at: -1, _id: -1 }),
     rejections.createIndex({ reason: 1, at: -1 }),
   ]);
-  // Records from before kinds were images.
-  await images.updateMany({ kind: { $exists: false } }, { $set: { kind: "image" } });
   const counters = new Counters(db.collection<CountersDoc>("counters"), db.collection("counters_pending"));
   const bySha256 = db.collection<Sha256Doc>("images_by_sha256");
   await counters.repair(() => countAll(images, bySha256, duplicates, rejections));
   return {
-    images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails"), bySha256, counters),
+    images: new MongoImages(images, db.collection<ThumbDoc>("thumbnails"), bySha256, counters, new RecentCounts(db.collection("counters_seconds"))),
     duplicates: new MongoDuplicates(duplicates, counters),
     rejections: new MongoRejections(rejections, counters),
     inboxReports: new MongoInboxReports(db.collection<ReportDoc>("inbox_reports")),
