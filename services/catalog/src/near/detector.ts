@@ -142,7 +142,8 @@ export class NearDetector {
   private candidates(md5: string, hashes: HashValues): Map<string, number> {
     const { index, rule } = this.deps;
     const near = (algo: Algorithm, max: number) => {
-      const value = hashes[algo] ? parseValue(algo, hashes[algo]) : undefined;
+      const given = hashes[algo];
+      const value = typeof given === "string" ? parseValue(algo, given) : given;
       return new Map(value ? index.query(algo, value, max, MAX_CANDIDATES).map((m) => [m.md5, m.distance]) : []);
     };
     const out = new Map<string, number>();
