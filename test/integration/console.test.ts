@@ -1,8 +1,9 @@
 /**
  * Issue 17: the web console in a real browser (the system's Chromium through Playwright) against a
  * real `booru up`: photos dropped into the inbox appear live on the overview and in the library;
- * an image and its similar images; search by picture; a rejected file; a hostile file name shown
- * as text; a read token that cannot delete; axe-core on every page.
+ * an image and its similar images; search by picture; a rejected file; a near-duplicate group
+ * reviewed with the keyboard; a hostile file name shown as text; a read token that cannot delete;
+ * axe-core on every page.
  */
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
@@ -144,9 +145,43 @@ describe("web console (booru up, no tokens)", () => {
     await poll(() => existsSync(path.join(data, "rejected", "junk.jpg"))).toBe(false);
     expect(existsSync(path.join(data, "rejected", "junk.jpg.reason.json"))).toBe(false);
 
-    // Near-duplicates page exists and is accessible.
+    // Near-duplicates: photo 2 and its copy at half the width form a group, photo 2 (more pixels)
+    // selected to keep; the keep key drops the copy, for good.
+    type NearList = { groups: { id: string; members: { name: string; md5: string }[] }[] };
+    const nearGroups = async () => (await fetch(`${app.webUrl}/api/near`).then((r) => r.json() as Promise<NearList>)).groups;
+    const hasCopy = (g: NearList["groups"][number]) => g.members.some((m) => m.name === "near-copy.jpg");
+    await poll(async () => (await nearGroups()).filter(hasCopy).length, { timeout: 60_000 }).toBe(1);
     await page.getByRole("link", { name: "Near-duplicates" }).click();
     await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Near-duplicates");
+    const groups = await nearGroups();
+    const target = groups.find(hasCopy)!;
+    const group = page.locator(`[data-group="${target.id}"]`);
+    await poll(() => page.locator(".group").count()).toBe(1);
+    for (let i = 0; i < groups.indexOf(target); i++) await page.keyboard.press("n");
+    await poll(() => group.count()).toBe(1);
+    const keeper = group.locator(".member", { hasText: "photo-002.jpg" });
+    const copy = group.locator(".member", { hasText: "near-copy.jpg" });
+    expect(await keeper.getByRole("checkbox").isChecked()).toBe(true);
+    expect(await copy.getByRole("checkbox").isChecked()).toBe(false);
+    expect(await keeper.textContent()).toMatch(/suggested/);
+    await expectAccessible(page);
+    const copyMd5 = target.members.find((m) => m.name === "near-copy.jpg")!.md5;
+    const keeperMd5 = target.members.find((m) => m.name === "photo-002.jpg")!.md5;
+    await page.keyboard.press("k");
+    await poll(() => page.locator("#toast").textContent()).toBe("Kept 1.");
+    await page.reload();
+    await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Near-duplicates");
+    await poll(async () => (await nearGroups()).some((g) => g.id === target.id)).toBe(false);
+    expect(await group.count()).toBe(0);
+    expect((await fetch(`${app.webUrl}/api/images/${copyMd5}`)).status).toBe(404);
+    const library = await fetch(`${app.webUrl}/api/images`).then((r) => r.json() as Promise<{ images: { name: string }[] }>);
+    expect(library.images.map((i) => i.name)).not.toContain("near-copy.jpg");
+    await expectAccessible(page);
+
+    // The keeper's page names the copy it absorbed, with its md5.
+    await page.goto(`${app.webUrl}/image/${keeperMd5}`);
+    const dropped = page.getByRole("table", { name: "Dropped copies" });
+    await poll(() => dropped.getByRole("row", { name: new RegExp(`near-copy\\.jpg ${copyMd5}`) }).count()).toBe(1);
     await expectAccessible(page);
   });
 });

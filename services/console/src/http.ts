@@ -11,12 +11,11 @@ export class HttpError extends Error {
   }
 }
 
-/** gRPC status codes as HTTP statuses, so the page can tell "not allowed" from "not there". */
-const FROM_GRPC: Record<number, number> = { 3: 400, 5: 404, 6: 409, 7: 403, 8: 429, 9: 409, 11: 400, 14: 503, 16: 401 };
+/** gRPC status codes as HTTP statuses, so the page can tell "not allowed" from "not there" (12: an older catalog without the method). */
+const FROM_GRPC: Record<number, number> = { 3: 400, 5: 404, 6: 409, 7: 403, 8: 429, 9: 409, 11: 400, 12: 501, 14: 503, 16: 401 };
 
 export function httpStatusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
-  if ((err as Error).name === "Unsupported") return 501;
   const code = (err as { code?: unknown }).code;
   return typeof code === "number" ? (FROM_GRPC[code] ?? 502) : 500;
 }

@@ -64,11 +64,6 @@ export interface NearPage {
 
 export type NearDecision = { keep: string[] } | { keepAll: true } | { suggestion: true };
 
-/** The catalog answered that it has no such method (an older catalog). */
-export class Unsupported extends Error {
-  override name = "Unsupported";
-}
-
 export interface Peers {
   catalog: { target: string; token?: string };
   hasher: { target: string; token?: string };
@@ -116,14 +111,11 @@ export function grpcPipeline(peers: Peers): Pipeline {
         stream.cancel();
       };
     },
-    // Catalog.ListNearDuplicates and ResolveNearDuplicates (issue 14) are not in this build's
-    // API yet: the page says so instead of failing.
-    nearDuplicates: async () => {
-      throw new Unsupported("this catalog does not offer near-duplicate review yet");
+    nearDuplicates: async (pageToken, token) => {
+      const res = await call(c.listNearDuplicates.bind(c), { pageSize: 50, pageToken }, token);
+      return { groups: res.groups.map(nearGroup), next: res.nextPageToken };
     },
-    resolveNearDuplicates: async () => {
-      throw new Unsupported("this catalog does not offer near-duplicate review yet");
-    },
+    resolveNearDuplicates: async (groupId, decision, token) => void (await call(c.resolveNearDuplicates.bind(c), resolveRequest(groupId, decision), token)),
     hashers: () => hasherHealth(peers.hasher.target),
     access: (token, scope) => checkAccess(peers.catalog.target, token, scope, { caFile: peers.caFile }),
     close() {
@@ -131,6 +123,21 @@ export function grpcPipeline(peers: Peers): Pipeline {
       hasher.close();
     },
   };
+}
+
+/** A group as the page shows it (the catalog lists the suggested keeper first). */
+export function nearGroup(g: catalogV1.NearDuplicateGroup): NearGroup {
+  return {
+    id: g.id,
+    suggestedKeeper: g.suggestedKeep,
+    members: g.members.map((m) => ({ md5: m.md5, name: m.originalName, width: m.width, height: m.height, bytes: m.bytes, format: m.format, ingestedUnixMs: m.ingestedUnixMs, distance: m.distance })),
+  };
+}
+
+function resolveRequest(groupId: string, d: NearDecision): catalogV1.ResolveNearDuplicatesRequest {
+  if ("keep" in d) return { groupId, keep: { md5s: d.keep } };
+  if ("keepAll" in d) return { groupId, keepAll: true };
+  return { groupId, applySuggestion: true };
 }
 
 async function* chunks(bytes: Buffer): AsyncIterable<Buffer> {

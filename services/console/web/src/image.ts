@@ -15,6 +15,27 @@ function rows(obj: Json, prefix = ""): [string, string][] {
   });
 }
 
+/** A near-duplicate copy dropped in favour of this image (Image.absorbed, proto JSON). */
+interface Absorbed {
+  md5?: string;
+  originalName?: string;
+  sourcePath?: string;
+  atUnixMs?: string | number;
+}
+
+/** The dropped copies' names and md5s; names are text nodes, never markup. */
+function absorbedTable(copies: Absorbed[]) {
+  return [
+    h("h2", { id: "absorbed" }, "Dropped copies"),
+    h(
+      "table",
+      { class: "facts", "aria-labelledby": "absorbed" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "MD5"), h("th", { scope: "col" }, "Dropped"))),
+      h("tbody", {}, copies.map((c) => h("tr", {}, h("td", {}, c.originalName || c.sourcePath || ""), h("td", { class: "md5" }, c.md5 ?? ""), h("td", {}, c.atUnixMs ? new Date(Number(c.atUnixMs)).toLocaleString() : "")))),
+    ),
+  ];
+}
+
 export const image: Page = (main, [md5]) => {
   const similar = h("ul", { class: "grid small", "aria-label": "Similar images" });
   const algorithm = h("select", { name: "algorithm" }, ALGORITHMS.map(([v, t]) => h("option", { value: v }, t)));
@@ -34,7 +55,9 @@ export const image: Page = (main, [md5]) => {
   algorithm.addEventListener("change", () => void loadSimilar());
 
   get<{ image: Json; card: Card }>(`/api/images/${md5}`).then(({ image, card }) => {
-    const facts = rows(image).filter(([k]) => !k.startsWith("hashes.frameSignature"));
+    const { absorbed, ...rest } = image;
+    const facts = rows(rest).filter(([k]) => !k.startsWith("hashes.frameSignature"));
+    const copies = (absorbed ?? []) as Absorbed[];
     const names: [string, string][] = [["Original name", card.name], ["Path in the inbox", String(image.sourcePath ?? "")], ["In the library", String(image.libraryPath ?? "")]];
     const session = currentSession();
     const del = h("button", { type: "button", class: "danger", disabled: !session.admin, "aria-describedby": session.admin ? undefined : "delete-why", onclick: async () => {
@@ -59,6 +82,7 @@ export const image: Page = (main, [md5]) => {
           { "aria-labelledby": "facts" },
           h("h2", { id: "facts" }, "File names"),
           h("table", { class: "facts" }, h("tbody", {}, names.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
+          copies.length ? absorbedTable(copies) : null,
           h("h2", {}, "Hashes and facts"),
           h("table", { class: "facts" }, h("tbody", {}, facts.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, v))))),
           h("p", {}, del, session.admin ? null : h("span", { id: "delete-why", class: "muted" }, " Deleting needs an admin token.")),
