@@ -60,7 +60,7 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 describe("web console (booru up, no tokens)", () => {
-  it("shows photos live, browses the library, an image and its similar ones, searches by picture, lists rejections", async () => {
+  it("shows photos live, browses the library, an image and its similar ones, searches by picture, lists rejections, reviews a near-duplicate group", async () => {
     const data = mkdtempSync(path.join(os.tmpdir(), "booru-console-"));
     const inbox = path.join(data, "inbox");
     await mkdir(inbox, { recursive: true });
@@ -172,6 +172,8 @@ describe("web console (booru up, no tokens)", () => {
     await page.reload();
     await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Near-duplicates");
     await poll(async () => (await nearGroups()).some((g) => g.id === target.id)).toBe(false);
+    // Loaded (another group, or none left), and this one is not among them.
+    await poll(() => page.locator(".group").or(page.getByText("No near-duplicates wait for a decision.")).count()).toBe(1);
     expect(await group.count()).toBe(0);
     expect((await fetch(`${app.webUrl}/api/images/${copyMd5}`)).status).toBe(404);
     const library = await fetch(`${app.webUrl}/api/images`).then((r) => r.json() as Promise<{ images: { name: string }[] }>);

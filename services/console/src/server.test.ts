@@ -16,10 +16,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
 });
 
-async function start(tokens: boolean, maxUploadBytes = 1024) {
+async function start(tokens: boolean, maxUploadBytes = 1024, ownToken = "own") {
   const { pipeline, calls, decisions, md5 } = fakePipeline({ admin: ADMIN, read: READ });
   const log = createLogger("test", "silent");
-  const server = createConsoleServer({ pipeline, live: new Live(pipeline, log), assets: new StaticFiles(), log, tokens, ownToken: "own", loopbackOnly: true, maxUploadBytes, sessionTtlMs: 60_000 });
+  const server = createConsoleServer({ pipeline, live: new Live(pipeline, log), assets: new StaticFiles(), log, tokens, ownToken, loopbackOnly: true, maxUploadBytes, sessionTtlMs: 60_000 });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -169,6 +169,17 @@ describe("near-duplicate review", () => {
     expect((await ops.post("/api/near/apply-suggestions", {})).body).toEqual({ resolved: 1 });
     expect(decisions.get("g2")).toEqual({ suggestion: true });
     expect((await ops.call("/api/near")).body).toEqual({ groups: [], next: "" });
+  });
+
+  it("needs the CSRF secret to decide, and shows the catalog's refusal as it said it", async () => {
+    const { base, decisions } = await start(false, 1024, "read-only-console-token");
+    const b = browser(base);
+    await b.call("/api/session");
+    expect((await b.post("/api/near/g1/resolve", { keepAll: true }, { csrf: false })).status).toBe(403);
+    // Without tokens the console asks with its own token; here the catalog refuses it.
+    const refused = await b.post("/api/near/g1/resolve", { keepAll: true });
+    expect(refused).toMatchObject({ status: 403, body: { error: "token lacks the admin scope" } });
+    expect(decisions.size).toBe(0);
   });
 
   it("retries and deletes rejected files for an admin only, with the user's token", async () => {
