@@ -85,6 +85,8 @@ try {
   await page.evaluate(() => globalThis.scrollTo(0, 0));
   await shot("image");
   await page.goto(`${web}/near`);
+  // photo-002 and its edited copy, photo-007 and its small one: the detector groups them.
+  await page.locator(".group").waitFor({ timeout: 60_000 });
   await shot("near-duplicates");
   await page.goto(`${web}/rejected`);
   await page.getByRole("row", { name: /notes\.jpg/ }).waitFor();
