@@ -149,3 +149,19 @@ export async function insertManyOnce<T extends { _id: string }>(coll: Collection
     return docs.filter((_, i) => !failed.has(i));
   }
 }
+
+/**
+ * Every row of a keyed query, a batch at a time, in key order. `page` takes the last key seen
+ * ("" first) and the batch size, and must return rows after that key in key order. No statement
+ * stays open across a yield: while a better-sqlite3 iterator is open, every other statement on the
+ * connection fails ("busy executing a query"), and a caller that awaits between rows lets other
+ * modules of the same process use the connection.
+ */
+export function* inBatches<T>(page: (after: string, size: number) => T[], keyOf: (row: T) => string, size = 5_000): Generator<T> {
+  for (let after = ""; ; ) {
+    const rows = page(after, size);
+    yield* rows;
+    if (rows.length < size) return;
+    after = keyOf(rows[rows.length - 1]!);
+  }
+}

@@ -1,4 +1,4 @@
-import type { SqliteDb } from "@booru/runtime";
+import { inBatches, type SqliteDb } from "@booru/runtime";
 import { toPage, type Cursor } from "../repos/types.js";
 import type { NearGroup, NearJob, NearRepo, Pair, SimilarPair } from "./types.js";
 
@@ -139,7 +139,8 @@ class SqliteNear implements NearRepo {
   }
 
   async *allGroups() {
-    for (const row of this.db.prepare("SELECT id, members, updated FROM catalog_near_groups").iterate() as Iterable<GroupRow>) yield toGroup(row);
+    const page = this.db.prepare("SELECT id, members, updated FROM catalog_near_groups WHERE id > ? ORDER BY id LIMIT ?");
+    for (const row of inBatches((after, size) => page.all(after, size) as GroupRow[], (r) => r.id)) yield toGroup(row);
   }
 
   async countGroups() {

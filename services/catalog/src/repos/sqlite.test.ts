@@ -98,3 +98,23 @@ describe("SQLite catalog queries", () => {
     db.close();
   });
 });
+
+describe("SQLite reads of every record", () => {
+  // In one process the catalog rebuilds its index while dedup opens its claims on the same
+  // connection: `booru up` on an existing data folder failed with "busy executing a query".
+  it("leave the connection free between records, however many there are", async () => {
+    const db = openSqlite(":memory:");
+    const repos = sqliteRepos(db);
+    const images = Array.from({ length: 25_050 }, (_, i) => makeImage(`many-${i}`));
+    await repos.images.putMany(images.map((image) => ({ image })));
+    let hashes = 0;
+    for await (const row of repos.images.hashes()) {
+      if (hashes++ % 5_000 === 0) db.exec("CREATE TABLE IF NOT EXISTS other_module (k TEXT PRIMARY KEY)");
+      expect(row.hashes.phash64).toBeDefined();
+    }
+    let records = 0;
+    for await (const r of repos.images.records()) if (records++ % 999 === 0) db.prepare("INSERT OR IGNORE INTO other_module (k) VALUES (?)").run(r.image.md5);
+    expect({ hashes, records }).toEqual({ hashes: images.length, records: images.length });
+    db.close();
+  });
+});

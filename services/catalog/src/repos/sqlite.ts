@@ -1,5 +1,5 @@
 import { catalogV1 } from "@booru/proto";
-import type { SqliteDb } from "@booru/runtime";
+import { inBatches, type SqliteDb } from "@booru/runtime";
 import { parseValue, type Algorithm } from "../hashes.js";
 import type { HashValues } from "../similarity.js";
 import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
@@ -156,8 +156,9 @@ class SqliteImages implements ImagesRepo {
   }
 
   async *records() {
-    const rows = this.db.prepare("SELECT i.record, t.data, t.mime, t.width, t.height FROM catalog_images i LEFT JOIN catalog_thumbnails t ON t.md5 = i.md5").iterate() as Iterable<{ record: string; data: Buffer | null; mime: string; width: number; height: number }>;
-    for (const r of rows) yield { image: parseImage(r)!, ...(r.data && { thumbnail: { data: r.data, mime: r.mime, width: r.width, height: r.height } }) };
+    type Row = { md5: string; record: string; data: Buffer | null; mime: string; width: number; height: number };
+    const page = this.db.prepare("SELECT i.md5, i.record, t.data, t.mime, t.width, t.height FROM catalog_images i LEFT JOIN catalog_thumbnails t ON t.md5 = i.md5 WHERE i.md5 > ? ORDER BY i.md5 LIMIT ?");
+    for (const r of inBatches((after, size) => page.all(after, size) as Row[], (r) => r.md5, 1_000)) yield { image: parseImage(r)!, ...(r.data && { thumbnail: { data: r.data, mime: r.mime, width: r.width, height: r.height } }) };
   }
 
   /** True when the record was new. */
@@ -240,7 +241,9 @@ class SqliteImages implements ImagesRepo {
 
   async *hashes() {
     // Raw rows from the covering index (catalog_images_sim): a million records are read in seconds.
-    const rows = this.db.prepare("SELECT md5, sim, frame_signature FROM catalog_images INDEXED BY catalog_images_sim").raw().iterate() as Iterable<[string, Buffer | null, string | null]>;
+    type Row = [string, Buffer | null, string | null];
+    const page = this.db.prepare("SELECT md5, sim, frame_signature FROM catalog_images INDEXED BY catalog_images_sim WHERE md5 > ? ORDER BY md5 LIMIT ?").raw();
+    const rows = inBatches((after, size) => page.all(after, size) as Row[], (r) => r[0], 20_000);
     const hex = this.db.prepare("SELECT phash64, dhash64, phash256, blockhash256 FROM catalog_images WHERE md5 = ?");
     for (const [md5, sim, frames] of rows) {
       // No packed value: a record without every hash (rare), read from its hex columns.
