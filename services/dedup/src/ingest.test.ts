@@ -188,9 +188,12 @@ describe("Ingestor", () => {
     expect(catalog.images.get(md5(bytes))!.image!.sourcePath).toBe("o.png");
     expect(await claims.get(md5(bytes))).toMatchObject({ state: "done", source: "o.png" });
     expect(existsSync(path.join(root, "library", md5(bytes).slice(0, 2), md5(bytes).slice(2, 4), `${md5(bytes)}.png`))).toBe(true);
-    // The original, delivered again, is not lost either: it ends in duplicates/ beside its record.
-    expect(await ingestor.process(drop("o.png", bytes), attempt(2), noop)).toMatchObject({ kind: "duplicate" });
-    expect(readFileSync(path.join(root, "duplicates", "o.png"), "utf8")).toBe(bytes);
+    // The original, delivered again, is the recorded file: only its removal was left (it is
+    // not a duplicate of itself, so the books show one image and one duplicate).
+    expect(await ingestor.process(drop("o.png", bytes), attempt(2), noop)).toMatchObject({ kind: "ingested", finished: true });
+    expect(existsSync(path.join(root, "inbox", "o.png"))).toBe(false);
+    expect(existsSync(path.join(root, "duplicates", "o.png"))).toBe(false);
+    expect([...catalog.duplicates.values()].map((d) => d.sourcePath)).toEqual(["copies/c.png"]);
   });
 
   it("resumes at once a live claim its own crashed run left behind, without waiting for the lease", async () => {

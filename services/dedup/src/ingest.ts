@@ -170,7 +170,7 @@ export class Ingestor {
           this.metrics.claims.inc({ outcome: "collision" });
           return this.reject(at, Reason.MD5_COLLISION, `md5 ${md5} is already held by other bytes (sha256 ${existing.sha256})`, md5);
         }
-        if (existing.entry === at.entryId && !this.held.has(md5)) {
+        if (this.isRecordedFile(existing, at) && !this.held.has(md5)) {
           // The very file an earlier attempt filed and recorded, which stopped before removing
           // it: only the removal is left. Anything else at that path, whatever its times, is a
           // new drop of the same bytes, so a duplicate with its own record.
@@ -189,6 +189,15 @@ export class Ingestor {
       default:
         return this.takeOverOrWait(at, real, d, existing, progress);
     }
+  }
+
+  /**
+   * Whether this inbox file is the one the done claim's record was made from: by its identity,
+   * or, when a copy finished the claim for another file's record (markDone with the record's
+   * source, whose identity that copy could not know), by that record's source path.
+   */
+  private isRecordedFile(claim: Claim, at: Located): boolean {
+    return claim.entry ? claim.entry === at.entryId : claim.source === at.ev.path;
   }
 
   private async takeOverOrWait(at: Located, real: string, d: FileDigest, existing: Claim, progress: () => void): Promise<Outcome> {
