@@ -89,6 +89,13 @@ const RECENT_MS = 3_600_000;
  * a lookup of 61 ids: FerretDB cannot push a range down, so counting by `ingestedUnixMs` read
  * the whole collection. Counts are to the second: the second `since` falls in counts whole.
  */
+/** Indexes of the operations of a bulk write that failed on a duplicate key (none for another error). */
+function duplicateKeyIndexes(err: unknown): Set<number> {
+  const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as { code?: number; index?: number }[];
+  return list.some((e) => e.code !== 11000) ? new Set() : new Set(list.map((e) => e.index ?? -1));
+}
+
 class RecentCounts {
   private swept = 0;
 
@@ -97,7 +104,19 @@ class RecentCounts {
   async add(ingested: number[], now = Date.now()): Promise<void> {
     const perSecond = new Map<string, number>();
     for (const at of ingested) if (at >= now - RECENT_MS) perSecond.set(String(Math.floor(at / 1000)), (perSecond.get(String(Math.floor(at / 1000))) ?? 0) + 1);
-    if (perSecond.size) await this.coll.bulkWrite([...perSecond].map(([_id, n]) => ({ updateOne: { filter: { _id }, update: { $inc: { n } }, upsert: true } })), { ordered: false });
+    let ops = [...perSecond].map(([_id, n]) => ({ updateOne: { filter: { _id }, update: { $inc: { n } }, upsert: true } }));
+    for (let attempt = 1; ops.length > 0; attempt++) {
+      try {
+        await this.coll.bulkWrite(ops, { ordered: false });
+        return;
+      } catch (err) {
+        // Two writers upserting the same new second at once: one insert loses (E11000 on FerretDB,
+        // whose upsert is read-then-write). Only the lost ones are sent again, now as updates.
+        const lost = duplicateKeyIndexes(err);
+        if (attempt >= 3 || lost.size === 0) throw err;
+        ops = ops.filter((_, i) => lost.has(i));
+      }
+    }
   }
 
   /** Undefined when `since` is older than the counts reach. */
