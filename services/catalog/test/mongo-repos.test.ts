@@ -46,7 +46,6 @@ describe("MongoDB GetStats counters", () => {
       // A crash after the insert, before the $inc: the record is there, its marker too.
       await mongo.db.collection("images").insertOne({ ...(await mongo.db.collection("images").findOne({ _id: makeImage("n2").md5 as never }))!, _id: makeImage("n3").md5 as never, bytes: 5 });
       await mongo.db.collection("counters_pending").insertOne({ _id: `images:${makeImage("n3").md5}` as never });
-      expect((await repos.images.stats(0)).images).toBe(1);
       const again = await mongoRepos(mongo.db);
       expect(await again.images.stats(0)).toEqual({ images: 2, bytes: 37, ingestedSince: 2 });
       expect(await again.rejections.countByReason()).toEqual({ corrupt: 1 });
