@@ -74,7 +74,7 @@ await sync.refresh();
 const indexS = (performance.now() - t) / 1000;
 console.log(`  index built from the store: ${indexS.toFixed(1)} s, ${cpu(c).toFixed(1)} CPU s (${index.size.toLocaleString()} entries)`);
 
-const detector = new NearDetector({ repo: near, images: repos.images, index, refreshIndex: () => sync.refresh(), rule: DEFAULT_NEAR_RULE, mode: "review", keeper: DEFAULT_KEEPER, drop: async () => undefined, changed: () => undefined, owner: "bench", log });
+const detector = new NearDetector({ repo: near, images: repos.images, index, refreshIndex: () => sync.refresh(), catchUpIndex: () => sync.catchUp(), rule: DEFAULT_NEAR_RULE, mode: "review", keeper: DEFAULT_KEEPER, drop: async () => undefined, changed: () => undefined, owner: "bench", log });
 await near.enqueue({ id: "s:bench", kind: "rescan", md5s: [], at: Date.now() });
 t = performance.now();
 c = process.cpuUsage();

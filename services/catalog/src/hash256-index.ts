@@ -20,6 +20,11 @@ export class Hash256Index {
     this.present[slot] = 1;
   }
 
+  /** A copy of the slot's value, or undefined. */
+  get(slot: number): Uint32Array | undefined {
+    return this.present[slot] ? this.words.slice(slot * WORDS, slot * WORDS + WORDS) : undefined;
+  }
+
   remove(slot: number): void {
     if (!this.present[slot]) return;
     this.present[slot] = 0;

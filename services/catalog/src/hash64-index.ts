@@ -116,6 +116,11 @@ export class Hash64Index {
     else this.link(slot);
   }
 
+  /** The slot's value as [hi, lo], or undefined. */
+  get(slot: number): Uint32Array | undefined {
+    return this.present[slot] ? Uint32Array.of(this.hi[slot]!, this.lo[slot]!) : undefined;
+  }
+
   remove(slot: number): void {
     if (!this.present[slot]) return;
     this.layout.split(this.hi[slot]!, this.lo[slot]!, this.parts);

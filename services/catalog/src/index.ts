@@ -69,6 +69,7 @@ export const catalogModule = defineModule({
       images: repos.images,
       index,
       refreshIndex: () => sync.refresh(),
+      catchUpIndex: () => sync.catchUp(),
       rule,
       mode: config.nearDuplicates,
       keeper,

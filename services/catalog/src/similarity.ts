@@ -2,6 +2,7 @@ import { signatureDistance } from "@booru/hasher/signature";
 import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
 import { Hash256Index } from "./hash256-index.js";
+import { Md5Slots } from "./md5-slots.js";
 
 /** Hex strings as records hold them, or already parsed words (a store's packed form, read faster at start). */
 export type HashValues = Partial<Record<Algorithm, string | Uint32Array>>;
@@ -13,6 +14,8 @@ export interface Match {
 
 interface AlgoIndex {
   set(slot: number, words: Uint32Array): void;
+  /** The slot's value as words, or undefined. */
+  get(slot: number): Uint32Array | undefined;
   remove(slot: number): void;
   search(q: Uint32Array, maxDistance: number, visit: Visit): void;
   /** Compares every entry (no pruning): what `search` must equal, for the brute-force option. */
@@ -24,6 +27,7 @@ function index64(): AlgoIndex {
   const idx = new Hash64Index();
   return {
     set: (slot, w) => idx.set(slot, w[0]!, w[1]!),
+    get: (slot) => idx.get(slot),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q[0]!, q[1]!, d, visit),
     bruteForce: (q, d, visit) => idx.scan(q[0]!, q[1]!, d, visit),
@@ -37,6 +41,7 @@ function index256(): AlgoIndex {
   const idx = new Hash256Index();
   return {
     set: (slot, w) => idx.set(slot, w),
+    get: (slot) => idx.get(slot),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q, d, visit),
     // The 256-bit index has no pruning: its search already compares every entry.
@@ -62,6 +67,7 @@ function frameIndex(): AlgoIndex {
   };
   return {
     set: (slot, w) => void values.set(slot, w),
+    get: (slot) => values.get(slot),
     remove: (slot) => void values.delete(slot),
     search: compareAll,
     bruteForce: compareAll,
@@ -77,11 +83,10 @@ function frameIndex(): AlgoIndex {
  * event twice (own write, then its echo from the bus) is harmless.
  */
 export class SimilarityIndex {
-  private readonly slots = new Map<string, number>();
-  private readonly md5s: (string | undefined)[] = [];
-  private readonly free: number[] = [];
-  private readonly withFrames = new Set<string>();
+  private readonly slots = new Md5Slots();
   private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256(), frames: frameIndex() };
+  /** While reconciling with the store: the slots upserted since `mark()` (see `sweep`). */
+  private marks?: Uint8Array;
 
   get size(): number {
     return this.slots.size;
@@ -92,43 +97,78 @@ export class SimilarityIndex {
   }
 
   has(md5: string): boolean {
-    return this.slots.has(md5);
+    return this.slots.get(md5) !== -1;
   }
 
-  md5List(): string[] {
-    return [...this.slots.keys()];
+  /** Every md5 in the index, read as the walk reaches its slot (changes meanwhile are seen or not). */
+  *md5s(): Generator<string> {
+    for (let slot = 0; slot < this.slots.capacity; slot++) {
+      const md5 = this.slots.md5Of(slot);
+      if (md5 !== undefined) yield md5;
+    }
+  }
+
+  /** The values held for an md5, as words (for comparing two entries without their records). */
+  valuesOf(md5: string): Partial<Record<Algorithm, Uint32Array>> | undefined {
+    const slot = this.slots.get(md5);
+    if (slot === -1) return undefined;
+    const out: Partial<Record<Algorithm, Uint32Array>> = {};
+    for (const algo of ALGORITHMS) {
+      const v = this.byAlgo[algo].get(slot);
+      if (v) out[algo] = v;
+    }
+    return out;
   }
 
   upsert(md5: string, hashes: HashValues): void {
-    let slot = this.slots.get(md5);
-    if (slot === undefined) {
-      slot = this.free.pop() ?? this.md5s.length;
-      this.slots.set(md5, slot);
-      this.md5s[slot] = md5;
-    }
+    const { slot } = this.slots.add(md5);
     for (const algo of ALGORITHMS) {
       const v = hashes[algo];
       const words = typeof v === "string" ? (v ? parseValue(algo, v) : undefined) : v;
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }
-    if (hashes.frames) this.withFrames.add(md5);
-    else this.withFrames.delete(md5);
+    if (this.marks) {
+      if (slot >= this.marks.length) this.marks = grow(this.marks, this.slots.capacity);
+      this.marks[slot] = 1;
+    }
   }
 
   /** True for an animation or video (compared by frame signature). */
   hasFrames(md5: string): boolean {
-    return this.withFrames.has(md5);
+    const slot = this.slots.get(md5);
+    return slot !== -1 && this.byAlgo.frames.get(slot) !== undefined;
   }
 
   remove(md5: string): void {
-    const slot = this.slots.get(md5);
-    if (slot === undefined) return;
+    const slot = this.slots.delete(md5);
+    if (slot === -1) return;
     for (const algo of ALGORITHMS) this.byAlgo[algo].remove(slot);
-    this.slots.delete(md5);
-    this.withFrames.delete(md5);
-    this.md5s[slot] = undefined;
-    this.free.push(slot);
+    if (this.marks && slot < this.marks.length) this.marks[slot] = 0;
+  }
+
+  /**
+   * Reconciling with the store, mark and sweep: after `mark()`, every upsert marks its entry;
+   * `sweep()` then removes every entry left unmarked (no longer in the store) and returns how
+   * many. A bit per slot instead of a set of every md5 seen: no 100 MB spike per million.
+   */
+  mark(): void {
+    this.marks = new Uint8Array(this.slots.capacity);
+  }
+
+  sweep(): number {
+    const marks = this.marks;
+    this.marks = undefined;
+    if (!marks) return 0;
+    let removed = 0;
+    for (let slot = 0; slot < this.slots.capacity; slot++) {
+      if (marks[slot]) continue;
+      const md5 = this.slots.md5Of(slot);
+      if (md5 === undefined) continue;
+      this.remove(md5);
+      removed++;
+    }
+    return removed;
   }
 
   /** Matches within maxDistance ordered by distance then md5, at most `limit`. */
@@ -141,7 +181,7 @@ export class SimilarityIndex {
     // Only the distances needed to fill the limit are sorted by md5.
     const out: Match[] = [];
     for (let d = 0; d <= maxDistance && out.length < limit; d++) {
-      const md5s = byDistance[d]!.map((slot) => this.md5s[slot]!).sort();
+      const md5s = byDistance[d]!.map((slot) => this.slots.md5Of(slot)!).sort();
       for (const md5 of md5s) {
         if (out.length >= limit) break;
         out.push({ md5, distance: d });
@@ -149,6 +189,12 @@ export class SimilarityIndex {
     }
     return out;
   }
+}
+
+function grow(a: Uint8Array, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  b.set(a);
+  return b;
 }
 
 /**

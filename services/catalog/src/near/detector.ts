@@ -7,14 +7,13 @@
  * both arrive at once on two replicas, and groups have a single writer, so each is recorded once.
  */
 import { randomBytes } from "node:crypto";
-import { hasherV1, type catalogV1 } from "@booru/proto";
+import type { catalogV1 } from "@booru/proto";
 import type { Logger } from "@booru/runtime";
-import { parseValue, type Algorithm } from "../hashes.js";
 import { similarityHashes, type ImagesRepo } from "../repos/types.js";
-import type { HashValues, SimilarityIndex } from "../similarity.js";
+import type { SimilarityIndex } from "../similarity.js";
 import { components } from "./components.js";
 import { bestKeeper, type KeeperCriterion } from "./keeper.js";
-import { isNearPair, type NearRule } from "./rule.js";
+import { isNear, type NearRule, type RuleValues } from "./rule.js";
 import { pairKey, pairOf, type NearGroup, type NearJob, type NearRepo, type SimilarPair } from "./types.js";
 
 export type NearMode = "review" | "keep-best" | "off";
@@ -24,8 +23,10 @@ export interface DetectorDeps {
   repo: NearRepo;
   images: ImagesRepo;
   index: SimilarityIndex;
-  /** Rebuilds the index from the store (on taking the lease). */
+  /** Reconciles the index with the whole store (a rescan). */
   refreshIndex(): Promise<void>;
+  /** Adds what was stored since the index was last reconciled (on taking the lease). */
+  catchUpIndex(): Promise<void>;
   rule: NearRule;
   mode: NearMode;
   keeper: readonly KeeperCriterion[];
@@ -41,7 +42,8 @@ export interface DetectorDeps {
 /** Candidates per index query; a real group is far smaller. */
 const MAX_CANDIDATES = 10_000;
 const BATCH = 50;
-const RESCAN_CHUNK = 1000;
+/** Images per slice of a rescan between yields to the event loop (tens of milliseconds at a million). */
+const RESCAN_CHUNK = 250;
 
 export class NearDetector {
   private leader = false;
@@ -89,7 +91,7 @@ export class NearDetector {
     if (!held) this.leader = false;
     else if (!this.leader) {
       // Whatever the previous holder processed is in the store; the index must hold all of it.
-      await this.deps.refreshIndex();
+      await this.deps.catchUpIndex();
       this.leader = true;
       this.deps.log.info({ owner: this.deps.owner }, "near-duplicate detector active on this replica");
     }
@@ -120,7 +122,7 @@ export class NearDetector {
     if (!image) return this.regroup([md5]); // deleted before its turn
     this.deps.index.upsert(md5, similarityHashes(image));
     const different = await this.deps.repo.differentAmong([md5]);
-    const pairs = (await this.pairsOf(md5, image.hashes)).filter((p) => !different.has(pairKey(p.a, p.b)));
+    const pairs = this.pairsOf(md5).filter((p) => !different.has(pairKey(p.a, p.b)));
     await this.deps.repo.putPairs(pairs);
     const partners = pairs.map((p) => (p.a === md5 ? p.b : p.a));
     if (this.deps.mode === "keep-best" && partners.length > 0) await this.keepBest(image, partners);
@@ -128,29 +130,30 @@ export class NearDetector {
   }
 
   /**
-   * The pairs of one image with every image in the index: candidates from the index (each
-   * threshold is a Hamming ball it searches quickly), each checked by the rule on the records.
+   * The pairs of one image (already in the index) with every other image in the index:
+   * candidates from the phash64 (or frame-signature) Hamming ball the index searches quickly,
+   * each checked by the rule on the values the index holds, so no record is read.
    */
-  async pairsOf(md5: string, fields: hasherV1.Hashes | undefined): Promise<SimilarPair[]> {
-    const candidates = this.candidates(md5, similarityHashesOf(fields));
-    if (candidates.size === 0) return [];
-    const records = await this.deps.images.getMany([...candidates.keys()]);
-    return records.filter((r) => isNearPair(fields, r.hashes, this.deps.rule)).map((r) => ({ ...pairOf(md5, r.md5), distance: candidates.get(r.md5)! }));
+  pairsOf(md5: string): SimilarPair[] {
+    const { index, rule } = this.deps;
+    const mine = index.valuesOf(md5);
+    if (!mine) return [];
+    const out: SimilarPair[] = [];
+    for (const [other, d] of this.candidates(md5, mine)) {
+      const theirs = index.valuesOf(other);
+      if (theirs && isNear(mine, theirs, rule)) out.push({ ...pairOf(md5, other), distance: d });
+    }
+    return out;
   }
 
   /** md5 -> the phash64 (or frame-signature) distance, of every image the rule may pair with this one. */
-  private candidates(md5: string, hashes: HashValues): Map<string, number> {
+  private candidates(md5: string, values: RuleValues): Map<string, number> {
     const { index, rule } = this.deps;
-    const near = (algo: Algorithm, max: number) => {
-      const given = hashes[algo];
-      const value = typeof given === "string" ? parseValue(algo, given) : given;
-      return new Map(value ? index.query(algo, value, max, MAX_CANDIDATES).map((m) => [m.md5, m.distance]) : []);
-    };
+    const near = (algo: "phash64" | "frames", max: number) => (values[algo] ? index.query(algo, values[algo], max, MAX_CANDIDATES) : []);
     const out = new Map<string, number>();
-    const framed = Boolean(hashes.frames);
-    if (framed) for (const [other, d] of near("frames", rule.frames)) out.set(other, d);
-    // The rule needs phash64 within its threshold: a multi-index search finds exactly those.
-    for (const [other, d] of near("phash64", rule.phash64)) if (!(framed && index.hasFrames(other))) out.set(other, d);
+    const framed = Boolean(values.frames);
+    if (framed) for (const m of near("frames", rule.frames)) out.set(m.md5, m.distance);
+    for (const m of near("phash64", rule.phash64)) if (!(framed && index.hasFrames(m.md5))) out.set(m.md5, m.distance);
     out.delete(md5);
     return out;
   }
@@ -236,16 +239,15 @@ export class NearDetector {
       for (const p of kept) touched.add(p.a).add(p.b);
       batch = [];
     };
-    // The md5s first, then records in chunks: nothing else may use a SQLite connection while a
-    // statement iterates, and the work below writes.
-    const md5s: string[] = [];
-    for await (const { md5 } of this.deps.images.hashes()) md5s.push(md5);
-    for (let i = 0; i < md5s.length; i += RESCAN_CHUNK) {
-      for (const image of await this.deps.images.getMany(md5s.slice(i, i + RESCAN_CHUNK))) {
-        images++;
-        // Each pair once: from its smaller md5.
-        for (const p of await this.pairsOf(image.md5, image.hashes)) if (p.a === image.md5) batch.push(p);
-      }
+    // From the index alone (it holds every value the rule reads): no record is parsed. The walk
+    // yields to the event loop between chunks so the replica keeps answering.
+    let chunk = 0;
+    for (const md5 of this.deps.index.md5s()) {
+      images++;
+      // Each pair once: from its smaller md5.
+      for (const p of this.pairsOf(md5)) if (p.a === md5) batch.push(p);
+      if (++chunk < RESCAN_CHUNK) continue;
+      chunk = 0;
       if (batch.length >= 5000) await flush();
       await this.holdLease();
     }
@@ -258,8 +260,6 @@ export class NearDetector {
     return result;
   }
 }
-
-const similarityHashesOf = (h: hasherV1.Hashes | undefined): HashValues => similarityHashes({ hashes: h } as catalogV1.Image);
 
 /** Sortable by creation, unique across replicas. */
 function newGroupId(now: number): string {

@@ -28,32 +28,53 @@ const FLAT_BITS = 3;
 
 type HashFields = Partial<Pick<hasherV1.Hashes, "phash64" | "dhash64" | "phash256" | "blockhash256" | "frameSignature">>;
 
+/** The values a rule compares, as words: from a record (`wordsOf`) or from the similarity index. */
+export type RuleValues = Partial<Record<Algorithm, Uint32Array>>;
+
+/** A record's hashes as words, for the algorithms it has. */
+export function wordsOf(h: HashFields | undefined): RuleValues {
+  const out: RuleValues = {};
+  for (const [algo, field] of [["phash64", "phash64"], ["dhash64", "dhash64"], ["phash256", "phash256"], ["blockhash256", "blockhash256"], ["frames", "frameSignature"]] as const) {
+    const v = h?.[field] ? parseValue(algo, h[field]) : undefined;
+    if (v) out[algo] = v;
+  }
+  return out;
+}
+
 /** Distances between two images' hashes, for the algorithms both have. */
 export function nearDistances(a: HashFields | undefined, b: HashFields | undefined): Partial<Record<Algorithm, number>> {
+  return valueDistances(wordsOf(a), wordsOf(b));
+}
+
+export function isNearPair(a: HashFields | undefined, b: HashFields | undefined, rule: NearRule): boolean {
+  return isNear(wordsOf(a), wordsOf(b), rule);
+}
+
+/** True when the image's dhash64 shows (almost) no gradient: nothing to compare by hashes. */
+export function isFlat(h: HashFields | undefined): boolean {
+  return isFlatValue(wordsOf(h));
+}
+
+export function valueDistances(a: RuleValues, b: RuleValues): Partial<Record<Algorithm, number>> {
   const out: Partial<Record<Algorithm, number>> = {};
-  for (const [algo, field] of [["phash64", "phash64"], ["dhash64", "dhash64"], ["phash256", "phash256"], ["blockhash256", "blockhash256"], ["frames", "frameSignature"]] as const) {
-    const x = a?.[field] ? parseValue(algo, a[field]) : undefined;
-    const y = b?.[field] ? parseValue(algo, b[field]) : undefined;
+  for (const algo of ["phash64", "dhash64", "phash256", "blockhash256", "frames"] as const) {
+    const x = a[algo];
+    const y = b[algo];
     if (x && y) out[algo] = algo === "frames" ? signatureDistance(x, y) : distance(x, y);
   }
   return out;
 }
 
-export function isNearPair(a: HashFields | undefined, b: HashFields | undefined, rule: NearRule): boolean {
-  const d = nearDistances(a, b);
-  if (d.frames === undefined && (isFlat(a) || isFlat(b))) return false;
-  return withinRule(d, rule);
+/** The rule over values as words: what ingest, rescan and the benchmark all decide with. */
+export function isNear(a: RuleValues, b: RuleValues, rule: NearRule): boolean {
+  if (a.frames && b.frames) return signatureDistance(a.frames, b.frames) <= rule.frames;
+  if (isFlatValue(a) || isFlatValue(b) || !a.phash64 || !b.phash64 || !a.dhash64 || !b.dhash64) return false;
+  return distance(a.phash64, b.phash64) <= rule.phash64 && distance(a.dhash64, b.dhash64) <= rule.dhash64;
 }
 
-/** True when the image's dhash64 shows (almost) no gradient: nothing to compare by hashes. */
-export function isFlat(h: HashFields | undefined): boolean {
-  const words = h?.dhash64 ? parseValue("dhash64", h.dhash64) : undefined;
+function isFlatValue(v: RuleValues): boolean {
+  const words = v.dhash64;
   if (!words) return true;
   const ones = popcount32(words[0]!) + popcount32(words[1]!);
   return ones < FLAT_BITS || ones > 64 - FLAT_BITS;
-}
-
-function withinRule(d: Partial<Record<Algorithm, number>>, rule: NearRule): boolean {
-  if (d.frames !== undefined) return d.frames <= rule.frames;
-  return d.phash64 !== undefined && d.dhash64 !== undefined && d.phash64 <= rule.phash64 && d.dhash64 <= rule.dhash64;
 }
