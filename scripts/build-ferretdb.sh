@@ -4,13 +4,19 @@
 # If the SQLite backend will not compile, builds without it (-tags ferretdb_no_sqlite); the
 # harness then uses the PostgreSQL backend on the local server. The chosen backend is written
 # beside the binary.
-# ferretdb-id-index.patch is applied to a copy of the module (used through `replace`): FerretDB
-# 1.24 filters `_id` with jsonb `@>`, which no btree index serves, so on PostgreSQL every lookup
-# by `_id` read the whole table; patched, `_id` equality and `$in` use the primary-key index.
+# ferretdb.patch is applied to a copy of the module (used through `replace`). Each change is marked
+# "booru-ingest:" in it:
+# - FerretDB 1.24 filters `_id` with jsonb `@>`, which no btree index serves, so on PostgreSQL
+#   every lookup by `_id` read the whole table; patched, `_id` equality and `$in` use the primary key.
+# - An update (or findAndModify) that found its document wrote it while its read still held a
+#   pooled PostgreSQL connection, and an update command kept every statement's read open to its
+#   end: 50 such at once (the pool's size; e.g. one command of 50 matching upserts) waited for a
+#   51st connection for good and FerretDB stopped answering anyone (issue 14). Patched, a query
+#   with a limit releases its connection as soon as it has returned its last document.
 set -euo pipefail
 VERSION=v1.24.2
 SRC="$(cd "$(dirname "$0")/../test/harness/ferretdb" && pwd)"
-PATCH="$(cd "$(dirname "$0")" && pwd)/ferretdb-id-index.patch"
+PATCH="$(cd "$(dirname "$0")" && pwd)/ferretdb.patch"
 # The launcher's source and the patch are the key: a change to either rebuilds.
 KEY="$(cat "$SRC/main.go" "$PATCH" | md5sum | cut -c1-8)"
 CACHE="${BOORU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/booru-ingest}/ferretdb-$VERSION-$KEY"

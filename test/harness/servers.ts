@@ -125,7 +125,13 @@ export async function startLocalFerret(): Promise<LocalProcess & { url: string; 
   const dir = mkdtempSync(path.join(os.tmpdir(), "booru-ferret-"));
   const storage = ferretStorage(built, dir);
   const args = ["--listen-addr", `127.0.0.1:${port}`, ...storage.args];
-  if (process.env.BOORU_TEST_FERRET_DEBUG) args.push("--debug-addr", process.env.BOORU_TEST_FERRET_DEBUG);
+  // BOORU_TEST_FERRET_DEBUG=1: each FerretDB serves Go's profiler on its own free port, printed,
+  // for a goroutine dump when it stalls (curl ADDR/debug/pprof/goroutine?debug=2).
+  if (process.env.BOORU_TEST_FERRET_DEBUG) {
+    const debug = `127.0.0.1:${await freePort()}`;
+    args.push("--debug-addr", debug);
+    console.error(`ferretdb on ${port}: profiler at http://${debug}/debug/pprof/`);
+  }
   const proc = new LocalProcess("ferretdb", port, bin, args);
   const dispose = async () => {
     await proc.stop();

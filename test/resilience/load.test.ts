@@ -21,10 +21,7 @@ describe("load", () => {
     servers = await startServers();
     // The production rescan interval: the suite's fast 15 s one would have the watcher rescan (and,
     // past the 2-minute duplicate window, republish) the whole backlog every 15 s.
-    // Near-duplicate detection off: with it on, FerretDB 1.24 stops answering every connection
-    // within a minute of a 600-file burst (PostgreSQL idle, FerretDB idle: a stall inside it, not
-    // load; not yet root-caused, open in issue 14). The burst itself is what this test measures.
-    p = await Pipeline.start({ natsUrl: servers.nats.url, mongoUrl: servers.ferret.url, hashers: 2, env: { BOORU_RESCAN_INTERVAL: "5m", BOORU_NEAR_DUPLICATES: "off" } });
+    p = await Pipeline.start({ natsUrl: servers.nats.url, mongoUrl: servers.ferret.url, hashers: 2, env: { BOORU_RESCAN_INTERVAL: "5m" } });
   });
 
   afterAll(async () => {
