@@ -79,13 +79,18 @@ describe("web console (booru up, no tokens)", () => {
     await drop(inbox, HOSTILE, await resized(4, 200));
     await drop(inbox, "broken.jpg", Buffer.from("this is not a picture"));
     const events = page.getByRole("list", { name: "Latest events" });
-    for (const p of photos) await poll(() => events.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
+    const ingested = events.locator(".ev.ingested");
+    for (const p of photos) await poll(() => ingested.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
     await poll(() => events.getByText("broken.jpg").count(), { timeout: 60_000 }).toBe(1);
     await poll(() => page.locator('[data-counter="images"] dd').textContent(), { timeout: 30_000 }).toBe("8");
     await poll(() => page.locator('[data-total="ingested"]').textContent()).toBe("8 in the hour");
     await poll(() => page.locator('[data-counter="hashers"] dd').textContent()).toBe("1 of 1");
+    // near-copy.jpg and the hostile name are smaller copies of photos 2 and 4: two near-duplicates
+    // on the chart, and the groups in the latest events (found after the events of their images).
+    await poll(() => page.locator('[data-total="nearDuplicates"]').textContent(), { timeout: 60_000 }).toBe("2 in the hour");
+    await poll(() => events.locator(".ev.near", { hasText: "near-copy.jpg" }).count()).toBeGreaterThan(0);
     // The hostile name is text on the page, never markup.
-    await poll(() => events.getByText(HOSTILE).count()).toBe(1);
+    await poll(() => ingested.getByText(HOSTILE).count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await expectAccessible(page);
 
