@@ -148,7 +148,9 @@ describe("booru on a local Kubernetes cluster", () => {
     expect(await probe("np-plain-catalog", {}, "catalog:50051")).toBe("refused");
     expect(await probe("np-client", { "booru.io/catalog-client": "true" }, "catalog:50051")).toBe("connected");
     expect(await probe("np-client-hasher", { "booru.io/catalog-client": "true" }, "hasher:50051")).toBe("refused");
-    note("NetworkPolicies enforced by kube-router: an unlisted pod is refused by hasher and catalog; a catalog-client pod reaches the catalog and is refused by the hasher");
+    // dedup's Library API (the originals) answers the web console only.
+    expect(await probe("np-client-dedup", { "booru.io/catalog-client": "true" }, "dedup:50051")).toBe("refused");
+    note("NetworkPolicies enforced by kube-router: an unlisted pod is refused by hasher and catalog; a catalog-client pod reaches the catalog and is refused by the hasher and by dedup");
   }, 10 * 60_000);
 
   let set: Drop[] = [];

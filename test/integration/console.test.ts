@@ -18,6 +18,12 @@ import { resized, writePictures } from "../e2e/pictures.mjs";
 const env = (data: string) => ({ NATS_URL: "", MONGO_URL: "", BOORU_DATA: data, BOORU_SETTLE_TIME: "300ms", BOORU_SETTLE_MAX: "3s", BOORU_SHUTDOWN_TIMEOUT: "10s" });
 const HOSTILE = `<img src=x onerror="window.__pwned=1">.jpg`;
 
+/** An img element's width as decoded, 0 until it has loaded (runs in the page). */
+const loadedWidth = (el: unknown) => {
+  const img = el as { complete: boolean; naturalWidth: number };
+  return img.complete ? img.naturalWidth : 0;
+};
+
 /** Polls like expect.poll, with room for a loaded machine (its default gives up after 1 s). */
 const poll = <T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(fn, { timeout: 30_000, ...opts });
 
@@ -79,13 +85,18 @@ describe("web console (booru up, no tokens)", () => {
     await drop(inbox, HOSTILE, await resized(4, 200));
     await drop(inbox, "broken.jpg", Buffer.from("this is not a picture"));
     const events = page.getByRole("list", { name: "Latest events" });
-    for (const p of photos) await poll(() => events.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
+    const ingested = events.locator(".ev.ingested");
+    for (const p of photos) await poll(() => ingested.getByText(path.basename(p)).count(), { timeout: 60_000 }).toBe(1);
     await poll(() => events.getByText("broken.jpg").count(), { timeout: 60_000 }).toBe(1);
     await poll(() => page.locator('[data-counter="images"] dd').textContent(), { timeout: 30_000 }).toBe("8");
     await poll(() => page.locator('[data-total="ingested"]').textContent()).toBe("8 in the hour");
     await poll(() => page.locator('[data-counter="hashers"] dd').textContent()).toBe("1 of 1");
+    // near-copy.jpg and the hostile name are smaller copies of photos 2 and 4: two near-duplicates
+    // on the chart, and the groups in the latest events (found after the events of their images).
+    await poll(() => page.locator('[data-total="nearDuplicates"]').textContent(), { timeout: 60_000 }).toBe("2 in the hour");
+    await poll(() => events.locator(".ev.near", { hasText: "near-copy.jpg" }).count()).toBeGreaterThan(0);
     // The hostile name is text on the page, never markup.
-    await poll(() => events.getByText(HOSTILE).count()).toBe(1);
+    await poll(() => ingested.getByText(HOSTILE).count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await expectAccessible(page);
 
@@ -106,6 +117,14 @@ describe("web console (booru up, no tokens)", () => {
     await grid.getByRole("link", { name: /photo-002\.jpg/ }).click();
     await poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("photo-002.jpg");
     await poll(() => page.getByRole("row", { name: /hashes\.phash64/ }).count()).toBe(1);
+    // The picture is the original from the library (through dedup's Library API), not the thumbnail.
+    const record = (await fetch(`${app.webUrl}/api/images/${page.url().split("/").pop()}`).then((r) => r.json())) as { card: { width: number; bytes: number } };
+    const original = page.locator("figure.picture img[data-original]");
+    await poll(() => original.evaluate(loadedWidth)).toBe(record.card.width);
+    expect(record.card.width).toBe(640);
+    const served = await fetch(`${app.webUrl}${await original.getAttribute("src")}`);
+    expect(served.headers.get("content-type")).toBe("image/jpeg");
+    expect((await served.arrayBuffer()).byteLength).toBe(record.card.bytes);
     const similar = page.getByRole("list", { name: "Similar images" });
     await poll(() => similar.getByText("near-copy.jpg").count(), { timeout: 20_000 }).toBe(1);
     expect(await similar.locator(".distance").first().textContent()).toMatch(/^distance \d+$/);
@@ -211,6 +230,8 @@ describe("web console (booru up, tokens)", () => {
     const grid = page.getByRole("list", { name: "Images, newest first" });
     await poll(() => grid.getByText("keep-me.jpg").count(), { timeout: 60_000 }).toBe(1);
     await grid.getByRole("link", { name: /keep-me\.jpg/ }).click();
+    // A read token sees the original: the library checks the same tokens.
+    await poll(() => page.locator("figure.picture img[data-original]").evaluate(loadedWidth)).toBe(300);
     const del = page.getByRole("button", { name: "Delete…" });
     await poll(() => del.isDisabled()).toBe(true);
     expect(await page.getByText("Deleting needs an admin token.").count()).toBe(1);

@@ -9,7 +9,7 @@ import { loadedBy, packagesIn } from "../harness/loaded.js";
 const SERVER_ONLY = ["sharp", "@img/sharp-linux-x64", "piscina", "better-sqlite3", "mongodb", "nats"];
 
 describe("client entry points load no server code", () => {
-  for (const entry of ["@booru/catalog/client", "@booru/hasher/client", "@booru/runtime/client"]) {
+  for (const entry of ["@booru/catalog/client", "@booru/hasher/client", "@booru/dedup/client", "@booru/runtime/client"]) {
     it(`${entry} loads neither sharp, the worker pool, a database driver nor the bus`, async () => {
       const loaded = await loadedBy(entry);
       const packages = packagesIn(loaded);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ingressAllowed, type Pod } from "./netpol.js";
+import { connectionAllowed, egressAllowed, ingressAllowed, type Pod } from "./netpol.js";
 import { podTemplate } from "./policy.js";
 import { kubectlAvailable, NAMESPACE, renderAll, RENDER_TIMEOUT_MS, type K8sObject } from "./render.js";
 
@@ -8,7 +8,7 @@ const other = pod("something-else");
 const client = pod("web", { "booru.io/catalog-client": "true" }, "frontend");
 const prometheus = pod("prometheus", {}, "monitoring");
 
-/** Who may connect to whom: the rules of issue 7. */
+/** Who may connect to whom: the rules of issue 7 (and 17: the console). */
 const RULES: [string, Pod, string, number, boolean][] = [
   ["dedup -> hasher", pod("dedup"), "hasher", 50051, true],
   ["watcher -> hasher", pod("watcher"), "hasher", 50051, false],
@@ -38,7 +38,10 @@ const RULES: [string, Pod, string, number, boolean][] = [
   ["console -> hasher", pod("console"), "hasher", 50051, true],
   ["console -> nats", pod("console"), "nats", 4222, false],
   ["console -> mongo", pod("console"), "mongo", 27017, false],
-  ["console -> dedup", pod("console"), "dedup", 50051, false],
+  ["console -> dedup (originals from the library)", pod("console"), "dedup", 50051, true],
+  ["catalog -> dedup", pod("catalog"), "dedup", 50051, false],
+  ["labelled client -> dedup", client, "dedup", 50051, false],
+  ["console -> watcher", pod("console"), "watcher", 50051, false],
   ["any pod -> console web", other, "console", 8080, true],
   ["any pod -> console gRPC", other, "console", 50051, false],
 ];
@@ -68,7 +71,15 @@ describe.runIf(kubectlAvailable)("NetworkPolicies", () => {
         ? { namespace: NAMESPACE, labels: podLabels(r.objects, src.labels["app.kubernetes.io/name"]!) }
         : src;
       const dst = { namespace: NAMESPACE, labels: podLabels(r.objects, dstName) };
-      expect(ingressAllowed(r.objects, srcPod, dst, port), r.name).toBe(expected);
+      expect(connectionAllowed(r.objects, srcPod, dst, port), r.name).toBe(expected);
+    }
+  });
+
+  it("keep the console's own connections to what it calls (its egress policy)", () => {
+    for (const r of withPolicies()) {
+      const console = { namespace: NAMESPACE, labels: podLabels(r.objects, "console") };
+      for (const to of ["catalog", "hasher", "dedup"]) expect(egressAllowed(r.objects, console, { namespace: NAMESPACE, labels: podLabels(r.objects, to) }, 50051), `${r.name}: console -> ${to}`).toBe(true);
+      expect(egressAllowed(r.objects, console, client, 8080), `${r.name}: console -> a pod elsewhere`).toBe(false);
     }
   });
 

@@ -1,5 +1,6 @@
-// A small NetworkPolicy evaluator (ingress only, label selectors, numeric ports): enough to ask
-// "may pod A open a connection to pod B on port P" of the rendered policies.
+// A small NetworkPolicy evaluator (label selectors, numeric ports): enough to ask "may pod A
+// open a connection to pod B on port P" of the rendered policies, on both ends (B's ingress,
+// A's egress).
 import { selects } from "./policy.js";
 import type { K8sObject } from "./render.js";
 
@@ -21,24 +22,40 @@ function peerMatches(peer: any, src: Pod, policyNs: string): boolean {
 }
 
 export function ingressAllowed(objs: K8sObject[], src: Pod, dst: Pod, port: number): boolean {
+  return allowedBy(objs, "Ingress", dst, port, (peer, policyNs) => peerMatches(peer, src, policyNs));
+}
+
+/** The source's side: egress policies selecting it must let it reach the destination. */
+export function egressAllowed(objs: K8sObject[], src: Pod, dst: Pod, port: number): boolean {
+  return allowedBy(objs, "Egress", src, port, (peer, policyNs) => peerMatches(peer, dst, policyNs));
+}
+
+export function connectionAllowed(objs: K8sObject[], src: Pod, dst: Pod, port: number): boolean {
+  return ingressAllowed(objs, src, dst, port) && egressAllowed(objs, src, dst, port);
+}
+
+/** `pod`'s policies of one direction: none selecting it allows all; else one rule must match peer and port. */
+function allowedBy(objs: K8sObject[], type: "Ingress" | "Egress", pod: Pod, port: number, matches: (peer: unknown, policyNs: string) => boolean): boolean {
   const policies = objs.filter(
     (o) =>
       o.kind === "NetworkPolicy" &&
-      (o.metadata.namespace ?? dst.namespace) === dst.namespace &&
-      (o.spec.policyTypes ?? ["Ingress"]).includes("Ingress") &&
-      selects(o.spec.podSelector, dst.labels),
+      (o.metadata.namespace ?? pod.namespace) === pod.namespace &&
+      (o.spec.policyTypes ?? ["Ingress"]).includes(type) &&
+      selects(o.spec.podSelector, pod.labels),
   );
   if (policies.length === 0) return true;
+  const field = type === "Ingress" ? "ingress" : "egress";
+  const peers = type === "Ingress" ? "from" : "to";
   return policies.some((p) =>
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (p.spec.ingress ?? []).some((rule: any) => {
+    (p.spec[field] ?? []).some((rule: any) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const portOk = !rule.ports || rule.ports.some((rp: any) => {
         if (typeof rp.port === "string") throw new Error("named ports are not supported by this evaluator");
         return rp.port === undefined || rp.port === port;
       });
-      const fromOk = !rule.from || rule.from.some((peer: unknown) => peerMatches(peer, src, p.metadata.namespace ?? dst.namespace));
-      return portOk && fromOk;
+      const peerOk = !rule[peers] || rule[peers].some((peer: unknown) => matches(peer, p.metadata.namespace ?? pod.namespace));
+      return portOk && peerOk;
     }),
   );
 }

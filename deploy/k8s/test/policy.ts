@@ -83,7 +83,7 @@ export function containerEnv(c: Any, objs: K8sObject[]): Record<string, string> 
 const ms = (raw: string | undefined, def: number) => (raw === undefined ? def : (parseDuration(raw) ?? NaN));
 
 /** Services whose API callers need a token (modules with servesApi): beyond loopback they do not start without a tokens file. */
-export const API_SERVICES = ["hasher", "catalog", "console"] as const;
+export const API_SERVICES = ["hasher", "catalog", "dedup", "console"] as const;
 
 /** An API service listening beyond loopback reads its tokens from a Secret. */
 function checkTokens(d: K8sObject, c: Any, env: Record<string, string>): string[] {

@@ -24,15 +24,17 @@ export const MODULES: readonly ModuleEntry[] = [
   // Publishes the files dedup consumes: in one process the queue is in memory, so dedup is
   // consuming before the first scan publishes.
   { name: "watcher", deps: ["dedup"], settings: watcherSettings, load: () => load(import("@booru/watcher"), (m) => m.watcherModule) },
-  // The web console: a client of the catalog (records, decisions) and the hasher (a dropped
-  // picture's hashes for "find similar"); in one process both answer before its first page.
-  { name: "console", deps: ["catalog", "hasher"], settings: consoleSettings, load: () => load(import("@booru/console"), (m) => m.consoleModule) },
+  // The web console: a client of the catalog (records, decisions), the hasher (a dropped
+  // picture's hashes for "find similar") and dedup's Library (the originals); in one process
+  // all three answer before its first page.
+  { name: "console", deps: ["catalog", "hasher", "dedup"], settings: consoleSettings, load: () => load(import("@booru/console"), (m) => m.consoleModule) },
 ];
 
-/** Where dedup finds the hasher and the catalog; unset means the one in this process. */
+/** Where dedup finds the hasher and the catalog, and the console the library; unset means the one in this process. */
 export const appSettings = {
   hasherAddr: settings.optional("BOORU_HASHER_ADDR", "hasher target, e.g. dns:///hasher-headless:50051 (unset: this process)"),
   catalogAddr: settings.optional("BOORU_CATALOG_ADDR", "catalog target (unset: this process)"),
+  libraryAddr: settings.optional("BOORU_LIBRARY_ADDR", "where the web console reads originals: dedup's Library API, e.g. dedup:50051 (unset: this process)"),
 };
 
 export const BUS: BusTopology = {
@@ -59,7 +61,7 @@ export const booru: AppDef = {
   modules: MODULES,
   settings: appSettings,
   bus: BUS,
-  peers: { hasher: "hasherAddr", catalog: "catalogAddr" },
+  peers: { hasher: "hasherAddr", catalog: "catalogAddr", library: "libraryAddr" },
   // Inboxes apart from every folder the pipeline writes: the watcher would take its own output as new input.
   separate: (paths, common) => ({
     watched: paths.inboxes.map((p) => ({ role: "inbox", path: p, write: false })),

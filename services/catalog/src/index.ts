@@ -91,7 +91,7 @@ export const catalogModule = defineModule({
       metrics: catalogMetrics(ctx.metrics, index),
       maxThumbnailBytes: config.maxThumbnailBytes,
       log: ctx.log,
-      near: { onIngested: (md5) => near!.onIngested(md5), onDeleted: (md5) => near!.onDeleted(md5) },
+      near: { onIngested: (md5) => near!.onIngested(md5), onDeleted: (md5) => near!.onDeleted(md5), foundPerMinute: (from, to) => nearRepo.foundPerMinute(from, to) },
     });
     near = new NearService({ repo: nearRepo, images: repos.images, detector, mode: config.nearDuplicates, keeper, deleteImage: (md5, keeperMd5) => dropThroughDeletion(service, md5, keeperMd5) });
     // Another replica's ingest may be this replica's work (when it holds the detector lease).

@@ -22,7 +22,12 @@ export interface CatalogDeps {
   log: Logger;
   now?: () => number;
   /** Near-duplicate detection hears of each stored and each deleted image. */
-  near?: { onIngested(md5: string): Promise<void>; onDeleted(md5: string): Promise<void> };
+  near?: {
+    onIngested(md5: string): Promise<void>;
+    onDeleted(md5: string): Promise<void>;
+    /** New images found to look like earlier ones, per minute in [from, to). */
+    foundPerMinute(from: number, to: number): Promise<Map<number, number>>;
+  };
 }
 
 const MAX_PAGE = 1000;
@@ -215,15 +220,16 @@ export class CatalogService {
   async getActivity(req: catalogV1.GetActivityRequest): Promise<catalogV1.GetActivityResponse> {
     const span = limitArg(req.minutes, 60, 1440, "minutes");
     const first = (Math.floor(this.now() / MINUTE_MS) - span + 1) * MINUTE_MS;
-    const [ingested, duplicates, rejected, depth] = await Promise.all([
+    const [ingested, duplicates, rejected, near, depth] = await Promise.all([
       this.deps.repos.images.perMinute(first),
       this.deps.repos.duplicates.perMinute(first),
       this.deps.repos.rejections.perMinute(first),
+      this.deps.near?.foundPerMinute(first, first + span * MINUTE_MS) ?? new Map<number, number>(),
       this.deps.queueDepth(),
     ]);
     const minutes = Array.from({ length: span }, (_, i) => {
       const start = first + i * MINUTE_MS;
-      return { startUnixMs: start, ingested: ingested.get(start) ?? 0, duplicates: duplicates.get(start) ?? 0, rejected: rejected.get(start) ?? 0 };
+      return { startUnixMs: start, ingested: ingested.get(start) ?? 0, duplicates: duplicates.get(start) ?? 0, rejected: rejected.get(start) ?? 0, nearDuplicates: near.get(start) ?? 0 };
     });
     return { minutes, backlog: depth.pending, inFlight: depth.ackPending };
   }

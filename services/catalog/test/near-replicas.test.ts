@@ -3,7 +3,7 @@ import type { catalogV1 } from "@booru/proto";
 import { uniqueName } from "../../../test/harness/index.js";
 import { haveConformance } from "../../../test/harness/conformance.js";
 import { startReplicas, type Running } from "./helpers.js";
-import { listNear, memberSets, photoRecord, put } from "./near-support.js";
+import { listNear, memberSets, nearFoundInTheHour, photoRecord, put } from "./near-support.js";
 
 const present = haveConformance("near-duplicate replica tests");
 const PHOTOS = ["00002701.jpg", "00011601.jpg", "00106901.jpg", "00136101.jpg", "01109801.jpg"];
@@ -35,5 +35,8 @@ describe.skipIf(!present)("near-duplicates on two replicas (MongoDB, NATS)", () 
     expect(memberSets(groups)).toEqual(expected);
     expect(new Set(groups.map((g) => g.id)).size).toBe(PHOTOS.length);
     for (const g of groups) expect(g.suggestedKeep).toBe(pairs.find(([x]) => g.members.some((m) => m.md5 === x.md5))![0].md5);
+    // One copy of each photo was found to look like the other, once, whichever replica asks.
+    expect(await nearFoundInTheHour(a)).toBe(PHOTOS.length);
+    expect(await nearFoundInTheHour(b)).toBe(PHOTOS.length);
   });
 });

@@ -44,5 +44,9 @@ export const rescanNear = (r: Running, token = TOKENS.admin) => unary<catalogV1.
 
 export const getImage = (r: Running, md5: string) => unary<catalogV1.GetImageRequest, catalogV1.GetImageResponse>(r.client.getImage.bind(r.client), { md5 }, { token: TOKENS.read }).then((res) => res.image!);
 
+/** Near-duplicates found over the last hour, as the web console's overview charts them. */
+export const nearFoundInTheHour = (r: Running) =>
+  unary<catalogV1.GetActivityRequest, catalogV1.GetActivityResponse>(r.client.getActivity.bind(r.client), { minutes: 60 }, { token: TOKENS.read }).then((res) => res.minutes.reduce((n, m) => n + m.nearDuplicates, 0));
+
 /** Groups as sorted member lists, for comparing with what the test expects. */
 export const memberSets = (groups: catalogV1.NearDuplicateGroup[]) => groups.map((g) => g.members.map((m) => m.md5).sort()).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));

@@ -7,7 +7,7 @@ import { bearer } from "@booru/runtime";
 import type { catalogV1 } from "@booru/proto";
 import { haveConformance } from "../../../test/harness/conformance.js";
 import { codeOf, startCatalog, TOKENS, type Running } from "./helpers.js";
-import { getImage, listNear, memberSets, photoRecord, put, rescanNear, resolveNear } from "./near-support.js";
+import { getImage, listNear, memberSets, nearFoundInTheHour, photoRecord, put, rescanNear, resolveNear } from "./near-support.js";
 
 const present = haveConformance("near-duplicate tests");
 const PHOTO = "00002701.jpg";
@@ -52,6 +52,8 @@ describe.skipIf(!present)("near-duplicates (review)", () => {
     expect(group!.members.find((m) => m.md5 === half.md5)).toMatchObject({ width: 322, format: "png" });
     await expect.poll(() => events.some((e) => e.nearGroupCreated?.id === group!.id || e.nearGroupChanged?.id === group!.id)).toBe(true);
     stream.cancel();
+    // The overview's chart: q40 looked like half, the original like both; half and other like none before them.
+    expect(await nearFoundInTheHour(cat)).toBe(2);
   });
 
   it("resolving needs the admin scope", async () => {
@@ -70,6 +72,8 @@ describe.skipIf(!present)("near-duplicates (review)", () => {
     expect(await listNear(cat)).toEqual([]);
     await restart({ BOORU_NEAR_PHASH64: "24", BOORU_NEAR_DHASH64: "24" });
     expect(await rescanNear(cat)).toMatchObject({ images: 4, groups: 0 });
+    // Pairs a rescan finds again are not new near-duplicates on the overview.
+    expect(await nearFoundInTheHour(cat)).toBe(2);
     expect(await listNear(cat)).toEqual([]);
     await restart();
     // A fourth copy pairs with the three; the three are not paired with each other again.

@@ -12,10 +12,10 @@ export { grpcPipeline, type Pipeline } from "./pipeline.js";
 export { Live } from "./live.js";
 export { StaticFiles } from "./static.js";
 
-/** The web console: serves the page and its API on BOORU_WEB_LISTEN, talks to the catalog and hasher over gRPC. */
+/** The web console: serves the page and its API on BOORU_WEB_LISTEN, talks to the catalog, the hasher and the library over gRPC. */
 export const consoleModule = defineModule({
   name: "console",
-  deps: ["catalog", "hasher"],
+  deps: ["catalog", "hasher", "dedup"],
   settings: consoleSettings,
   // Its users need a token beyond loopback, like the gRPC APIs' callers.
   servesApi: true,
@@ -28,7 +28,7 @@ export const consoleModule = defineModule({
     const assets = new StaticFiles();
     const catalog = ctx.peer("catalog");
     const hasher = ctx.peer("hasher");
-    const pipeline = grpcPipeline({ catalog, hasher, caFile: ctx.common.tlsCa });
+    const pipeline = grpcPipeline({ catalog, hasher, library: ctx.peer("library"), caFile: ctx.common.tlsCa });
     const live = new Live(pipeline, ctx.log);
     const tls = ctx.common.tlsCert && ctx.common.tlsKey ? { cert: ctx.common.tlsCert, key: ctx.common.tlsKey } : undefined;
     const server = createConsoleServer({

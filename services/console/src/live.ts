@@ -13,6 +13,11 @@ export interface Status {
   backlog: number;
   inFlight: number;
   hashers: { reachable: number; total: number };
+  /**
+   * The last two minutes as the catalog counts them: near-duplicates are found by the detector
+   * a moment after the image's event, in the minute the image was ingested.
+   */
+  recent: catalogV1.ActivityMinute[];
 }
 
 /**
@@ -42,12 +47,13 @@ export class Live {
   }
 
   latestEvents() {
-    return this.latest.map(eventView);
+    // A decided group is news for the near-duplicates page, not for the overview's list.
+    return this.latest.map(eventView).filter((e) => e.type !== "other");
   }
 
   async status(): Promise<Status> {
-    const [activity, hashers] = await Promise.all([this.pipeline.activity(1), this.hasherHealth()]);
-    return { backlog: activity.backlog, inFlight: activity.inFlight, hashers };
+    const [activity, hashers] = await Promise.all([this.pipeline.activity(2), this.hasherHealth()]);
+    return { backlog: activity.backlog, inFlight: activity.inFlight, hashers, recent: activity.minutes };
   }
 
   /** Serves one page's event stream until it goes away. */
@@ -80,6 +86,8 @@ export class Live {
         this.latest.unshift(event);
         this.latest.length = Math.min(this.latest.length, LATEST);
         this.send(`event: pipeline\ndata: ${JSON.stringify(eventView(event))}\n\n`);
+        // A near-duplicate was just recorded: its count reaches the chart with the status now.
+        if (event.nearGroupCreated || event.nearGroupChanged) this.pushStatus();
       },
       (err) => {
         if (this.closed) return;
@@ -90,15 +98,18 @@ export class Live {
     );
   }
 
+  private pushStatus(): void {
+    if (this.clients.size === 0) return;
+    this.status().then(
+      (s) => this.send(`event: status\ndata: ${JSON.stringify(s)}\n\n`),
+      (err: Error) => this.log.debug({ err: err.message }, "status poll failed"),
+    );
+  }
+
   private startStatus(): void {
     if (this.statusTimer) return;
-    const tick = () =>
-      this.status().then(
-        (s) => this.send(`event: status\ndata: ${JSON.stringify(s)}\n\n`),
-        (err: Error) => this.log.debug({ err: err.message }, "status poll failed"),
-      );
-    void tick();
-    this.statusTimer = setInterval(tick, STATUS_MS);
+    this.pushStatus();
+    this.statusTimer = setInterval(() => this.pushStatus(), STATUS_MS);
   }
 
   private stopStatus(): void {

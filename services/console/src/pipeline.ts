@@ -1,13 +1,14 @@
 import { lookup } from "node:dns/promises";
-import { catalogV1, hasherV1 } from "@booru/proto";
+import { catalogV1, hasherV1, type libraryV1 } from "@booru/proto";
 import { createCatalogClient, unary } from "@booru/catalog/client";
+import { createLibraryClient } from "@booru/dedup/client";
 import { callHash, createHasherClient } from "@booru/hasher/client";
 import { bearer, checkAccess, type Access, type Scope } from "@booru/runtime/client";
 import { checkHealth } from "@booru/runtime";
 import type { ServiceError } from "@grpc/grpc-js";
 
 /**
- * What the console asks of the pipeline: the catalog's and the hasher's gRPC APIs, nothing else.
+ * What the console asks of the pipeline: the catalog's, the hasher's and the library's gRPC APIs, nothing else.
  * `token` is the caller's (the logged-in user's, or the console's own without tokens), so the
  * catalog enforces every scope itself.
  */
@@ -17,6 +18,11 @@ export interface Pipeline {
   listImages(req: Partial<catalogV1.ListImagesRequest>, token?: string): Promise<catalogV1.ListImagesResponse>;
   getImage(md5: string, token?: string): Promise<catalogV1.Image | undefined>;
   thumbnail(md5: string, token?: string): Promise<catalogV1.GetThumbnailResponse | undefined>;
+  /**
+   * The original's bytes from `offset`, at most `length` (0: to the end), from dedup's library
+   * (Library.GetOriginal); undefined when the library has no such file.
+   */
+  original(md5: string, offset: number, length: number, token?: string): Promise<OriginalStream | undefined>;
   similar(req: Partial<catalogV1.FindSimilarRequest>, token?: string): Promise<catalogV1.SimilarMatch[]>;
   deleteImage(md5: string, token?: string): Promise<boolean>;
   listRejections(pageToken: string, token?: string): Promise<catalogV1.ListRejectionsResponse>;
@@ -62,11 +68,21 @@ export interface NearPage {
   next: string;
 }
 
+export interface OriginalStream {
+  /** The whole file's size. */
+  size: number;
+  /** The bytes asked for, as the library sends them; pulled, so a slow reader slows the library. */
+  chunks: AsyncIterable<Uint8Array>;
+  /** Stops the transfer (the reader went away). */
+  cancel(): void;
+}
+
 export type NearDecision = { keep: string[] } | { keepAll: true } | { suggestion: true };
 
 export interface Peers {
   catalog: { target: string; token?: string };
   hasher: { target: string; token?: string };
+  library: { target: string; token?: string };
   caFile?: string;
   timeoutMs?: number;
 }
@@ -77,6 +93,7 @@ const NOT_FOUND = 5;
 export function grpcPipeline(peers: Peers): Pipeline {
   const catalog = createCatalogClient(peers.catalog.target, { caFile: peers.caFile });
   const hasher = createHasherClient(peers.hasher.target, { caFile: peers.caFile });
+  const library = createLibraryClient(peers.library.target, { caFile: peers.caFile });
   const timeoutMs = peers.timeoutMs ?? 15_000;
   const c = catalog;
   const call = <Req, Res>(method: Parameters<typeof unary<Req, Res>>[0], req: Req, token: string | undefined): Promise<Res> => unary(method, req, { token, timeoutMs });
@@ -88,6 +105,17 @@ export function grpcPipeline(peers: Peers): Pipeline {
     listImages: (req, token) => call(c.listImages.bind(c), catalogV1.ListImagesRequest.fromPartial(req), token),
     getImage: async (md5, token) => (await orUndefined(call(c.getImage.bind(c), { md5 }, token)))?.image,
     thumbnail: (md5, token) => orUndefined(call(c.getThumbnail.bind(c), { md5 }, token)),
+    original: async (md5, offset, length, token) => {
+      // No deadline: a video may take long to send; the call ends when the reader cancels it.
+      const stream = library.getOriginal({ md5, offset, length }, bearer(token));
+      const messages = stream[Symbol.asyncIterator]() as AsyncIterator<libraryV1.GetOriginalResponse>;
+      const first = await messages.next().catch((err: ServiceError) => (err.code === NOT_FOUND ? undefined : Promise.reject(err)));
+      if (!first || first.done) return undefined;
+      async function* chunks() {
+        for (let m = await messages.next(); !m.done; m = await messages.next()) yield m.value.chunk;
+      }
+      return { size: first.value.size, chunks: chunks(), cancel: () => stream.cancel() };
+    },
     similar: async (req, token) => (await call(c.findSimilar.bind(c), catalogV1.FindSimilarRequest.fromPartial(req), token)).matches,
     deleteImage: async (md5, token) => (await call(c.deleteImage.bind(c), { md5 }, token)).deleted,
     listRejections: (pageToken, token) => call(c.listRejections.bind(c), { pageSize: 50, pageToken, reason: "" }, token),
@@ -121,6 +149,7 @@ export function grpcPipeline(peers: Peers): Pipeline {
     close() {
       catalog.close();
       hasher.close();
+      library.close();
     },
   };
 }

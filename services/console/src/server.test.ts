@@ -17,13 +17,13 @@ afterEach(async () => {
 });
 
 async function start(tokens: boolean, maxUploadBytes = 1024, ownToken = "own") {
-  const { pipeline, calls, decisions, md5 } = fakePipeline({ admin: ADMIN, read: READ });
+  const { pipeline, calls, decisions, md5, svgMd5, originalBytes } = fakePipeline({ admin: ADMIN, read: READ });
   const log = createLogger("test", "silent");
   const server = createConsoleServer({ pipeline, live: new Live(pipeline, log), assets: new StaticFiles(), log, tokens, ownToken, loopbackOnly: true, maxUploadBytes, sessionTtlMs: 60_000 });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   servers.push(server);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, calls, decisions, md5 };
+  return { base, calls, decisions, md5, svgMd5, originalBytes };
 }
 
 /** A browser-like client: keeps the session cookie and sends the CSRF header it was given. */
@@ -145,6 +145,61 @@ describe("console server without tokens", () => {
     }
     expect((await fetch(`${base}/assets/main.js`)).headers.get("content-type")).toMatch(/javascript/);
     expect((await fetch(`${base}/assets/nope.js`)).status).toBe(404);
+  });
+});
+
+describe("originals", () => {
+  it("streams the original with its type, no sniffing, no script, cached for good; ranges for seeking", async () => {
+    const { base, md5, originalBytes, calls } = await start(false);
+    const whole = await fetch(`${base}/api/images/${md5}/original`);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer())).toEqual(originalBytes);
+    const h = whole.headers;
+    expect(h.get("content-type")).toBe("image/jpeg");
+    expect(h.get("content-length")).toBe("123");
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("content-security-policy")).toMatch(/default-src 'none'.*sandbox/);
+    expect(h.get("content-security-policy")).not.toMatch(/script-src/);
+    expect(h.get("cache-control")).toMatch(/max-age=31536000, immutable/);
+    expect(h.get("accept-ranges")).toBe("bytes");
+    // The user's name stays a quoted file name, never a header of its own.
+    expect(h.get("content-disposition")).toBe(`inline; filename="<img src=x onerror=alert(1)>.jpg"; filename*=UTF-8''${encodeURIComponent("<img src=x onerror=alert(1)>.jpg")}`);
+    expect(calls.find((c) => c.op === "original")).toEqual({ op: "original", token: "own", arg: { md5, offset: 0, length: 123 } });
+
+    const part = await fetch(`${base}/api/images/${md5}/original`, { headers: { range: "bytes=100-" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("content-range")).toBe("bytes 100-122/123");
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(originalBytes.subarray(100));
+    const tail = await fetch(`${base}/api/images/${md5}/original`, { headers: { range: "bytes=-3" } });
+    expect(Buffer.from(await tail.arrayBuffer())).toEqual(originalBytes.subarray(120));
+    const middle = await fetch(`${base}/api/images/${md5}/original`, { headers: { range: "bytes=40-59" } });
+    expect(Buffer.from(await middle.arrayBuffer())).toEqual(originalBytes.subarray(40, 60));
+    const outside = await fetch(`${base}/api/images/${md5}/original`, { headers: { range: "bytes=500-" } });
+    expect(outside.status).toBe(416);
+    expect(outside.headers.get("content-range")).toBe("bytes */123");
+    expect((await fetch(`${base}/api/images/${md5}/original`, { headers: { "if-none-match": `"${md5}"` } })).status).toBe(304);
+    const head = await fetch(`${base}/api/images/${md5}/original`, { method: "HEAD" });
+    expect(head.headers.get("content-length")).toBe("123");
+    expect((await fetch(`${base}/api/images/${md5.replace("0", "f")}/original`)).status).toBe(404);
+  });
+
+  it("offers a risky type (an SVG could run script) only as a download of bytes", async () => {
+    const { base, svgMd5 } = await start(false);
+    const res = await fetch(`${base}/api/images/${svgMd5}/original`);
+    expect(res.headers.get("content-type")).toBe("application/octet-stream");
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="drawing _1_.svg"/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    const info = (await (await fetch(`${base}/api/images/${svgMd5}`)).json()) as { original: unknown };
+    expect(info.original).toEqual({ url: `/api/images/${svgMd5}/original`, mime: "application/octet-stream", inline: false });
+  });
+
+  it("asks the library with the logged-in user's token; without a login there is nothing", async () => {
+    const { base, md5, calls } = await start(true);
+    expect((await fetch(`${base}/api/images/${md5}/original`)).status).toBe(401);
+    const viewer = browser(base);
+    await viewer.post("/api/login", { token: READ });
+    expect((await viewer.call(`/api/images/${md5}/original`)).status).toBe(200);
+    expect(calls.filter((c) => c.op === "original").map((c) => c.token)).toEqual([READ]);
   });
 });
 

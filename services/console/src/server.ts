@@ -9,6 +9,7 @@ import type { NearDecision, Pipeline } from "./pipeline.js";
 import { COOKIE, parseCookies, sameSecret, sessionCookie, Sessions, type Session } from "./sessions.js";
 import type { StaticFiles } from "./static.js";
 import { card, KIND_VALUES, rejectionView } from "./views.js";
+import { originalType, serveOriginal } from "./original.js";
 
 export interface ConsoleOptions {
   pipeline: Pipeline;
@@ -98,7 +99,13 @@ export function createConsoleServer(opts: ConsoleOptions): Server {
       const token = tokenOf(ctx);
       const image = await pipeline.getImage(ctx.params[0]!, token);
       if (!image) throw new HttpError(404, "no such image (deleted?)");
-      json(ctx, { image: catalogV1.Image.toJSON(image), card: card(image) });
+      json(ctx, { image: catalogV1.Image.toJSON(image), card: card(image), original: { url: `/api/images/${image.md5}/original`, ...originalType(image.info?.format) } });
+    } },
+    { method: "GET", path: new RegExp(`^/api/images/${MD5}/original$`), needs: "read", handler: async (ctx) => {
+      const token = tokenOf(ctx);
+      const image = await pipeline.getImage(ctx.params[0]!, token);
+      if (!image) throw new HttpError(404, "no such image (deleted?)");
+      await serveOriginal(ctx.req, ctx.res, image, pipeline, token);
     } },
     { method: "GET", path: new RegExp(`^/api/images/${MD5}/similar$`), needs: "read", handler: async (ctx) => {
       const algorithm = Number(ctx.url.searchParams.get("algorithm") ?? 0);

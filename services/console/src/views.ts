@@ -42,6 +42,8 @@ export function eventView(e: catalogV1.Event) {
   if (e.duplicate) return { type: "duplicate", at: e.atUnixMs, md5: e.duplicate.md5, name: e.duplicate.sourcePath };
   if (e.rejected) return { type: "rejected", at: e.atUnixMs, name: e.rejected.sourcePath, reason: e.rejected.reason };
   if (e.deletedMd5) return { type: "deleted", at: e.atUnixMs, md5: e.deletedMd5 };
+  const group = e.nearGroupCreated ?? e.nearGroupChanged;
+  if (group) return { type: "near", at: e.atUnixMs, md5: group.suggestedKeep, names: group.members.slice(0, 4).map((m) => m.originalName || m.md5), members: group.members.length };
   return { type: "other", at: e.atUnixMs };
 }
 

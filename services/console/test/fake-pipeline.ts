@@ -23,6 +23,12 @@ export function fakePipeline(opts: { admin?: string; read?: string } = {}) {
   const decisions = new Map<string, NearDecision>();
   const md5 = "0123456789abcdef0123456789abcdef";
   const image = catalogV1.Image.fromPartial({ md5, originalName: "<img src=x onerror=alert(1)>.jpg", info: { format: "jpeg", width: 10, height: 8, bytes: 123, kind: hasherV1.MediaKind.IMAGE }, ingestedUnixMs: 1000 });
+  // A format no browser should render from here (as if a hasher had let an SVG through).
+  const svgMd5 = "fedcba9876543210fedcba9876543210";
+  const svg = catalogV1.Image.fromPartial({ md5: svgMd5, originalName: 'drawing "1".svg', info: { format: "svg", width: 10, height: 10, bytes: 123, kind: hasherV1.MediaKind.IMAGE }, ingestedUnixMs: 1000 });
+  const images = new Map([[md5, image], [svgMd5, svg]]);
+  /** Each original is these 123 bytes, sent in chunks of 50. */
+  const originalBytes = Buffer.from(Array.from({ length: 123 }, (_, i) => i));
   const admin = opts.admin ?? "admin-token-0123456789";
   const read = opts.read ?? "read-token-0123456789";
   const denied = () => Object.assign(new Error("denied"), { code: 7, details: "token lacks the admin scope" });
@@ -30,7 +36,16 @@ export function fakePipeline(opts: { admin?: string; read?: string } = {}) {
     stats: async (token) => (calls.push({ op: "stats", token }), catalogV1.GetStatsResponse.fromPartial({ images: 1 })),
     activity: async (minutes, token) => (calls.push({ op: "activity", token, arg: minutes }), { minutes: [], backlog: 3, inFlight: 2 }),
     listImages: async (req, token) => (calls.push({ op: "list", token, arg: req }), { images: [image], nextPageToken: "next-page" }),
-    getImage: async (m) => (m === md5 ? image : undefined),
+    getImage: async (m) => images.get(m),
+    original: async (m, offset, length, token) => {
+      calls.push({ op: "original", token, arg: { md5: m, offset, length } });
+      if (!images.has(m)) return undefined;
+      const bytes = originalBytes.subarray(offset, length ? offset + length : undefined);
+      async function* chunks() {
+        for (let at = 0; at < bytes.length; at += 50) yield bytes.subarray(at, at + 50);
+      }
+      return { size: originalBytes.length, chunks: chunks(), cancel() {} };
+    },
     thumbnail: async () => ({ data: Buffer.from("webp"), mime: "image/webp", width: 1, height: 1 }),
     similar: async () => [],
     deleteImage: async (m, token) => {
@@ -65,5 +80,5 @@ export function fakePipeline(opts: { admin?: string; read?: string } = {}) {
     },
     close() {},
   };
-  return { pipeline, calls, decisions, md5 };
+  return { pipeline, calls, decisions, md5, svgMd5, originalBytes };
 }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { realpath } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { libraryV1 } from "@booru/proto";
 import { bearer, defineModule, FileClock, FILES_CONSUMER, type Subscription } from "@booru/runtime";
 import { openClaimsStore } from "./claims/index.js";
 import { createHasherClient } from "@booru/hasher/client";
@@ -13,11 +14,13 @@ import { createHandler } from "./consumer.js";
 import { dedupMetrics } from "./metrics.js";
 import { grpcCatalog, grpcHasher } from "./ports.js";
 import { verifyPeers, type PeerCheck } from "./peers.js";
+import { Library, LIBRARY_SERVICE, libraryHandlers } from "./library.js";
 
 export { Ingestor, type Outcome, type IngestOptions } from "./ingest.js";
 export { openClaimsStore, type AdoptedImage, type ClaimsStore } from "./claims/index.js";
 export type { CatalogPort, HasherPort } from "./ports.js";
 export { dedupSettings };
+export { Library, LIBRARY_SERVICE } from "./library.js";
 
 /** The durable consumer every dedup replica shares. */
 export const DEDUP_DURABLE = FILES_CONSUMER;
@@ -25,12 +28,16 @@ export const DEDUP_DURABLE = FILES_CONSUMER;
 export const DELETIONS_DURABLE = "dedup-deletions";
 /** The durable consumer of people's decisions about rejected files (retry, delete). */
 export const REJECTED_DURABLE = "dedup-rejected";
+/** Downloads of originals get this long at shutdown; a browser asks again for the rest (HTTP ranges). */
+const LIBRARY_DRAIN_MS = 5_000;
 
 
 export const dedupModule = defineModule({
   name: "dedup",
   deps: ["hasher", "catalog"],
   settings: dedupSettings,
+  // The Library API (originals, read scope): beyond loopback only with tokens.
+  servesApi: true,
   folders: (paths, common) => [
     ...paths.inboxes.map((p) => ({ role: "inbox", path: p, write: true })),
     { role: "library", path: paths.library, write: true },
@@ -39,6 +46,8 @@ export const dedupModule = defineModule({
     ...(common.mongoUrl ? [] : [{ role: "SQLite file", path: paths.sqlite, write: true, file: true }]),
   ],
   async start(ctx, cfg) {
+    // The files dedup filed, for the web console; served also while dedup waits for its peers.
+    ctx.grpc.addService(LIBRARY_SERVICE, libraryV1.LibraryService, libraryHandlers(new Library(ctx.paths.library)), { scopes: {} });
     const claims = await openClaimsStore(ctx);
     const bus = await ctx.bus();
     // Deletions need neither the hasher nor the catalog: taken from the start, retried until done.
@@ -109,6 +118,7 @@ export const dedupModule = defineModule({
     }
     return {
       async stop(deadlineMs) {
+        const library = ctx.grpc.drain(LIBRARY_SERVICE, Math.min(deadlineMs, LIBRARY_DRAIN_MS));
         stopping.abort();
         await waiting;
         let timer: NodeJS.Timeout | undefined;
@@ -123,6 +133,7 @@ export const dedupModule = defineModule({
         hasherClient.close();
         catalogClient.close();
         await claims.close?.();
+        await library;
       },
     };
   },

@@ -61,6 +61,12 @@ export function busContract(adapter: string, makeBus: (log: Logger) => Promise<B
       expect(await bus.queue("files").depth("c")).toEqual({ pending: 0, ackPending: 0 });
     }));
 
+    it("counts what waits before its consumer exists (the catalog's overview while dedup starts)", withBus(async (bus) => {
+      expect(await bus.queue("files").depth("c")).toEqual({ pending: 0, ackPending: 0 });
+      for (const id of ["w1", "w2"]) await bus.queue("files").publish(enc(id), { msgId: id });
+      expect(await bus.queue("files").depth("c")).toEqual({ pending: 2, ackPending: 0 });
+    }));
+
     it("keeps a deletion published before any consumer, redelivers it after a nak without a limit, and settles the publish by the ack", withBus(async (bus) => {
       // Not awaited: in process the publish resolves only once a consumer acked the message.
       const published = bus.queue("deletions").publish(enc("d"));

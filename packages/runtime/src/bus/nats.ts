@@ -83,9 +83,21 @@ class JetStreamQueue implements WorkQueue {
     return { duplicate: ack.duplicate };
   }
 
+  /** Before the consumer exists (its service not started yet) everything in the stream waits. */
   async depth(durable: string): Promise<QueueDepth> {
-    const info = await this.jsm.consumers.info(this.stream, durable);
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    const notFound = (err: unknown, what: string) => String((err as Error).message).includes(`${what} not found`);
+    try {
+      const info = await this.jsm.consumers.info(this.stream, durable);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    } catch (err) {
+      if (!notFound(err, "consumer") && !notFound(err, "stream")) throw err;
+    }
+    try {
+      return { pending: (await this.jsm.streams.info(this.stream)).state.messages, ackPending: 0 };
+    } catch (err) {
+      if (notFound(err, "stream")) return { pending: 0, ackPending: 0 };
+      throw err;
+    }
   }
 
   /**

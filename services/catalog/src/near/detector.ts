@@ -125,6 +125,7 @@ export class NearDetector {
     const pairs = this.pairsOf(md5).filter((p) => !different.has(pairKey(p.a, p.b)));
     await this.deps.repo.putPairs(pairs);
     const partners = pairs.map((p) => (p.a === md5 ? p.b : p.a));
+    if (partners.length > 0) await this.countFound(image, partners);
     if (this.deps.mode === "keep-best" && partners.length > 0) await this.keepBest(image, partners);
     await this.regroup([md5, ...partners]);
   }
@@ -156,6 +157,18 @@ export class NearDetector {
     for (const m of near("phash64", rule.phash64)) if (!(framed && index.hasFrames(m.md5))) out.set(m.md5, m.distance);
     out.delete(md5);
     return out;
+  }
+
+  /**
+   * The overview's near-duplicates per minute: an image counts when it looks like one ingested
+   * before it, so of each pair the later is recorded. Whichever of the two jobs runs first (the
+   * index may or may not hold an image that arrived at the same time on another replica), the
+   * same image is recorded, once.
+   */
+  private async countFound(image: catalogV1.Image, partners: string[]): Promise<void> {
+    const later = (x: catalogV1.Image, y: catalogV1.Image) => (x.ingestedUnixMs > y.ingestedUnixMs || (x.ingestedUnixMs === y.ingestedUnixMs && x.md5 > y.md5) ? x : y);
+    const found = new Map((await this.deps.images.getMany(partners)).map((other) => later(image, other)).map((i) => [i.md5, i]));
+    for (const i of found.values()) await this.deps.repo.recordFound(i.md5, i.ingestedUnixMs);
   }
 
   /** keep-best: the newcomer stays only if it is the best of itself and its partners. */

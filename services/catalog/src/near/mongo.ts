@@ -1,6 +1,6 @@
 import { isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
-import { toPage, type Cursor } from "../repos/types.js";
+import { MINUTE_MS, toPage, type Cursor } from "../repos/types.js";
 import type { NearGroup, NearJob, NearRepo, Pair, SimilarPair } from "./types.js";
 
 interface PairDoc {
@@ -30,6 +30,11 @@ interface JobDoc {
   done: boolean;
   record: NearJob;
 }
+/** The near-duplicates found in one minute: `_id` = the minute's start, as a string (FerretDB pushes down string ids, not numbers). */
+interface FoundDoc {
+  _id: string;
+  md5s: string[];
+}
 interface LeaseDoc {
   _id: string;
   owner: string;
@@ -38,6 +43,8 @@ interface LeaseDoc {
 
 const toGroup = (d: GroupDoc): NearGroup => ({ id: d._id, members: d.members, updatedUnixMs: d.updated });
 const CHUNK = 1000;
+/** A day: the longest span GetActivity asks for. */
+const MAX_MINUTES = 1440;
 
 async function inChunks<T>(md5s: string[], fn: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -54,6 +61,7 @@ class MongoNear implements NearRepo {
     private readonly members: Collection<MemberDoc>,
     private readonly jobs: Collection<JobDoc>,
     private readonly leases: Collection<LeaseDoc>,
+    private readonly found: Collection<FoundDoc>,
   ) {}
 
   async enqueue(job: NearJob) {
@@ -119,6 +127,29 @@ class MongoNear implements NearRepo {
 
   countPairs() {
     return this.pairs.countDocuments({});
+  }
+
+  /**
+   * One document per minute, so the chart's hour is a lookup of 60 ids (FerretDB uses an index
+   * for `_id` only). $addToSet keeps a job run twice from counting twice.
+   */
+  async recordFound(md5: string, at: number) {
+    const add = () => this.found.updateOne({ _id: String(Math.floor(at / MINUTE_MS) * MINUTE_MS) }, { $addToSet: { md5s: md5 } }, { upsert: true });
+    try {
+      await add();
+    } catch (err) {
+      // A detector taking over the lease wrote the same new minute at once (FerretDB's upsert
+      // is read-then-write): the document is there now, so this is an update.
+      if (!isDuplicateKey(err)) throw err;
+      await add();
+    }
+  }
+
+  async foundPerMinute(from: number, to: number) {
+    const minutes: string[] = [];
+    for (let m = Math.ceil(from / MINUTE_MS) * MINUTE_MS; m < to && minutes.length < MAX_MINUTES; m += MINUTE_MS) minutes.push(String(m));
+    const docs = await this.found.find({ _id: { $in: minutes } }).toArray();
+    return new Map(docs.map((d) => [Number(d._id), d.md5s.length]));
   }
 
   async putDifferent(pairs: Pair[], at: number) {
@@ -187,5 +218,5 @@ export async function mongoNearRepo(db: Db): Promise<NearRepo> {
   const groups = db.collection<GroupDoc>("near_groups");
   const jobs = db.collection<JobDoc>("near_jobs");
   await Promise.all([pairs.createIndex({ a: 1 }), pairs.createIndex({ b: 1 }), different.createIndex({ a: 1 }), different.createIndex({ b: 1 }), groups.createIndex({ updated: -1, _id: -1 }), jobs.createIndex({ done: 1, at: 1, _id: 1 })]);
-  return new MongoNear(pairs, different, groups, db.collection<MemberDoc>("near_members"), jobs, db.collection<LeaseDoc>("near_lease"));
+  return new MongoNear(pairs, different, groups, db.collection<MemberDoc>("near_members"), jobs, db.collection<LeaseDoc>("near_lease"), db.collection<FoundDoc>("near_found"));
 }

@@ -1,5 +1,5 @@
 import { inBatches, type SqliteDb } from "@booru/runtime";
-import { toPage, type Cursor } from "../repos/types.js";
+import { MINUTE_MS, toPage, type Cursor } from "../repos/types.js";
 import type { NearGroup, NearJob, NearRepo, Pair, SimilarPair } from "./types.js";
 
 const SCHEMA = `
@@ -12,6 +12,7 @@ CREATE INDEX IF NOT EXISTS catalog_near_groups_newest ON catalog_near_groups (up
 CREATE TABLE IF NOT EXISTS catalog_near_members (md5 TEXT PRIMARY KEY, grp TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog_near_jobs (id TEXT PRIMARY KEY, at INTEGER NOT NULL, record TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS catalog_near_jobs_queue ON catalog_near_jobs (done, at, id);
+CREATE TABLE IF NOT EXISTS catalog_near_found (md5 TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (at, md5));
 CREATE TABLE IF NOT EXISTS catalog_near_lease (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
 `;
 
@@ -91,6 +92,15 @@ class SqliteNear implements NearRepo {
 
   async countPairs() {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM catalog_near_pairs").get() as { n: number }).n;
+  }
+
+  async recordFound(md5: string, at: number) {
+    this.db.prepare("INSERT OR IGNORE INTO catalog_near_found (md5, at) VALUES (?, ?)").run(md5, Math.floor(at / MINUTE_MS) * MINUTE_MS);
+  }
+
+  async foundPerMinute(from: number, to: number) {
+    const rows = this.db.prepare("SELECT at, COUNT(*) AS n FROM catalog_near_found WHERE at >= ? AND at < ? GROUP BY at").all(from, to) as { at: number; n: number }[];
+    return new Map(rows.map((r) => [r.at, r.n]));
   }
 
   async putDifferent(pairs: Pair[], at: number) {

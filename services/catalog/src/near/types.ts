@@ -59,6 +59,14 @@ export interface NearRepo {
   clearPairs(): Promise<void>;
   countPairs(): Promise<number>;
 
+  /**
+   * Notes that a new image was found to look like an earlier one, in the minute of `at` (its
+   * ingest time); again for the same md5 and minute changes nothing (a job run twice).
+   */
+  recordFound(md5: string, at: number): Promise<void>;
+  /** Images found per minute in [from, to) (key: the minute's start); at most a day's minutes. */
+  foundPerMinute(from: number, to: number): Promise<Map<number, number>>;
+
   putDifferent(pairs: Pair[], at: number): Promise<void>;
   /** Decided-different pairs with either side in md5s, as "a:b" keys. */
   differentAmong(md5s: string[]): Promise<Set<string>>;

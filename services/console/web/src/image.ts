@@ -36,6 +36,31 @@ function absorbedTable(copies: Absorbed[]) {
   ];
 }
 
+/** How the console serves the original (GET /api/images/<md5>): shown inline, or a download only. */
+interface Original {
+  url: string;
+  mime: string;
+  inline: boolean;
+}
+
+/**
+ * The original itself: a picture, or a video with its thumbnail as poster; the thumbnail when
+ * the browser cannot show it (another format, or the library does not answer).
+ */
+function picture(md5: string, card: Card, original: Original) {
+  const alt = card.name || md5;
+  const fallback = () => h("img", { src: thumb(md5), alt, "data-fallback": true });
+  if (!original.inline) return fallback();
+  if (card.kind === "video") {
+    const video = h("video", { src: original.url, poster: thumb(md5), controls: true, preload: "metadata", "aria-label": alt });
+    video.addEventListener("error", () => video.replaceWith(fallback()), { once: true });
+    return video;
+  }
+  const img = h("img", { src: original.url, alt, "data-original": true });
+  img.addEventListener("error", () => img.replaceWith(fallback()), { once: true });
+  return img;
+}
+
 export const image: Page = (main, [md5]) => {
   const similar = h("ul", { class: "grid small", "aria-label": "Similar images" });
   const algorithm = h("select", { name: "algorithm" }, ALGORITHMS.map(([v, t]) => h("option", { value: v }, t)));
@@ -54,7 +79,7 @@ export const image: Page = (main, [md5]) => {
   };
   algorithm.addEventListener("change", () => void loadSimilar());
 
-  get<{ image: Json; card: Card }>(`/api/images/${md5}`).then(({ image, card }) => {
+  get<{ image: Json; card: Card; original: Original }>(`/api/images/${md5}`).then(({ image, card, original }) => {
     const { absorbed, ...rest } = image;
     const facts = rows(rest).filter(([k]) => !k.startsWith("hashes.frameSignature"));
     const copies = (absorbed ?? []) as Absorbed[];
@@ -76,7 +101,12 @@ export const image: Page = (main, [md5]) => {
       h(
         "div",
         { class: "image-page" },
-        h("figure", { class: "picture" }, h("img", { src: thumb(md5!), alt: card.name || md5 }), h("figcaption", { class: "muted" }, `${card.kind}, ${card.format}, ${card.width}×${card.height}, ${bytes(card.bytes)}, ingested ${new Date(card.ingested).toLocaleString()}`)),
+        h(
+          "figure",
+          { class: "picture" },
+          picture(md5!, card, original),
+          h("figcaption", { class: "muted" }, `${card.kind}, ${card.format}, ${card.width}×${card.height}, ${bytes(card.bytes)}, ingested ${new Date(card.ingested).toLocaleString()} · `, h("a", { href: original.url, download: card.name || true }, original.inline ? "Download the original" : "Download the original (not shown here)")),
+        ),
         h(
           "section",
           { "aria-labelledby": "facts" },

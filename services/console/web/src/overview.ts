@@ -6,12 +6,15 @@ interface Minute {
   startUnixMs: number;
   ingested: number;
   duplicates: number;
+  nearDuplicates: number;
   rejected: number;
 }
 interface Status {
   backlog: number;
   inFlight: number;
   hashers: { reachable: number; total: number };
+  /** The catalog's counts of the last minutes: near-duplicates come from here. */
+  recent?: Minute[];
 }
 interface LiveEvent {
   type: string;
@@ -20,6 +23,9 @@ interface LiveEvent {
   md5?: string;
   name?: string;
   reason?: string;
+  /** A near-duplicate group: the first members' names and how many there are. */
+  names?: string[];
+  members?: number;
 }
 interface Overview {
   stats: { images: number; bytes: number; duplicates: number; rejected: number };
@@ -31,6 +37,7 @@ interface Overview {
 const SERIES = [
   ["ingested", "Ingested"],
   ["duplicates", "Duplicates"],
+  ["nearDuplicates", "Near-duplicates"],
   ["rejected", "Rejected"],
 ] as const;
 type Series = (typeof SERIES)[number][0];
@@ -69,15 +76,19 @@ export const overview: Page = (main) => {
     replace(events, data.latest.map(eventItem));
   };
 
-  /** Counts an event into the current minute, rolling the hour forward when a new minute starts. */
-  const countMinute = (key: Series, at: number) => {
+  /** The bar of the minute holding `at`, rolling the hour forward when a new minute starts. */
+  const minuteOf = (at: number) => {
     const m = data!.minutes;
     const start = Math.floor(at / MINUTE) * MINUTE;
     while (m.length > 0 && m[m.length - 1]!.startUnixMs < start) {
-      m.push({ startUnixMs: m[m.length - 1]!.startUnixMs + MINUTE, ingested: 0, duplicates: 0, rejected: 0 });
+      m.push({ startUnixMs: m[m.length - 1]!.startUnixMs + MINUTE, ingested: 0, duplicates: 0, nearDuplicates: 0, rejected: 0 });
       m.shift();
     }
-    const bucket = m.find((x) => x.startUnixMs === start);
+    return m.find((x) => x.startUnixMs === start);
+  };
+  /** Counts an event into its minute. */
+  const countMinute = (key: Series, at: number) => {
+    const bucket = minuteOf(at);
     if (bucket) bucket[key]++;
   };
 
@@ -85,7 +96,13 @@ export const overview: Page = (main) => {
     if (!data) return;
     if (type === "status") {
       data.status = payload as Status;
+      // Near-duplicates have no event of their own per image: the catalog's count is taken as it is.
+      for (const r of data.status.recent ?? []) {
+        const bucket = minuteOf(r.startUnixMs);
+        if (bucket) bucket.nearDuplicates = r.nearDuplicates;
+      }
       drawCounters();
+      drawCharts();
       return;
     }
     const e = payload as LiveEvent;
@@ -100,6 +117,7 @@ export const overview: Page = (main) => {
       data.stats.rejected++;
       countMinute("rejected", e.at);
     } else if (e.type === "deleted") data.stats.images--;
+    else if (e.type !== "near") return; // a group decided: nothing to show
     data.latest.unshift(e);
     data.latest.length = Math.min(data.latest.length, 30);
     drawCounters();
@@ -151,6 +169,10 @@ function eventItem(e: LiveEvent) {
   }
   if (e.type === "duplicate") return h("li", { class: "ev duplicate" }, h("a", { href: `/image/${e.md5}`, "data-link": true }, h("img", { src: thumb(e.md5!), alt: "", width: 48, height: 48, loading: "lazy" }), h("span", { class: "what" }, "Duplicate ", h("b", {}, e.name ?? ""))), time);
   if (e.type === "rejected") return h("li", { class: "ev rejected" }, h("a", { href: "/rejected", "data-link": true }, h("span", { class: "icon", "aria-hidden": "true" }, "!"), h("span", { class: "what" }, "Rejected ", h("b", {}, e.name ?? ""), ` (${e.reason})`)), time);
+  if (e.type === "near") {
+    const more = (e.members ?? 0) - (e.names?.length ?? 0);
+    return h("li", { class: "ev near" }, h("a", { href: "/near", "data-link": true }, h("img", { src: thumb(e.md5!), alt: "", width: 48, height: 48, loading: "lazy" }), h("span", { class: "what" }, "Near-duplicates ", h("b", {}, (e.names ?? []).join(", ")), more > 0 ? ` and ${more} more` : "")), time);
+  }
   if (e.type === "deleted") return h("li", { class: "ev deleted" }, h("span", { class: "icon", "aria-hidden": "true" }, "×"), h("span", { class: "what" }, `Deleted ${e.md5}`), time);
   return h("li", { class: "ev" }, h("span", { class: "what" }, e.type), time);
 }

@@ -366,6 +366,11 @@ export interface ActivityMinute {
   ingested: number;
   duplicates: number;
   rejected: number;
+  /**
+   * Images ingested in this minute that look like an image ingested before them (the
+   * near-duplicate detector paired them). Pairs found by a rescan are not counted.
+   */
+  nearDuplicates: number;
 }
 
 export interface GetActivityResponse {
@@ -4032,7 +4037,7 @@ export const GetActivityRequest: MessageFns<GetActivityRequest> = {
 };
 
 function createBaseActivityMinute(): ActivityMinute {
-  return { startUnixMs: 0, ingested: 0, duplicates: 0, rejected: 0 };
+  return { startUnixMs: 0, ingested: 0, duplicates: 0, rejected: 0, nearDuplicates: 0 };
 }
 
 export const ActivityMinute: MessageFns<ActivityMinute> = {
@@ -4048,6 +4053,9 @@ export const ActivityMinute: MessageFns<ActivityMinute> = {
     }
     if (message.rejected !== 0) {
       writer.uint32(32).uint64(message.rejected);
+    }
+    if (message.nearDuplicates !== 0) {
+      writer.uint32(40).uint64(message.nearDuplicates);
     }
     return writer;
   },
@@ -4097,6 +4105,14 @@ export const ActivityMinute: MessageFns<ActivityMinute> = {
             message.rejected = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nearDuplicates = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4119,6 +4135,11 @@ export const ActivityMinute: MessageFns<ActivityMinute> = {
       ingested: isSet(object.ingested) ? globalThis.Number(object.ingested) : 0,
       duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
       rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+      nearDuplicates: isSet(object.nearDuplicates)
+        ? globalThis.Number(object.nearDuplicates)
+        : isSet(object.near_duplicates)
+        ? globalThis.Number(object.near_duplicates)
+        : 0,
     };
   },
 
@@ -4136,6 +4157,9 @@ export const ActivityMinute: MessageFns<ActivityMinute> = {
     if (message.rejected !== 0) {
       obj.rejected = Math.round(message.rejected);
     }
+    if (message.nearDuplicates !== 0) {
+      obj.nearDuplicates = Math.round(message.nearDuplicates);
+    }
     return obj;
   },
 
@@ -4148,6 +4172,7 @@ export const ActivityMinute: MessageFns<ActivityMinute> = {
     message.ingested = object.ingested ?? 0;
     message.duplicates = object.duplicates ?? 0;
     message.rejected = object.rejected ?? 0;
+    message.nearDuplicates = object.nearDuplicates ?? 0;
     return message;
   },
 };

@@ -30,16 +30,18 @@ class AbsorbedCopy(_message.Message):
     def __init__(self, md5: _Optional[str] = ..., original_name: _Optional[str] = ..., source_path: _Optional[str] = ..., at_unix_ms: _Optional[int] = ...) -> None: ...
 
 class ActivityMinute(_message.Message):
-    __slots__ = ["duplicates", "ingested", "rejected", "start_unix_ms"]
+    __slots__ = ["duplicates", "ingested", "near_duplicates", "rejected", "start_unix_ms"]
     DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     INGESTED_FIELD_NUMBER: _ClassVar[int]
+    NEAR_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     REJECTED_FIELD_NUMBER: _ClassVar[int]
     START_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     duplicates: int
     ingested: int
+    near_duplicates: int
     rejected: int
     start_unix_ms: int
-    def __init__(self, start_unix_ms: _Optional[int] = ..., ingested: _Optional[int] = ..., duplicates: _Optional[int] = ..., rejected: _Optional[int] = ...) -> None: ...
+    def __init__(self, start_unix_ms: _Optional[int] = ..., ingested: _Optional[int] = ..., duplicates: _Optional[int] = ..., rejected: _Optional[int] = ..., near_duplicates: _Optional[int] = ...) -> None: ...
 
 class DeleteImageRequest(_message.Message):
     __slots__ = ["md5"]
