@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { popcount32 } from "./hashes.js";
 import { Hash64Index } from "./hash64-index.js";
+import { pairsWithin } from "./hash64-join.js";
 
 function rng(seed: number) {
   return () => {
@@ -61,5 +62,40 @@ describe("Hash64Index", () => {
     }
     expect(index.size).toBe(values.size);
     check();
+  });
+});
+
+describe("pairsWithin (the rescan's join)", () => {
+  it("finds every pair a brute-force comparison finds, each once, at several distances", () => {
+    const rand = rng(11);
+    const index = new Hash64Index();
+    const values: [number, number][] = [];
+    for (let slot = 0; slot < 1500; slot++) {
+      // Families of near values (up to 20 bits off a base), and some exact repeats.
+      const base = slot % 5 === 0 || values.length === 0 ? [rand(), rand()] : values[rand() % values.length]!;
+      let [h, l] = base;
+      for (let bits = slot % 7 === 0 ? 0 : rand() % 21; bits > 0; bits--) {
+        const b = rand() % 64;
+        if (b < 32) h = (h ^ (1 << b)) >>> 0;
+        else l = (l ^ (1 << (b - 32))) >>> 0;
+      }
+      values.push([h, l]);
+      index.set(slot, h, l);
+    }
+    index.remove(3);
+    for (const d of [0, 3, 14, 17]) {
+      const expected: string[] = [];
+      for (let a = 0; a < values.length; a++) {
+        for (let b = a + 1; b < values.length; b++) {
+          if (a === 3 || b === 3) continue;
+          const dist = popcount32((values[a]![0] ^ values[b]![0]) >>> 0) + popcount32((values[a]![1] ^ values[b]![1]) >>> 0);
+          if (dist <= d) expected.push(`${a}-${b}:${dist}`);
+        }
+      }
+      const got: string[] = [];
+      for (const slice of pairsWithin(index.snapshot(), d)) for (let i = 0; i < slice.length; i += 3) got.push(`${slice[i]}-${slice[i + 1]}:${slice[i + 2]}`);
+      expect(got.sort()).toEqual(expected.sort());
+      expect(expected.length).toBeGreaterThan(d === 0 ? 10 : 100);
+    }
   });
 });

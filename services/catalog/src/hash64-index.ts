@@ -1,4 +1,5 @@
 import { popcount32 } from "./hashes.js";
+import type { Values64 } from "./hash64-join.js";
 
 export type Visit = (slot: number, distance: number) => void;
 
@@ -114,6 +115,14 @@ export class Hash64Index {
     this.count++;
     if (this.layout === SMALL && this.count >= this.largeFrom) this.relayout(LARGE);
     else this.link(slot);
+  }
+
+  /** A copy of every entry, for a join (`pairsWithin`) that must not see the index change under it. */
+  snapshot(): Values64 {
+    const slots = new Int32Array(this.count);
+    let n = 0;
+    for (let slot = 0; slot < this.present.length; slot++) if (this.present[slot]) slots[n++] = slot;
+    return { slots, hi: Uint32Array.from(slots, (s) => this.hi[s]!), lo: Uint32Array.from(slots, (s) => this.lo[s]!) };
   }
 
   /** The slot's value as [hi, lo], or undefined. */

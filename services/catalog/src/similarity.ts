@@ -1,6 +1,7 @@
 import { signatureDistance } from "@booru/hasher/signature";
 import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
+import { pairsWithin, type Values64 } from "./hash64-join.js";
 import { Hash256Index } from "./hash256-index.js";
 import { Md5Slots } from "./md5-slots.js";
 
@@ -23,9 +24,10 @@ interface AlgoIndex {
   readonly size: number;
 }
 
-function index64(): AlgoIndex {
+function index64(): AlgoIndex & { snapshot(): Values64 } {
   const idx = new Hash64Index();
   return {
+    snapshot: () => idx.snapshot(),
     set: (slot, w) => idx.set(slot, w[0]!, w[1]!),
     get: (slot) => idx.get(slot),
     remove: (slot) => idx.remove(slot),
@@ -84,7 +86,9 @@ function frameIndex(): AlgoIndex {
  */
 export class SimilarityIndex {
   private readonly slots = new Md5Slots();
-  private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: index64(), dhash64: index64(), phash256: index256(), blockhash256: index256(), frames: frameIndex() };
+  private readonly phash64 = index64();
+  private readonly dhash64 = index64();
+  private readonly byAlgo: Record<Algorithm, AlgoIndex> = { phash64: this.phash64, dhash64: this.dhash64, phash256: index256(), blockhash256: index256(), frames: frameIndex() };
   /** While reconciling with the store: the slots upserted since `mark()` (see `sweep`). */
   private marks?: Uint8Array;
 
@@ -132,6 +136,28 @@ export class SimilarityIndex {
       if (slot >= this.marks.length) this.marks = grow(this.marks, this.slots.capacity);
       this.marks[slot] = 1;
     }
+  }
+
+  /**
+   * Every pair of images within maxDistance on a 64-bit hash, each once, in slices (md5, md5,
+   * distance): what a rescan needs, far faster than one search per image (hash64-join.ts).
+   * Works on a copy: images added meanwhile are not seen, removed ones are skipped.
+   */
+  *pairsWithin(algorithm: "phash64" | "dhash64", maxDistance: number): Generator<[string, string, number][]> {
+    for (const found of pairsWithin(this[algorithm].snapshot(), maxDistance)) {
+      const out: [string, string, number][] = [];
+      for (let i = 0; i < found.length; i += 3) {
+        const a = this.slots.md5Of(found[i]!);
+        const b = this.slots.md5Of(found[i + 1]!);
+        if (a !== undefined && b !== undefined) out.push([a, b, found[i + 2]!]);
+      }
+      yield out;
+    }
+  }
+
+  /** The animations and videos (the images with a frame signature). */
+  *framed(): Generator<string> {
+    for (const md5 of this.md5s()) if (this.hasFrames(md5)) yield md5;
   }
 
   /** True for an animation or video (compared by frame signature). */

@@ -42,8 +42,6 @@ export interface DetectorDeps {
 /** Candidates per index query; a real group is far smaller. */
 const MAX_CANDIDATES = 10_000;
 const BATCH = 50;
-/** Images per slice of a rescan between yields to the event loop (tens of milliseconds at a million). */
-const RESCAN_CHUNK = 250;
 
 export class NearDetector {
   private leader = false;
@@ -242,7 +240,6 @@ export class NearDetector {
     const { repo } = this.deps;
     await this.deps.refreshIndex();
     await repo.clearPairs();
-    let images = 0;
     let batch: SimilarPair[] = [];
     const touched = new Set<string>();
     const flush = async () => {
@@ -252,17 +249,25 @@ export class NearDetector {
       for (const p of kept) touched.add(p.a).add(p.b);
       batch = [];
     };
-    // From the index alone (it holds every value the rule reads): no record is parsed. The walk
-    // yields to the event loop between chunks so the replica keeps answering.
-    let chunk = 0;
-    for (const md5 of this.deps.index.md5s()) {
-      images++;
-      // Each pair once: from its smaller md5.
-      for (const p of this.pairsOf(md5)) if (p.a === md5) batch.push(p);
-      if (++chunk < RESCAN_CHUNK) continue;
-      chunk = 0;
+    // From the index alone (it holds every value the rule reads): no record is parsed. Images
+    // by a join on phash64 (every pair within the rule's distance, each once), checked by the
+    // rule on the index's current values; animations and videos by frame signature, one by one
+    // (few). The join yields between slices, and the replica keeps answering.
+    const { index, rule } = this.deps;
+    const images = index.size;
+    for (const found of index.pairsWithin("phash64", rule.phash64)) {
+      for (const [a, b, d] of found) {
+        const va = index.valuesOf(a);
+        const vb = index.valuesOf(b);
+        if (va && vb && !(va.frames && vb.frames) && isNear(va, vb, rule)) batch.push({ ...pairOf(a, b), distance: d });
+      }
       if (batch.length >= 5000) await flush();
       await this.holdLease();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const md5 of index.framed()) {
+      for (const p of this.pairsOf(md5)) if (p.a === md5 && index.hasFrames(p.b)) batch.push(p);
+      if (batch.length >= 5000) await flush();
     }
     await flush();
     const seeds = new Set(touched);
