@@ -13,9 +13,10 @@ export class Hash256Index {
     return this.count;
   }
 
-  set(slot: number, value: Uint32Array): void {
+  /** The value is `value`'s 8 words from `at`. */
+  set(slot: number, value: Uint32Array, at = 0): void {
     this.ensure(slot + 1);
-    this.words.set(value, slot * WORDS);
+    for (let i = 0; i < WORDS; i++) this.words[slot * WORDS + i] = value[at + i]!;
     if (!this.present[slot]) this.count++;
     this.present[slot] = 1;
   }

@@ -5,7 +5,6 @@ import type { SimilarityIndex } from "./similarity.js";
 
 /** Clock difference between replicas tolerated by `catchUp` (records are stamped by the writer). */
 const CLOCK_MARGIN_MS = 5 * 60_000;
-const YIELD_EVERY = 5_000;
 
 /**
  * Keeps the in-memory index equal to the store: built from the store at start, updated by
@@ -71,13 +70,10 @@ export class IndexSync {
     const sweep = this.index.size > 0;
     if (sweep) this.index.mark();
     let added = 0;
-    let read = 0;
-    for await (const { md5, hashes } of this.images.hashes()) {
-      // A million records take seconds: let requests through between slices.
-      if (++read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-      if (deleted.has(md5)) continue;
-      if (!this.index.has(md5)) added++;
-      this.index.upsert(md5, hashes);
+    for await (const batch of this.images.hashBatches()) {
+      added += this.index.upsertBatch(batch, (md5) => deleted.has(md5));
+      // A million records take seconds: let requests through between batches.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     // Entries the scan did not upsert are gone from the store (events' upserts mark too).
     const removed = sweep ? this.index.sweep() : 0;

@@ -1,12 +1,65 @@
 import { signatureDistance } from "@booru/hasher/signature";
-import { ALGORITHMS, parseValue, type Algorithm } from "./hashes.js";
+import { ALGORITHMS, parseValue, type Algorithm, type BitHash } from "./hashes.js";
 import { Hash64Index, type Visit } from "./hash64-index.js";
 import { pairsWithin, type Values64 } from "./hash64-join.js";
 import { Hash256Index } from "./hash256-index.js";
 import { Md5Slots } from "./md5-slots.js";
 
-/** Hex strings as records hold them, or already parsed words (a store's packed form, read faster at start). */
+/** Hex strings as records hold them, or already parsed words. */
 export type HashValues = Partial<Record<Algorithm, string | Uint32Array>>;
+
+/** The fixed-size similarity hashes in the order of a packed record: 20 words. */
+export const PACKED: readonly (readonly [BitHash, number])[] = [["phash64", 2], ["dhash64", 2], ["phash256", 8], ["blockhash256", 8]];
+export const PACKED_WORDS = 20;
+
+/**
+ * Records' similarity values in bulk, as a store reads them to build the index: 20 words a
+ * record in PACKED order, a bit per PACKED hash the record has (bit i for PACKED[i]), and the
+ * frame signature of animations and videos. No object per record: a million are read at start.
+ */
+export interface HashBatch {
+  md5s: string[];
+  words: Uint32Array;
+  present: Uint8Array;
+  frames: (string | undefined)[];
+}
+
+/** An empty batch with room for `n` records. */
+export function newBatch(n: number): HashBatch {
+  return { md5s: [], words: new Uint32Array(n * PACKED_WORDS), present: new Uint8Array(n), frames: [] };
+}
+
+/** Appends one record given by hex values (or words) to a batch made for enough records. */
+export function addToBatch(batch: HashBatch, md5: string, hashes: HashValues): void {
+  const i = batch.md5s.length;
+  batch.md5s.push(md5);
+  const f = hashes.frames;
+  batch.frames.push(typeof f === "string" ? f || undefined : undefined);
+  let at = i * PACKED_WORDS;
+  PACKED.forEach(([algo, n], k) => {
+    const v = hashes[algo];
+    const words = typeof v === "string" ? (v ? parseValue(algo, v) : undefined) : v;
+    if (words) {
+      batch.words.set(words, at);
+      batch.present[i]! |= 1 << k;
+    }
+    at += n;
+  });
+}
+
+/** A batch's records one by one, values as words (for tests and tools; the index reads batches). */
+export function* batchRecords(batch: HashBatch): Generator<{ md5: string; hashes: HashValues }> {
+  for (let i = 0; i < batch.md5s.length; i++) {
+    const hashes: HashValues = {};
+    let at = i * PACKED_WORDS;
+    PACKED.forEach(([algo, n], k) => {
+      if (batch.present[i]! & (1 << k)) hashes[algo] = batch.words.slice(at, at + n);
+      at += n;
+    });
+    if (batch.frames[i]) hashes.frames = batch.frames[i];
+    yield { md5: batch.md5s[i]!, hashes };
+  }
+}
 
 export interface Match {
   md5: string;
@@ -14,7 +67,8 @@ export interface Match {
 }
 
 interface AlgoIndex {
-  set(slot: number, words: Uint32Array): void;
+  /** The value is `words` from `at` (its own length for frames). */
+  set(slot: number, words: Uint32Array, at?: number): void;
   /** The slot's value as words, or undefined. */
   get(slot: number): Uint32Array | undefined;
   remove(slot: number): void;
@@ -28,7 +82,7 @@ function index64(): AlgoIndex & { snapshot(): Values64 } {
   const idx = new Hash64Index();
   return {
     snapshot: () => idx.snapshot(),
-    set: (slot, w) => idx.set(slot, w[0]!, w[1]!),
+    set: (slot, w, at = 0) => idx.set(slot, w[at]!, w[at + 1]!),
     get: (slot) => idx.get(slot),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q[0]!, q[1]!, d, visit),
@@ -42,7 +96,7 @@ function index64(): AlgoIndex & { snapshot(): Values64 } {
 function index256(): AlgoIndex {
   const idx = new Hash256Index();
   return {
-    set: (slot, w) => idx.set(slot, w),
+    set: (slot, w, at = 0) => idx.set(slot, w, at),
     get: (slot) => idx.get(slot),
     remove: (slot) => idx.remove(slot),
     search: (q, d, visit) => idx.search(q, d, visit),
@@ -125,17 +179,45 @@ export class SimilarityIndex {
   }
 
   upsert(md5: string, hashes: HashValues): void {
-    const { slot } = this.slots.add(md5);
+    const slot = this.place(md5);
     for (const algo of ALGORITHMS) {
       const v = hashes[algo];
       const words = typeof v === "string" ? (v ? parseValue(algo, v) : undefined) : v;
       if (words) this.byAlgo[algo].set(slot, words);
       else this.byAlgo[algo].remove(slot);
     }
+  }
+
+  /** Upserts a store's batch; `skip` leaves some out. Returns how many md5s were new. */
+  upsertBatch(batch: HashBatch, skip?: (md5: string) => boolean): number {
+    let added = 0;
+    for (let i = 0; i < batch.md5s.length; i++) {
+      const md5 = batch.md5s[i]!;
+      if (skip?.(md5)) continue;
+      if (!this.has(md5)) added++;
+      const slot = this.place(md5);
+      let at = i * PACKED_WORDS;
+      for (let k = 0; k < PACKED.length; k++) {
+        const [algo, n] = PACKED[k]!;
+        if (batch.present[i]! & (1 << k)) this.byAlgo[algo].set(slot, batch.words, at);
+        else this.byAlgo[algo].remove(slot);
+        at += n;
+      }
+      const frames = batch.frames[i] ? parseValue("frames", batch.frames[i]!) : undefined;
+      if (frames) this.byAlgo.frames.set(slot, frames);
+      else this.byAlgo.frames.remove(slot);
+    }
+    return added;
+  }
+
+  /** The md5's slot, new if needed, marked while reconciling. */
+  private place(md5: string): number {
+    const { slot } = this.slots.add(md5);
     if (this.marks) {
       if (slot >= this.marks.length) this.marks = grow(this.marks, this.slots.capacity);
       this.marks[slot] = 1;
     }
+    return slot;
   }
 
   /**

@@ -1,6 +1,8 @@
 /** Test records: deterministic md5s and plausible hashes, so every test builds the same shapes. */
 import { createHash } from "node:crypto";
 import { catalogV1, hasherV1 } from "@booru/proto";
+import type { ImagesRepo } from "../src/repos/types.js";
+import { batchRecords, type HashValues } from "../src/similarity.js";
 
 export const md5Of = (seed: string) => createHash("md5").update(seed).digest("hex");
 export const sha256Of = (seed: string) => createHash("sha256").update(seed).digest("hex");
@@ -53,3 +55,8 @@ export function makeRejection(id: string, reason: string, at: number): catalogV1
 
 /** A plausible frame signature (16 phash64 values) from a seed. */
 export const signatureOf = (seed: string) => hexOf(`s${seed}`, 128) + hexOf(`S${seed}`, 128);
+
+/** Every record's similarity hashes, one by one, as a store's batches give them. */
+export async function* allHashes(images: ImagesRepo): AsyncGenerator<{ md5: string; hashes: HashValues }> {
+  for await (const batch of images.hashBatches()) yield* batchRecords(batch);
+}

@@ -1,6 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { insertManyOnce, isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Binary, Collection, Db, Document, Filter } from "mongodb";
+import { addToBatch, newBatch } from "../similarity.js";
 import { countPerMinute, kindName, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Images: top-level fields for queries, the record itself in its JSON form under `image`. */
@@ -83,6 +84,8 @@ class Counters {
 
 /** How far back GetStats' "ingested since" is answered from per-second counts. */
 const RECENT_MS = 3_600_000;
+/** Records per batch read at start (the index build). */
+const HASH_BATCH = 10_000;
 
 /**
  * Ingests per second of the last hour (`_id` = the second), so "ingested in the last minute" is
@@ -321,13 +324,19 @@ class MongoImages implements ImagesRepo {
     return perMinute(this.images, "ingestedUnixMs", since);
   }
 
-  async *hashes() {
-    const cursor = this.images.find({}, { projection: { "image.hashes": 1 } }).batchSize(10_000);
+  async *hashBatches() {
+    const cursor = this.images.find({}, { projection: { "image.hashes": 1 } }).batchSize(HASH_BATCH);
+    let batch = newBatch(HASH_BATCH);
     for await (const doc of cursor) {
       const h = (doc.image?.hashes ?? {}) as Record<string, string | undefined>;
-      yield { md5: doc._id, hashes: { phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256, frames: h.frameSignature || undefined } };
+      addToBatch(batch, doc._id, { phash64: h.phash64, dhash64: h.dhash64, phash256: h.phash256, blockhash256: h.blockhash256, frames: h.frameSignature || undefined });
+      if (batch.md5s.length < HASH_BATCH) continue;
+      yield batch;
+      batch = newBatch(HASH_BATCH);
     }
+    if (batch.md5s.length > 0) yield batch;
   }
+
 }
 
 class MongoDuplicates implements DuplicatesRepo {

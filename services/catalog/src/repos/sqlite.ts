@@ -1,7 +1,7 @@
 import { catalogV1 } from "@booru/proto";
 import { inBatches, type SqliteDb } from "@booru/runtime";
-import { parseValue, type Algorithm } from "../hashes.js";
-import type { HashValues } from "../similarity.js";
+import { parseValue } from "../hashes.js";
+import { addToBatch, newBatch, PACKED, PACKED_WORDS, type HashValues } from "../similarity.js";
 import { kindName, similarityHashes, toPage, type Cursor, type DuplicatesRepo, type ImageFilter, type ImagesRepo, type InboxReport, type InboxReportsRepo, type RejectionsRepo, type Repos, type StoredImage, type Thumbnail } from "./types.js";
 
 /** Tables are prefixed: the embedded SQLite file is shared with the other modules. */
@@ -54,8 +54,8 @@ const ADDED_COLUMNS: [string, string][] = [
   ["sim", "BLOB"],
 ];
 
-/** The four fixed-size similarity hashes packed as 20 words (phash64, dhash64, phash256, blockhash256), read at start instead of four hex columns. */
-const PACKED: [Algorithm, number][] = [["phash64", 2], ["dhash64", 2], ["phash256", 8], ["blockhash256", 8]];
+/** Records per batch read at start (the index build). */
+const HASH_BATCH = 20_000;
 
 function pack(h: HashValues): Buffer | null {
   const words = new Uint32Array(20);
@@ -68,19 +68,6 @@ function pack(h: HashValues): Buffer | null {
     at += n;
   }
   return Buffer.from(words.buffer);
-}
-
-function unpack(blob: Buffer): HashValues {
-  // Copied out: the row's buffer may be reused, and Uint32Array needs 4-byte alignment.
-  const words = new Uint32Array(20);
-  new Uint8Array(words.buffer).set(blob.subarray(0, 80));
-  const out: HashValues = {};
-  let at = 0;
-  for (const [algo, n] of PACKED) {
-    out[algo] = words.subarray(at, at + n);
-    at += n;
-  }
-  return out;
 }
 
 /** Once, when the packed column arrives: fills it for the records already there. */
@@ -239,18 +226,31 @@ class SqliteImages implements ImagesRepo {
     return perMinute(this.db, "catalog_images", "ingested", since);
   }
 
-  async *hashes() {
+  async *hashBatches() {
     // Raw rows from the covering index (catalog_images_sim): a million records are read in seconds.
     type Row = [string, Buffer | null, string | null];
     const page = this.db.prepare("SELECT md5, sim, frame_signature FROM catalog_images INDEXED BY catalog_images_sim WHERE md5 > ? ORDER BY md5 LIMIT ?").raw();
-    const rows = inBatches((after, size) => page.all(after, size) as Row[], (r) => r[0], 20_000);
     const hex = this.db.prepare("SELECT phash64, dhash64, phash256, blockhash256 FROM catalog_images WHERE md5 = ?");
-    for (const [md5, sim, frames] of rows) {
-      // No packed value: a record without every hash (rare), read from its hex columns.
-      const h = sim ? unpack(sim) : (hex.get(md5) as Record<string, string | null>);
-      const hashes: HashValues = sim ? h : Object.fromEntries(Object.entries(h).filter(([, v]) => v));
-      if (frames) hashes.frames = frames;
-      yield { md5, hashes };
+    for (let after = ""; ; ) {
+      const rows = page.all(after, HASH_BATCH) as Row[];
+      const batch = newBatch(rows.length);
+      const bytes = new Uint8Array(batch.words.buffer);
+      for (const [md5, sim, frames] of rows) {
+        const i = batch.md5s.length;
+        if (sim) {
+          batch.md5s.push(md5);
+          batch.frames.push(frames ?? undefined);
+          bytes.set(sim.subarray(0, PACKED_WORDS * 4), i * PACKED_WORDS * 4);
+          batch.present[i] = (1 << PACKED.length) - 1;
+        } else {
+          // No packed value: a record without every hash (rare), read from its hex columns.
+          const h = hex.get(md5) as Record<string, string | null>;
+          addToBatch(batch, md5, { ...Object.fromEntries(Object.entries(h).filter(([, v]) => v)), frames: frames ?? undefined });
+        }
+      }
+      yield batch;
+      if (rows.length < HASH_BATCH) return;
+      after = rows[rows.length - 1]![0];
     }
   }
 }

@@ -3,7 +3,7 @@
  * (distributed) that pass the same contract suite (test/contract.ts).
  */
 import { hasherV1, type catalogV1 } from "@booru/proto";
-import type { HashValues } from "../similarity.js";
+import type { HashBatch, HashValues } from "../similarity.js";
 
 /** Position in a newest-first listing: the time and the id of the last item returned. */
 export interface Cursor {
@@ -71,8 +71,8 @@ export interface ImagesRepo {
   stats(ingestedSince: number): Promise<ImageStats>;
   /** Images ingested at or after `since`, counted per minute (key: the minute's start). */
   perMinute(since: number): Promise<Map<number, number>>;
-  /** Every md5 with its similarity hashes, for building the in-memory index. */
-  hashes(): AsyncIterable<{ md5: string; hashes: HashValues }>;
+  /** Every md5 with its similarity hashes, in batches, for building the in-memory index. */
+  hashBatches(): AsyncIterable<HashBatch>;
 }
 
 export interface DuplicatesRepo {
