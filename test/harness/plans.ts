@@ -1,7 +1,8 @@
 /**
  * Query plans of what a piece of code sends to a MongoDB-protocol server: each read or change is
- * explained as the find that selects its documents, and the scans in the plan are listed
- * (MongoDB's COLLSCAN, or PostgreSQL's Seq Scan under FerretDB).
+ * explained as the find that selects its documents, and what reads a whole collection is listed:
+ * MongoDB's COLLSCAN; under FerretDB, PostgreSQL's Seq Scan, or a sort FerretDB does itself (it
+ * reads every document the filter selects to sort them).
  */
 import { MongoClient, type CommandStartedEvent, type Db, type Document } from "mongodb";
 import { mongoUrl, uniqueName } from "./index.js";
@@ -29,16 +30,18 @@ function asFind(e: CommandStartedEvent): Document {
   return { find, filter: filters[e.commandName]!() ?? {}, ...(c.sort && { sort: c.sort }), ...(c.limit && { limit: c.limit }) };
 }
 
+const WHOLE = new Set(["COLLSCAN", "Seq Scan"]);
+
 function scans(plan: unknown): string[] {
   if (!plan || typeof plan !== "object") return [];
   const node = plan as Record<string, unknown>;
-  const own = node.stage === "COLLSCAN" || node["Node Type"] === "Seq Scan" ? [String(node.stage ?? node["Node Type"])] : [];
-  return [...own, ...Object.values(node).flatMap(scans)];
+  const stage = String(node.stage ?? node["Node Type"]);
+  return [...(WHOLE.has(stage) ? [stage] : []), ...Object.values(node).flatMap(scans)];
 }
 
 export interface PlanProbe {
   db: Db;
-  /** True on FerretDB, which pushes down equality only (no ranges, no sorts). */
+  /** True on FerretDB. */
   ferret: boolean;
   /** Runs `work`, then explains every read and change it sent. */
   explain(work: () => Promise<void>): Promise<Explained[]>;
@@ -66,7 +69,8 @@ export async function planProbe(prefix: string): Promise<PlanProbe> {
       for (const e of sent) {
         const find = asFind(e);
         const explained = await db.command({ explain: find, verbosity: "queryPlanner" });
-        out.push({ command: `${e.commandName} ${find.find as string}`, filter: JSON.stringify(find.filter), scans: scans(explained.queryPlanner) });
+        const sortedInFerret = ferret && find.sort && explained.sortPushdown === false ? ["sort in FerretDB"] : [];
+        out.push({ command: `${e.commandName} ${find.find as string}`, filter: JSON.stringify(find.filter), scans: [...scans(explained.queryPlanner), ...sortedInFerret] });
       }
       return out;
     },

@@ -1,5 +1,6 @@
 import { isDuplicateKey } from "@booru/runtime";
 import type { AnyBulkWriteOperation, Collection, Db } from "mongodb";
+import { after } from "../repos/mongo.js";
 import { MINUTE_MS, toPage, type Cursor } from "../repos/types.js";
 import type { NearGroup, NearJob, NearRepo, Pair, SimilarPair } from "./types.js";
 
@@ -192,8 +193,7 @@ class MongoNear implements NearRepo {
   }
 
   async listGroups(limit: number, cursor?: Cursor) {
-    const filter = cursor ? { $or: [{ updated: { $lt: cursor.at } }, { updated: cursor.at, _id: { $lt: cursor.key } }] } : {};
-    const docs = await this.groups.find(filter).sort({ updated: -1, _id: -1 }).limit(limit + 1).toArray();
+    const docs = await this.groups.find(after("updated", cursor)).sort({ updated: -1, _id: -1 }).limit(limit + 1).toArray();
     return toPage(docs.map(toGroup), limit, (g) => ({ at: g.updatedUnixMs, key: g.id }));
   }
 

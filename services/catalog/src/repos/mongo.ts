@@ -140,11 +140,15 @@ class RecentCounts {
   }
 }
 
-/** The keyset condition after a cursor (newest first, or oldest first). Only $or/$lt/$gt: works on FerretDB too. */
-function after(atField: string, cursor: Cursor | undefined, ascending = false): Document {
+/**
+ * The keyset condition after a cursor (newest first, or oldest first). Only $or and comparisons:
+ * works on FerretDB too. The bound beside the $or is where an index scan starts (PostgreSQL under
+ * FerretDB reads a whole $or as a filter: without it, a deep page read every row before it).
+ */
+export function after(atField: string, cursor: Cursor | undefined, ascending = false): Document {
   if (!cursor) return {};
   const op = ascending ? "$gt" : "$lt";
-  return { $or: [{ [atField]: { [op]: cursor.at } }, { [atField]: cursor.at, _id: { [op]: cursor.key } }] };
+  return { [atField]: { [ascending ? "$gte" : "$lte"]: cursor.at }, $or: [{ [atField]: { [op]: cursor.at } }, { [atField]: cursor.at, _id: { [op]: cursor.key } }] };
 }
 
 /** Inserts; false on a duplicate _id (the idempotent retry). */
