@@ -63,8 +63,8 @@ export const dedupModule = defineModule({
     // Before the first file: a refused token stops the start here (nothing is copied anywhere).
     const first = await verifyPeers(peers, { caFile: tls.caFile, timeoutMs: 5_000 });
     const deletionsSub = await bus.queue("deletions").consume({ durable: DELETIONS_DURABLE, maxInFlight: 4, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, deletions.handler());
-    // A retried file goes back to the first inbox (a rejection does not record which inbox it came from).
-    const rejectedFiles = new RejectedFiles({ rejected: ctx.paths.rejected, inbox: ctx.paths.inboxes[0]! }, ctx.log);
+    // A retried file goes back to the inbox its reason file names (the first when unknown).
+    const rejectedFiles = new RejectedFiles({ rejected: ctx.paths.rejected, inboxes: ctx.paths.inboxes }, ctx.log);
     const rejectedSub = await bus.queue("rejectedFiles").consume({ durable: REJECTED_DURABLE, maxInFlight: 2, ackWaitMs: cfg.ackWait, maxDeliver: -1 }, rejectedFiles.handler());
     const [hasherPeer, catalogPeer] = [peers[0]!.peer, peers[1]!.peer];
     // Trace context goes into the metadata through the channel's interceptor (channelOptions).
