@@ -59,7 +59,11 @@ function recordLine(i, bases, rand) {
   const base = bases[i % bases.length];
   const md5 = createHash("md5").update(`scale-${i}`).digest("hex");
   const sha256 = createHash("sha256").update(`scale-${i}`).digest("hex");
-  const spread = 4 + Math.floor(rand() * 16);
+  // 16-31 bits off its photo: the values cluster around real photos' hashes (what the index
+  // meets), but two loaded records are distinct pictures, as a real catalog's are, not near
+  // copies of each other (at 4-20 bits, thousands per photo fell within the near-duplicate rule,
+  // and every probe joined a group of thousands).
+  const spread = 16 + Math.floor(rand() * 16);
   const image = {
     md5,
     hashes: {
