@@ -17,6 +17,11 @@
 #   collection (over 20 s at 100,000 images). Patched, a find with a sort that an index serves, a
 #   limit, and a filter of equalities and comparisons on top-level fields ($and / $or of them) is
 #   one PostgreSQL query with WHERE, ORDER BY on the index's expressions, and LIMIT.
+# - FerretDB 1.24 updates a document by reading it, changing it in Go and writing it back, with no
+#   check that it is unchanged: of two $inc at once one was lost (two catalog replicas counted 195
+#   of 200 images), and two conditional updates ({_id, owner: ""}) both "won". Patched, the write
+#   is a compare-and-swap (WHERE _id = ... AND the document = the one read); when it loses, the
+#   document is read again and, if it still matches the filter, changed again.
 set -euo pipefail
 VERSION=v1.24.2
 SRC="$(cd "$(dirname "$0")/../test/harness/ferretdb" && pwd)"

@@ -315,13 +315,9 @@ class MongoImages implements ImagesRepo {
 
   async stats(since: number) {
     // Older than the per-second counts reach: a range on the newest-first index (MongoDB; FerretDB scans).
-    // Counted, not read from the counters document: FerretDB 1.24's $inc is read-then-write, so
-    // two catalog replicas lose increments (the cluster test saw 195 of 200 images). One $sum per
-    // $group: FerretDB has no other accumulators.
-    const [totals] = await this.images.aggregate<{ bytes: number }>([{ $group: { _id: null, bytes: { $sum: "$bytes" } } }]).toArray();
-    const [images, recent] = await Promise.all([this.images.countDocuments({}), this.recent.since(since)]);
+    const [counters, recent] = await Promise.all([this.counters.read(), this.recent.since(since)]);
     const ingestedSince = recent ?? (await this.images.countDocuments({ ingestedUnixMs: { $gte: since } }));
-    return { images, bytes: totals?.bytes ?? 0, ingestedSince };
+    return { images: counters?.images ?? 0, bytes: counters?.bytes ?? 0, ingestedSince };
   }
 
   perMinute(since: number) {
@@ -358,8 +354,7 @@ class MongoDuplicates implements DuplicatesRepo {
   }
 
   async count() {
-    // Counted (see MongoImages.stats).
-    return this.coll.countDocuments({});
+    return (await this.counters.read())?.duplicates ?? 0;
   }
 
   perMinute(since: number) {
@@ -383,9 +378,8 @@ class MongoRejections implements RejectionsRepo {
   }
 
   async countByReason() {
-    // Counted (see MongoImages.stats).
-    const rows = await this.coll.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$reason", n: { $sum: 1 } } }]).toArray();
-    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    const rejected = (await this.counters.read())?.rejected ?? {};
+    return Object.fromEntries(Object.entries(rejected).filter(([, n]) => n > 0));
   }
 
   perMinute(since: number) {
