@@ -216,13 +216,12 @@ export class Hash64Index {
     this.lo = grow(this.lo, next);
     this.seen = grow(this.seen, next);
     this.nexts = this.nexts.map((a) => grow(a, next));
-    const present = new Uint8Array(next);
-    present.set(this.present);
-    this.present = present;
+    this.present = grow(this.present, next);
   }
 }
 
-function grow<T extends Uint32Array | Int32Array>(a: T, length: number): T {
+/** A copy of a typed array at a new length (the index's arrays grow by doubling). */
+export function grow<T extends Uint8Array | Uint32Array | Int32Array>(a: T, length: number): T {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;

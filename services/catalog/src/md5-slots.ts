@@ -1,3 +1,5 @@
+import { grow } from "./hash64-index.js";
+
 /**
  * md5 <-> slot for the similarity index, in typed arrays: 16 bytes per md5 plus a 4-byte cell
  * of an open-addressing table (at most half full), about 24 MB per million images, where a Map
@@ -93,12 +95,8 @@ export class Md5Slots {
     const slot = this.count + this.free.length;
     if (slot >= this.used.length) {
       const size = Math.max(1024, this.used.length * 2);
-      const bytes = new Uint8Array(size * 16);
-      bytes.set(this.bytes);
-      this.bytes = bytes;
-      const used = new Uint8Array(size);
-      used.set(this.used);
-      this.used = used;
+      this.bytes = grow(this.bytes, size * 16);
+      this.used = grow(this.used, size);
     }
     return slot;
   }

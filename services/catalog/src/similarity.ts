@@ -1,6 +1,6 @@
 import { signatureDistance } from "@booru/hasher/signature";
 import { ALGORITHMS, parseValue, type Algorithm, type BitHash } from "./hashes.js";
-import { Hash64Index, type Visit } from "./hash64-index.js";
+import { grow, Hash64Index, type Visit } from "./hash64-index.js";
 import { pairsWithin, type Values64 } from "./hash64-join.js";
 import { Hash256Index } from "./hash256-index.js";
 import { Md5Slots } from "./md5-slots.js";
@@ -297,12 +297,6 @@ export class SimilarityIndex {
     }
     return out;
   }
-}
-
-function grow(a: Uint8Array, length: number): Uint8Array {
-  const b = new Uint8Array(length);
-  b.set(a);
-  return b;
 }
 
 /**

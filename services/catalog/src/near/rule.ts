@@ -10,7 +10,7 @@
  */
 import type { hasherV1 } from "@booru/proto";
 import { signatureDistance } from "@booru/hasher/signature";
-import { distance, parseValue, popcount32, type Algorithm } from "../hashes.js";
+import { ALGORITHMS, distance, FIELD, parseValue, popcount32, type Algorithm } from "../hashes.js";
 
 export interface NearRule {
   /** Largest phash64 distance of a pair (inclusive). */
@@ -34,8 +34,9 @@ export type RuleValues = Partial<Record<Algorithm, Uint32Array>>;
 /** A record's hashes as words, for the algorithms it has. */
 export function wordsOf(h: HashFields | undefined): RuleValues {
   const out: RuleValues = {};
-  for (const [algo, field] of [["phash64", "phash64"], ["dhash64", "dhash64"], ["phash256", "phash256"], ["blockhash256", "blockhash256"], ["frames", "frameSignature"]] as const) {
-    const v = h?.[field] ? parseValue(algo, h[field]) : undefined;
+  for (const algo of ALGORITHMS) {
+    const hex = h?.[FIELD[algo] as keyof HashFields];
+    const v = hex ? parseValue(algo, hex) : undefined;
     if (v) out[algo] = v;
   }
   return out;
@@ -55,9 +56,9 @@ export function isFlat(h: HashFields | undefined): boolean {
   return isFlatValue(wordsOf(h));
 }
 
-export function valueDistances(a: RuleValues, b: RuleValues): Partial<Record<Algorithm, number>> {
+function valueDistances(a: RuleValues, b: RuleValues): Partial<Record<Algorithm, number>> {
   const out: Partial<Record<Algorithm, number>> = {};
-  for (const algo of ["phash64", "dhash64", "phash256", "blockhash256", "frames"] as const) {
+  for (const algo of ALGORITHMS) {
     const x = a[algo];
     const y = b[algo];
     if (x && y) out[algo] = algo === "frames" ? signatureDistance(x, y) : distance(x, y);

@@ -58,7 +58,7 @@ const ADDED_COLUMNS: [string, string][] = [
 const HASH_BATCH = 20_000;
 
 function pack(h: HashValues): Buffer | null {
-  const words = new Uint32Array(20);
+  const words = new Uint32Array(PACKED_WORDS);
   let at = 0;
   for (const [algo, n] of PACKED) {
     const v = h[algo];
